@@ -41,6 +41,14 @@ public interface Backend extends AutoCloseable {
 
     OptimizerOps optimizer();
 
+    /**
+     * True where reading a scalar back costs nothing (host memory): the trainer then checks the loss every step
+     * instead of at logging points.
+     */
+    default boolean cheapSync() {
+        return false;
+    }
+
     /** Waits until all queued work is done (a no-op on the CPU). */
     void synchronize();
 

@@ -1,0 +1,199 @@
+package dev.bottleneck.model;
+
+import dev.bottleneck.autograd.Graph;
+import dev.bottleneck.autograd.Var;
+import dev.bottleneck.backend.Activation;
+import dev.bottleneck.backend.Backend;
+import dev.bottleneck.backend.Loss;
+import dev.bottleneck.nn.ActivationLayer;
+import dev.bottleneck.nn.Module;
+import dev.bottleneck.nn.Parameter;
+import dev.bottleneck.nn.ParameterStore;
+import dev.bottleneck.nn.Sequential;
+import dev.bottleneck.tensor.Tensor;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An encoder, a decoder and an objective (reconstruction loss plus regularisers).
+ *
+ * <p>When the loss is BCE and the decoder ends in a sigmoid, the objective is computed from the logits
+ * (BCE with logits): the same value without the clamp, and stable gradients. That is what Keras does for
+ * {@code sigmoid} + {@code binary_crossentropy} as well.
+ */
+public final class Autoencoder implements AutoCloseable {
+    private final ModelSpec spec;
+    private final Sequential encoder, decoder;
+    private final int[] codeShape;
+    private final List<Regularizer> regularizers;
+    private final boolean logitsPath;
+    private ParameterStore params;
+
+    public Autoencoder(ModelSpec spec) {
+        this.spec = spec;
+        ModelSpec.Built b = spec.build();
+        this.encoder = b.encoder();
+        this.decoder = b.decoder();
+        this.codeShape = b.codeShape();
+        this.regularizers = b.regularizers();
+        List<Module> dl = decoder.layers();
+        this.logitsPath = spec.loss() == Loss.BCE && !dl.isEmpty() && dl.get(dl.size() - 1) instanceof ActivationLayer
+                && ((ActivationLayer) dl.get(dl.size() - 1)).kind() == Activation.SIGMOID;
+    }
+
+    /** Builder for models written in Java. */
+    public static Builder builder(int... inputShape) {
+        return new Builder(inputShape);
+    }
+
+    public ModelSpec spec() { return spec; }
+    public Sequential encoder() { return encoder; }
+    public Sequential decoder() { return decoder; }
+    public int[] inputShape() { return spec.input(); }
+    public int[] codeShape() { return codeShape.clone(); }
+    public int inputFeatures() { return (int) Tensor.sizeOf(spec.input()); }
+    public int codeFeatures() { return (int) Tensor.sizeOf(codeShape); }
+
+    /** Allocates the parameter arenas on a backend and initialises them from the seed. */
+    public Autoencoder bind(Backend backend, long seed) {
+        if (params != null) params.close();
+        Map<String, Module> roots = new LinkedHashMap<>();
+        roots.put("encoder", encoder);
+        roots.put("decoder", decoder);
+        params = new ParameterStore(backend, roots);
+        params.initialize(seed);
+        return this;
+    }
+
+    public ParameterStore params() {
+        if (params == null) throw new IllegalStateException("model not bound to a backend: call bind()");
+        return params;
+    }
+
+    public boolean isBound() { return params != null; }
+
+    /** The result of a forward pass. */
+    public record Forward(Var code, Var output, Var loss, Var reconstructionLoss) { }
+
+    /**
+     * Encodes, decodes and evaluates the objective against {@code target}.
+     *
+     * @param wantOutput also compute the reconstruction (probabilities when the logits path is used)
+     */
+    public Forward forward(Graph g, Var input, Var target, boolean wantOutput) {
+        Var x = reshapeBatch(g, input, spec.input());
+        Var code = encoder.forward(g, x);
+        Var out;
+        Var recLoss;
+        int n = decoder.layers().size();
+        if (logitsPath) {
+            Var logits = decoder.forward(g, code, n - 1);
+            recLoss = g.loss(Loss.BCE_WITH_LOGITS, spec.reduction(), logits, target);
+            out = wantOutput ? g.activation(Activation.SIGMOID, logits) : null;
+        } else {
+            out = decoder.forward(g, code);
+            recLoss = g.loss(spec.loss(), spec.reduction(), out, target);
+        }
+        Var loss = recLoss;
+        for (Regularizer r : regularizers) loss = g.add(loss, r.penalty(g, x, code));
+        return new Forward(code, out, loss, recLoss);
+    }
+
+    /** Codes of a batch (inference). */
+    public Var encode(Graph g, Var input) {
+        return encoder.forward(g, reshapeBatch(g, input, spec.input()));
+    }
+
+    /** Reconstruction of a batch of codes (inference). */
+    public Var decode(Graph g, Var code) {
+        return decoder.forward(g, code);
+    }
+
+    private static Var reshapeBatch(Graph g, Var v, int[] sample) {
+        int[] s = v.shape();
+        int[] want = new int[sample.length + 1];
+        want[0] = s[0];
+        System.arraycopy(sample, 0, want, 1, sample.length);
+        return Arrays.equals(s, want) ? v : g.reshape(v, want);
+    }
+
+    /** A Keras-style table: layer, output shape, parameter count. */
+    public String summary() {
+        StringBuilder b = new StringBuilder();
+        String line = "-".repeat(66) + "\n";
+        b.append(String.format("Model: %s%n", spec.name())).append(line);
+        b.append(String.format("%-36s %-18s %10s%n", "Layer", "Output shape", "Params")).append(line);
+        int[] shape = spec.input();
+        b.append(String.format("%-36s %-18s %10d%n", "input", Arrays.toString(shape), 0));
+        long total = 0;
+        for (String part : List.of("encoder", "decoder")) {
+            Sequential s = part.equals("encoder") ? encoder : decoder;
+            for (int i = 0; i < s.layers().size(); i++) {
+                Module m = s.layers().get(i);
+                shape = m.outputShape(shape);
+                long p = 0;
+                for (Parameter q : m.parameters()) p += q.size();
+                total += p;
+                b.append(String.format("%-36s %-18s %10d%n", part + "." + i + " " + m.describe(), Arrays.toString(shape), p));
+            }
+        }
+        b.append(line).append(String.format("Total params: %,d   code: %s   loss: %s (%s)%s%n", total, Arrays.toString(codeShape),
+                spec.loss().specName(), spec.reduction().name().toLowerCase(), logitsPath ? ", computed from logits" : ""));
+        return b.toString();
+    }
+
+    @Override
+    public void close() {
+        if (params != null) params.close();
+        params = null;
+    }
+
+    /** Builds a model in Java, layer by layer; the result is a {@link ModelSpec} like any other. */
+    public static final class Builder {
+        private final int[] input;
+        private final List<Map<String, Object>> enc = new java.util.ArrayList<>(), dec = new java.util.ArrayList<>();
+        private final List<Map<String, Object>> regs = new java.util.ArrayList<>();
+        private Loss loss = Loss.BCE;
+        private Loss.Reduction reduction = Loss.Reduction.MEAN;
+        private String name = "custom";
+        private boolean inDecoder;
+
+        Builder(int[] input) { this.input = input.clone(); }
+
+        public Builder name(String n) { this.name = n; return this; }
+
+        /** Following layers go to the encoder (the default). */
+        public Builder encoder() { inDecoder = false; return this; }
+
+        /** Following layers go to the decoder. */
+        public Builder decoder() { inDecoder = true; return this; }
+
+        private Builder add(Map<String, Object> l) { (inDecoder ? dec : enc).add(l); return this; }
+
+        public Builder dense(int units, String activation) {
+            Map<String, Object> l = new LinkedHashMap<>();
+            l.put("type", "linear");
+            l.put("units", units);
+            l.put("activation", activation);
+            return add(l);
+        }
+
+        public Builder dropout(double rate) {
+            Map<String, Object> l = new LinkedHashMap<>();
+            l.put("type", "dropout");
+            l.put("rate", rate);
+            return add(l);
+        }
+
+        public Builder loss(Loss l) { this.loss = l; return this; }
+        public Builder reduction(Loss.Reduction r) { this.reduction = r; return this; }
+        public Builder l1Activity(double weight) { regs.add(new Regularizer.L1Activity(weight).spec()); return this; }
+
+        public ModelSpec spec() { return new ModelSpec(name, input, enc, dec, loss, reduction, regs); }
+
+        public Autoencoder build() { return new Autoencoder(spec()); }
+    }
+}

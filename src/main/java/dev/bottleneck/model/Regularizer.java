@@ -1,0 +1,49 @@
+package dev.bottleneck.model;
+
+import dev.bottleneck.BottleneckException;
+import dev.bottleneck.autograd.Graph;
+import dev.bottleneck.autograd.Var;
+import dev.bottleneck.backend.UnaryOp;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/** A term added to the reconstruction loss; built from autograd ops, so it needs no backward of its own. */
+public interface Regularizer {
+    /** The penalty for this batch, a one-element variable. */
+    Var penalty(Graph g, Var input, Var code);
+
+    Map<String, Object> spec();
+
+    /** L1 activity penalty on the code: {@code weight * sum|code| / batch} (Keras {@code activity_regularizer=l1}). */
+    record L1Activity(double weight) implements Regularizer {
+        @Override
+        public Var penalty(Graph g, Var input, Var code) {
+            Var s = g.sum(g.unary(UnaryOp.ABS, code));
+            return g.scale(s, weight / code.value().rows());
+        }
+
+        @Override
+        public Map<String, Object> spec() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("type", "l1_activity");
+            m.put("weight", weight);
+            return m;
+        }
+    }
+
+    static Regularizer fromSpec(Map<String, Object> m) {
+        Object t = m.get("type");
+        if (t == null) throw new BottleneckException("regularizer without 'type' in " + m);
+        switch (t.toString().toLowerCase(Locale.ROOT)) {
+            case "l1_activity": case "l1": {
+                Object w = m.get("weight");
+                if (!(w instanceof Number)) throw new BottleneckException("l1_activity regularizer needs a numeric 'weight'");
+                return new L1Activity(((Number) w).doubleValue());
+            }
+            default:
+                throw new BottleneckException("unknown regularizer '" + t + "': expected l1_activity");
+        }
+    }
+}

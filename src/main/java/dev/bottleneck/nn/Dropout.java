@@ -1,0 +1,32 @@
+package dev.bottleneck.nn;
+
+import dev.bottleneck.BottleneckException;
+import dev.bottleneck.autograd.Graph;
+import dev.bottleneck.autograd.Var;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Inverted dropout (identity at inference). */
+public final class Dropout extends Module {
+    private final double rate;
+
+    public Dropout(double rate) {
+        if (!(rate >= 0 && rate < 1)) throw new BottleneckException("dropout rate must be in [0, 1), got " + rate);
+        this.rate = rate;
+    }
+
+    public double rate() { return rate; }
+
+    @Override public Var forward(Graph g, Var x) { return g.dropout(x, rate); }
+    @Override public int[] outputShape(int[] inputShape) { return inputShape.clone(); }
+    @Override public String describe() { return "Dropout(" + rate + ")"; }
+
+    @Override
+    public Map<String, Object> spec() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", "dropout");
+        m.put("rate", rate);
+        return m;
+    }
+}

@@ -1,0 +1,29 @@
+package dev.bottleneck.train;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One epoch's numbers. Losses are sample-weighted means over the epoch; {@code valLoss} is NaN without a
+ * validation split.
+ */
+public record EpochMetrics(int epoch, double trainLoss, double valLoss, double lr, double samplesPerSecond,
+                           double seconds) {
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("epoch", epoch);
+        m.put("train_loss", trainLoss);
+        m.put("val_loss", Double.isNaN(valLoss) ? null : valLoss);
+        m.put("lr", lr);
+        m.put("samples_per_s", samplesPerSecond);
+        m.put("seconds", seconds);
+        return m;
+    }
+
+    public static EpochMetrics fromMap(Map<String, Object> m) {
+        Object v = m.get("val_loss");
+        return new EpochMetrics(((Number) m.get("epoch")).intValue(), ((Number) m.get("train_loss")).doubleValue(),
+                v == null ? Double.NaN : ((Number) v).doubleValue(), ((Number) m.get("lr")).doubleValue(),
+                ((Number) m.get("samples_per_s")).doubleValue(), ((Number) m.get("seconds")).doubleValue());
+    }
+}

@@ -1,0 +1,123 @@
+package dev.bottleneck.train;
+
+import dev.bottleneck.BottleneckException;
+import dev.bottleneck.optim.LrSchedule;
+import dev.bottleneck.optim.OptimizerConfig;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Everything {@link Trainer#fit} needs besides the model and the data. Fluent setters. */
+public final class FitConfig {
+    private int epochs = 10;
+    private int batch = 256;
+    private long seed = 42;
+    private double validation = 0.1;
+    private OptimizerConfig optimizer = OptimizerConfig.adam(1e-3);
+    private LrSchedule schedule = LrSchedule.constant();
+    private double clipNorm = 0;
+    private int patience = 0;
+    private double minDelta = 0;
+    private boolean restoreBest = true;
+    private Path outDir;
+    private String metricsFormat = "csv";
+    private Boolean progress; // null: only when a terminal is attached
+
+    public int epochs() { return epochs; }
+    public int batch() { return batch; }
+    public long seed() { return seed; }
+    public double validation() { return validation; }
+    public OptimizerConfig optimizer() { return optimizer; }
+    public LrSchedule schedule() { return schedule; }
+    public double clipNorm() { return clipNorm; }
+    public int patience() { return patience; }
+    public double minDelta() { return minDelta; }
+    public boolean restoreBest() { return restoreBest; }
+    public Path outDir() { return outDir; }
+    public String metricsFormat() { return metricsFormat; }
+    public boolean progress() { return progress != null ? progress : System.console() != null; }
+
+    public FitConfig epochs(int v) {
+        if (v < 1) throw new BottleneckException("--epochs must be at least 1, got " + v);
+        epochs = v;
+        return this;
+    }
+
+    public FitConfig batch(int v) {
+        if (v < 1) throw new BottleneckException("--batch must be at least 1, got " + v);
+        batch = v;
+        return this;
+    }
+
+    public FitConfig seed(long v) { seed = v; return this; }
+
+    /** Fraction of the training split held out for validation every epoch (0 disables). */
+    public FitConfig validation(double v) {
+        if (!(v >= 0 && v < 1)) throw new BottleneckException("--validation must be in [0, 1), got " + v);
+        validation = v;
+        return this;
+    }
+
+    public FitConfig optimizer(OptimizerConfig v) { optimizer = v; return this; }
+    public FitConfig schedule(LrSchedule v) { schedule = v; return this; }
+
+    /** Clip the global gradient L2 norm to this value (0: off). */
+    public FitConfig clipNorm(double v) {
+        if (v < 0) throw new BottleneckException("--clip-norm must be >= 0");
+        clipNorm = v;
+        return this;
+    }
+
+    /** Stop after this many epochs without improvement of the monitored loss by more than {@code minDelta} (0: off). */
+    public FitConfig earlyStopping(int patience, double minDelta, boolean restoreBest) {
+        if (patience < 0) throw new BottleneckException("--patience must be >= 0");
+        this.patience = patience;
+        this.minDelta = minDelta;
+        this.restoreBest = restoreBest;
+        return this;
+    }
+
+    /** Where checkpoints, metrics and pictures go (null: nothing is written). */
+    public FitConfig outDir(Path v) { outDir = v; return this; }
+
+    public FitConfig metricsFormat(String v) {
+        if (!v.equals("csv") && !v.equals("jsonl")) throw new BottleneckException("--metrics must be csv or jsonl, got " + v);
+        metricsFormat = v;
+        return this;
+    }
+
+    public FitConfig progress(Boolean v) { progress = v; return this; }
+
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("epochs", epochs);
+        m.put("batch", batch);
+        m.put("seed", seed);
+        m.put("validation", validation);
+        m.put("optimizer", optimizer.toMap());
+        m.put("schedule", schedule.toMap());
+        m.put("clip_norm", clipNorm);
+        m.put("patience", patience);
+        m.put("min_delta", minDelta);
+        m.put("restore_best", restoreBest);
+        m.put("metrics_format", metricsFormat);
+        return m;
+    }
+
+    @SuppressWarnings("unchecked")
+    public static FitConfig fromMap(Map<String, Object> m) {
+        FitConfig c = new FitConfig();
+        c.epochs(((Number) m.get("epochs")).intValue());
+        c.batch(((Number) m.get("batch")).intValue());
+        c.seed(((Number) m.get("seed")).longValue());
+        c.validation(((Number) m.get("validation")).doubleValue());
+        c.optimizer(OptimizerConfig.fromMap((Map<String, Object>) m.get("optimizer")));
+        c.schedule(LrSchedule.fromMap((Map<String, Object>) m.get("schedule")));
+        c.clipNorm(((Number) m.get("clip_norm")).doubleValue());
+        c.earlyStopping(((Number) m.get("patience")).intValue(), ((Number) m.get("min_delta")).doubleValue(),
+                Boolean.TRUE.equals(m.get("restore_best")));
+        c.metricsFormat((String) m.get("metrics_format"));
+        return c;
+    }
+}

@@ -1,0 +1,69 @@
+package dev.bottleneck.cli;
+
+import dev.bottleneck.data.Dataset;
+import dev.bottleneck.model.Autoencoder;
+import dev.bottleneck.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Evaluate a trained model's reconstruction loss on a data split.", "Example: bottleneck eval runs/w1 --json"})
+final class EvalCommand extends ModelCommandBase implements Callable<Integer> {
+    @Option(names = {"-b", "--batch"}, defaultValue = "1000", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        Log log = log();
+        try (Session s = open(log)) {
+            Autoencoder m = s.loaded().model();
+            Dataset d = s.data().split(split);
+            long t0 = System.nanoTime();
+            Trainer.Evaluation ev = Trainer.evaluate(m, d, batch);
+            double sec = (System.nanoTime() - t0) / 1e9;
+            Map<String, Object> res = new LinkedHashMap<>();
+            res.put("backend", s.backend().name());
+            res.put("model", m.spec().name());
+            res.put("data", s.data().source());
+            res.put("split", split);
+            Object training = s.loaded().config().get("training");
+            res.put("epochs", stateEpochs());
+            res.put("train_loss", lastTrainLoss());
+            res.put("test_loss", ev.reconstruction());
+            res.put("objective", ev.loss());
+            res.put("loss", m.spec().loss().specName() + " (" + m.spec().reduction().name().toLowerCase(Locale.ROOT) + ")");
+            res.put("samples", ev.samples());
+            res.put("samples_per_s", Math.round(ev.samples() / sec));
+            res.put("model_dir", modelDir.toString());
+            PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+                    "%s on %s/%s: loss %.5f (%s) over %d samples", m.spec().name(), s.data().source(), split,
+                    ev.reconstruction(), res.get("loss"), ev.samples()));
+            return training == null ? 0 : 0;
+        }
+    }
+
+    private Object stateEpochs() {
+        try {
+            return dev.bottleneck.train.Checkpoint.readState(modelDir).epochsDone();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private Object lastTrainLoss() {
+        try {
+            var h = dev.bottleneck.train.Checkpoint.readState(modelDir).history();
+            return h.isEmpty() ? null : h.get(h.size() - 1).trainLoss();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,271 @@
+package dev.bottleneck.cli;
+
+import dev.bottleneck.BottleneckException;
+import dev.bottleneck.backend.Backend;
+import dev.bottleneck.backend.Loss;
+import dev.bottleneck.data.CsvReader;
+import dev.bottleneck.data.Dataset;
+import dev.bottleneck.io.Json;
+import dev.bottleneck.model.Autoencoder;
+import dev.bottleneck.model.ModelSpec;
+import dev.bottleneck.model.Presets;
+import dev.bottleneck.model.Regularizer;
+import dev.bottleneck.optim.LrSchedule;
+import dev.bottleneck.optim.OptimizerConfig;
+import dev.bottleneck.train.Checkpoint;
+import dev.bottleneck.train.FitConfig;
+import dev.bottleneck.train.TrainState;
+import dev.bottleneck.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train an autoencoder and write its model directory (weights, config, optimizer state, metrics, reconstruction picture).",
+                "Examples:",
+                "  bottleneck train mnist --model w1 --epochs 10 --out runs/w1",
+                "  bottleneck train fashion-mnist --model 784-128-64-32 --loss bce --epochs 20",
+                "  bottleneck train table.csv --csv-label class --model 30-16-8:linear --loss mse"})
+final class TrainCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, or a CSV file.")
+    String data;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files (default: $BOTTLENECK_DATA, ~/.cache/bottleneck/data, /usr/share/datasets).")
+    Path dataDir;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "SPEC", defaultValue = "w1",
+            description = "Preset (w1, w2), dense spec like 784-128-64-32 (sizes may carry :activation), or a .json/.yaml spec file. Default: ${DEFAULT-VALUE}.")
+    String model;
+
+    @Option(names = "--activation", paramLabel = "FN", defaultValue = "relu", description = "Hidden activation for dense specs (default: ${DEFAULT-VALUE}).")
+    String activation;
+
+    @Option(names = "--output-activation", paramLabel = "FN", description = "Output activation for dense specs (default: sigmoid; linear when --loss mse with --scale standard).")
+    String outputActivation;
+
+    @Option(names = "--loss", paramLabel = "mse|bce|l1", description = "Reconstruction loss (default: the spec's, bce for dense specs).")
+    String loss;
+
+    @Option(names = "--reduction", paramLabel = "mean|sum", description = "mean over elements (default) or sum per sample.")
+    String reduction;
+
+    @Option(names = "--l1", paramLabel = "WEIGHT", description = "L1 activity penalty on the code (sparse autoencoder), e.g. 1e-5.")
+    Double l1;
+
+    @Option(names = {"-e", "--epochs"}, defaultValue = "10", description = "Epochs (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = {"-b", "--batch"}, description = "Batch size (default: the preset's, else 256).")
+    Integer batch;
+
+    @Option(names = "--lr", description = "Learning rate (default: the preset's, else 1e-3).")
+    Double lr;
+
+    @Option(names = "--optimizer", paramLabel = "adam|adamw|sgd|rmsprop", description = "Optimizer (default: adam).")
+    String optimizer;
+
+    @Option(names = "--momentum", defaultValue = "0", description = "Momentum for sgd/rmsprop.")
+    double momentum;
+
+    @Option(names = "--nesterov", description = "Nesterov momentum (sgd).")
+    boolean nesterov;
+
+    @Option(names = "--weight-decay", description = "Weight decay (L2 for adam/sgd/rmsprop, decoupled for adamw; adamw default 0.01).")
+    Double weightDecay;
+
+    @Option(names = "--schedule", defaultValue = "constant", paramLabel = "SCHED", description = "constant, step:EVERY:GAMMA or cosine[:MIN_LR] (default: ${DEFAULT-VALUE}).")
+    String schedule;
+
+    @Option(names = "--clip-norm", defaultValue = "0", description = "Clip the global gradient norm (0: off).")
+    double clipNorm;
+
+    @Option(names = "--patience", defaultValue = "0", description = "Early stopping after this many epochs without improvement (0: off).")
+    int patience;
+
+    @Option(names = "--min-delta", defaultValue = "0", description = "Smallest improvement that counts for early stopping.")
+    double minDelta;
+
+    @Option(names = "--validation", defaultValue = "0.1", description = "Fraction of the training split held out for validation (default: ${DEFAULT-VALUE}).")
+    double validation;
+
+    @Option(names = "--limit", description = "Use only the first N training samples (quick runs).")
+    Integer limit;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed for initialisation, shuffling, splits and dropout (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Model directory (default: runs/<model>-<data>).")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue the training saved in --out from its last completed epoch.")
+    boolean resume;
+
+    @Option(names = "--metrics", defaultValue = "csv", paramLabel = "csv|jsonl", description = "Metrics file format (default: ${DEFAULT-VALUE}).")
+    String metrics;
+
+    @Option(names = "--scale", defaultValue = "auto", paramLabel = "auto|none|minmax|standard",
+            description = "Feature scaling fitted on the training split (auto: none for images, minmax for tables).")
+    String scale;
+
+    @Option(names = "--csv-label", paramLabel = "COLUMN", description = "CSV label column (name or 0-based index); not used as a feature.")
+    String csvLabel;
+
+    @Option(names = "--csv-delimiter", paramLabel = "CHAR", description = "CSV delimiter (default: detected).")
+    Character csvDelimiter;
+
+    @Option(names = "--csv-skip", split = ",", paramLabel = "COLUMNS", description = "CSV columns to ignore.")
+    List<String> csvSkip;
+
+    @Option(names = "--pictures", defaultValue = "10", description = "Test images in reconstruction.png (0: none; default ${DEFAULT-VALUE}).")
+    int pictures;
+
+    @Option(names = "--progress", negatable = true, description = "Progress bar (default: when on a terminal).")
+    Boolean progress;
+
+    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
+    boolean json;
+
+    @Mixin BackendOptionsMixin backendOptions;
+
+    @Override
+    public Integer call() {
+        Log log = new Log(spec.commandLine().getErr(), false);
+        CsvReader.Options csv = null;
+        if (data.toLowerCase(Locale.ROOT).endsWith(".csv")) {
+            CsvReader.Builder b = CsvReader.options();
+            if (csvLabel != null) b.labelColumnSpec(csvLabel);
+            if (csvDelimiter != null) b.delimiter(csvDelimiter);
+            if (csvSkip != null) b.skipColumns(csvSkip);
+            csv = b.build();
+        }
+        PreparedData pd = PreparedData.load(data, dataDir, csv, seed, scale);
+        Dataset trainAll = pd.train();
+        if (limit != null) {
+            if (limit < 2) throw new BottleneckException("--limit must be at least 2");
+            trainAll = trainAll.head(Math.min(limit, trainAll.n()), trainAll.name());
+        }
+
+        ModelSpec ms = buildSpec(trainAll.features());
+        Presets.TrainingDefaults defs = Presets.defaults(Presets.exists(model) ? model : "");
+        int b = batch != null ? batch : defs.batch();
+        double rate = lr != null ? lr : defs.lr();
+        OptimizerConfig oc = OptimizerConfig.of(optimizer != null ? optimizer : defs.optimizer(), rate);
+        if (momentum != 0 || nesterov) oc = oc.withMomentum(momentum, nesterov);
+        if (weightDecay != null) oc = oc.withWeightDecay(weightDecay);
+        Path dir = out != null ? out : Path.of("runs", safeName(ms.name()) + "-" + safeName(Path.of(data).getFileName().toString()));
+
+        FitConfig cfg = new FitConfig().epochs(epochs).batch(b).seed(seed).validation(validation).optimizer(oc)
+                .schedule(LrSchedule.parse(schedule, epochs)).clipNorm(clipNorm).earlyStopping(patience, minDelta, true)
+                .outDir(dir).metricsFormat(metrics).progress(progress);
+
+        Dataset.Split split = validation > 0 ? trainAll.split(validation, seed) : new Dataset.Split(trainAll, null);
+        try (Backend be = backendOptions.create(log)) {
+            Autoencoder ae = new Autoencoder(ms).bind(be, seed);
+            TrainState state = null;
+            try (Trainer trainer = new Trainer(ae, cfg, log::info)) {
+                if (resume) {
+                    if (!Files.isRegularFile(dir.resolve(Checkpoint.STATE))) {
+                        throw new BottleneckException("--resume: no training to resume in " + dir + " (" + Checkpoint.STATE + " missing)");
+                    }
+                    state = Checkpoint.readState(dir);
+                    Checkpoint.loadWeights(dir.resolve(Checkpoint.MODEL), ae);
+                    Checkpoint.loadOptimizer(dir.resolve(Checkpoint.OPTIMIZER), trainer.optimizer());
+                    if (trainer.optimizer().steps() != state.globalStep()) {
+                        throw new BottleneckException("checkpoint in " + dir + " is inconsistent: optimizer at step "
+                                + trainer.optimizer().steps() + ", trainer.json at step " + state.globalStep());
+                    }
+                    log.info("resuming from epoch " + state.epochsDone() + " of " + dir);
+                } else {
+                    Files.createDirectories(dir);
+                }
+                log.info(ae.summary().stripTrailing());
+                log.info(String.format(Locale.ROOT, "data: %s, %d training / %d validation / %d test samples of %s",
+                        data, split.train().n(), split.validation() == null ? 0 : split.validation().n(), pd.test().n(),
+                        java.util.Arrays.toString(trainAll.sampleShape())));
+                Map<String, Object> extra = new LinkedHashMap<>();
+                extra.put("data", pd.describe(seed));
+                trainer.extraConfig(extra);
+                Trainer.Result r = trainer.fit(split.train(), split.validation(), state);
+                Trainer.Evaluation test = trainer.evaluate(pd.test(), Math.max(b, 1000));
+                Path picture = null;
+                if (pictures > 0 && PreparedData.isImage(pd.test())) {
+                    picture = dir.resolve("reconstruction.png");
+                    Pictures.reconstruction(ae, pd.test(), Math.min(pictures, pd.test().n()), picture);
+                }
+                Map<String, Object> res = new LinkedHashMap<>();
+                res.put("backend", be.name());
+                res.put("device", be.describe());
+                res.put("model", ms.name());
+                res.put("data", data);
+                res.put("epochs", r.state().epochsDone());
+                res.put("stopped_early", r.state().stoppedEarly());
+                res.put("train_loss", r.trainLoss());
+                res.put("val_loss", Double.isNaN(r.valLoss()) ? null : r.valLoss());
+                res.put("test_loss", test.reconstruction());
+                res.put("test_objective", test.loss());
+                res.put("loss", ms.loss().specName() + " (" + ms.reduction().name().toLowerCase(Locale.ROOT) + ")");
+                res.put("samples_per_s", Double.isNaN(r.samplesPerSecond()) ? null : Math.round(r.samplesPerSecond()));
+                res.put("seconds", Math.round(r.seconds() * 10) / 10.0);
+                res.put("params", ae.params().size());
+                res.put("out", dir.toString());
+                if (picture != null) res.put("picture", picture.toString());
+                PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+                        "trained %s for %d epochs on %s: test loss %.5f (%s), %,.0f samples/s; model in %s%s",
+                        ms.name(), r.state().epochsDone(), be.name(), test.reconstruction(), res.get("loss"),
+                        r.samplesPerSecond(), dir, picture == null ? "" : ", picture " + picture));
+            }
+        } catch (java.io.IOException e) {
+            throw new BottleneckException("cannot write to " + dir + ": " + e.getMessage());
+        }
+        return 0;
+    }
+
+    private ModelSpec buildSpec(int features) {
+        ModelSpec ms;
+        String m = model.trim();
+        if (m.matches("[0-9]+(-[0-9]+(:[a-zA-Z_]+)?)+")) {
+            Loss l = loss != null ? Loss.parse(loss) : Loss.BCE;
+            String outAct = outputActivation != null ? outputActivation : (l == Loss.BCE ? "sigmoid" : "sigmoid");
+            ms = ModelSpec.dense(m, activation, outAct, l);
+        } else {
+            ms = ModelSpec.parse(m, features);
+            if (loss != null || reduction != null) {
+                ms = ms.withLoss(loss != null ? Loss.parse(loss) : ms.loss(),
+                        reduction != null ? Loss.Reduction.parse(reduction) : ms.reduction());
+            }
+        }
+        if (reduction != null && !(ms.reduction() == Loss.Reduction.parse(reduction))) {
+            ms = ms.withLoss(ms.loss(), Loss.Reduction.parse(reduction));
+        }
+        if (l1 != null) {
+            List<Map<String, Object>> regs = new ArrayList<>();
+            regs.add(new Regularizer.L1Activity(l1).spec());
+            ms = ms.withRegularizers(regs);
+        }
+        long in = 1;
+        for (int d : ms.input()) in *= d;
+        if (in != features) {
+            throw new BottleneckException("model '" + model + "' takes " + in + " values per sample but the data has " + features
+                    + ": use a spec starting with " + features + " (e.g. " + features + "-64-16)");
+        }
+        return ms;
+    }
+
+    private static String safeName(String s) {
+        return s.replaceAll("[^A-Za-z0-9._-]", "_").replaceAll("\\.(csv|gz)$", "");
+    }
+}

@@ -83,6 +83,7 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
         if (o.labelName() != null) m.put("label", o.labelName());
         if (o.labelIndex() != null) m.put("label_index", o.labelIndex());
         if (!o.skipNames().isEmpty()) m.put("skip", List.copyOf(o.skipNames()));
+        if (!o.skipIndices().isEmpty()) m.put("skip_index", List.copyOf(o.skipIndices()));
         return m;
     }
 
@@ -95,6 +96,9 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
         if (m.get("label") != null) b.labelColumn(m.get("label").toString());
         if (m.get("label_index") != null) b.labelColumn(((Number) m.get("label_index")).intValue());
         if (m.get("skip") instanceof List) b.skipColumns((List<String>) m.get("skip"));
+        if (m.get("skip_index") instanceof List) {
+            b.skipColumnIndices(((List<Number>) m.get("skip_index")).stream().mapToInt(Number::intValue).toArray());
+        }
         return b.build();
     }
 }

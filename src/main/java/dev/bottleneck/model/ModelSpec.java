@@ -235,9 +235,7 @@ public final class ModelSpec {
                     Object u = l.get("units");
                     if (!(u instanceof Number)) throw new BottleneckException(where + " layer " + i + ": linear needs 'units'");
                     int in = (int) product(shape);
-                    if (shape.length != 1) {
-                        out.add(Reshape.flatten());
-                    }
+                    // Linear flattens each sample itself, so no extra module (and parameter names stay encoder.0.weight)
                     String act = l.containsKey("activation") ? l.get("activation").toString() : "linear";
                     Activation a = Activation.parse(act);
                     Init init = l.containsKey("init") ? Init.parse(l.get("init").toString())

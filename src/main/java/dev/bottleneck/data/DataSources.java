@@ -1,0 +1,251 @@
+package dev.bottleneck.data;
+
+import dev.bottleneck.BottleneckException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns a data argument into a {@link TrainTest}. Nothing is downloaded here: the data must already be on disk
+ * (scripts/fetch-data.sh fills the cache).
+ *
+ * <ul>
+ *   <li>{@code mnist}: the four IDX files (train/t10k images/labels, each raw or with a .gz suffix) in the first
+ *       folder that has all four, searching: the {@code --data} folder, its subfolders {@code mnist} and
+ *       {@code package/data}, {@code $BOTTLENECK_DATA/mnist}, {@code ~/.cache/bottleneck/data/mnist}.</li>
+ *   <li>{@code fashion-mnist}: the same files in the {@code --data} folder, its subfolder {@code fashion-mnist},
+ *       {@code $BOTTLENECK_DATA/fashion-mnist}, {@code ~/.cache/bottleneck/data/fashion-mnist},
+ *       {@code /usr/share/datasets/fashion-mnist} (Debian/Ubuntu package dataset-fashion-mnist).</li>
+ *   <li>a folder: the four IDX files in it.</li>
+ *   <li>an IDX images file: labels are taken from the file of the same name with "images-idx3" replaced by
+ *       "labels-idx1" (or "images" by "labels") when it exists. The test set is the matching {@code t10k-} file
+ *       beside a {@code train-} file when present; otherwise a seeded 1/7 hold-out of the file's rows.</li>
+ *   <li>a {@code .csv} (or .tsv / .txt) file: read with {@link CsvReader}; the test set is a seeded 20% hold-out.</li>
+ * </ul>
+ */
+public final class DataSources {
+    public static final String[] IDX_FILES = {
+        "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
+    };
+    public static final double IDX_HOLDOUT = 1.0 / 7.0;
+    public static final double CSV_HOLDOUT = 0.2;
+    public static final Path SYSTEM_FASHION_MNIST = Paths.get("/usr/share/datasets/fashion-mnist");
+    private static final String HOW_TO_GET = "run scripts/fetch-data.sh, or pass --data DIR";
+
+    /**
+     * Where to look, made explicit so tests do not depend on the machine.
+     *
+     * @param env             environment variables (only BOTTLENECK_DATA is read)
+     * @param home            the user's home folder (for ~/.cache/bottleneck/data)
+     * @param systemFashion   the system-wide Fashion-MNIST folder, or null to skip it
+     */
+    public record Environment(Map<String, String> env, Path home, Path systemFashion) {
+        public Environment {
+            env = env == null ? Map.of() : Map.copyOf(env);
+        }
+
+        /** The real environment of this process. */
+        public static Environment system() {
+            return new Environment(System.getenv(), Paths.get(System.getProperty("user.home", ".")), SYSTEM_FASHION_MNIST);
+        }
+
+        /** $BOTTLENECK_DATA if set, else ~/.cache/bottleneck/data. */
+        public Path cacheDir() {
+            String d = env.get("BOTTLENECK_DATA");
+            if (d != null && !d.isBlank()) return Paths.get(d);
+            return defaultCache();
+        }
+
+        Path defaultCache() {
+            return home.resolve(".cache").resolve("bottleneck").resolve("data");
+        }
+    }
+
+    private DataSources() {}
+
+    /** $BOTTLENECK_DATA, or ~/.cache/bottleneck/data (the folder scripts/fetch-data.sh fills). */
+    public static Path cacheDir() {
+        return Environment.system().cacheDir();
+    }
+
+    /** Resolves with the process environment. {@code dataDir} (the --data folder) and {@code csv} may be null. */
+    public static TrainTest resolve(String spec, Path dataDir, CsvReader.Options csv, long seed) {
+        return resolve(spec, dataDir, csv, seed, Environment.system());
+    }
+
+    public static TrainTest resolve(String spec, Path dataDir, CsvReader.Options csv, long seed, Environment envt) {
+        if (spec == null || spec.isBlank()) {
+            throw new BottleneckException("no data given; expected mnist, fashion-mnist, a .csv file, an IDX images file or a folder "
+                    + "with the four IDX files");
+        }
+        String key = spec.trim().toLowerCase(Locale.ROOT).replace('_', '-');
+        if (key.equals("mnist") || key.equals("fashion-mnist") || key.equals("fashionmnist")) {
+            String name = key.equals("mnist") ? "mnist" : "fashion-mnist";
+            List<Path> roots = searchRoots(name, dataDir, envt);
+            Path dir = findIdxFolder(roots);
+            if (dir == null) throw notFound(name, roots);
+            return loadIdxFolder(dir, name);
+        }
+        Path p = Paths.get(spec);
+        if (!p.isAbsolute() && dataDir != null && !Files.exists(p) && Files.exists(dataDir.resolve(p))) p = dataDir.resolve(p);
+        if (Files.isDirectory(p)) {
+            if (!hasAllIdx(p)) throw notFound(p.getFileName() == null ? p.toString() : p.getFileName().toString(), List.of(p));
+            return loadIdxFolder(p, p.getFileName() == null ? "idx" : p.getFileName().toString());
+        }
+        if (!Files.isRegularFile(p)) {
+            throw new BottleneckException("data '" + spec + "' is neither a known data set nor an existing file"
+                    + (dataDir != null ? " (also looked in " + dataDir + ")" : "")
+                    + "; expected mnist, fashion-mnist, a .csv file, an IDX images file or a folder with the four IDX files — "
+                    + HOW_TO_GET);
+        }
+        String fn = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (fn.endsWith(".csv") || fn.endsWith(".tsv") || fn.endsWith(".txt") || fn.endsWith(".csv.txt")) {
+            return loadCsv(p, csv, seed);
+        }
+        if (fn.contains("idx") || fn.contains("ubyte")) return loadIdxFile(p, seed);
+        throw new BottleneckException(p + ": unknown data file type; expected a .csv file or an IDX images file "
+                + "(name containing 'idx3-ubyte', raw or .gz)");
+    }
+
+    /** The folders searched for "mnist" or "fashion-mnist", in order, without duplicates. */
+    public static List<Path> searchRoots(String dataset, Path dataDir, Environment envt) {
+        Set<Path> roots = new LinkedHashSet<>();
+        if (dataDir != null) {
+            roots.add(dataDir);
+            roots.add(dataDir.resolve(dataset));
+            if (dataset.equals("mnist")) roots.add(dataDir.resolve("package").resolve("data"));
+        }
+        String bd = envt.env().get("BOTTLENECK_DATA");
+        if (bd != null && !bd.isBlank()) roots.add(Paths.get(bd).resolve(dataset));
+        if (envt.home() != null) roots.add(envt.defaultCache().resolve(dataset));
+        if (dataset.equals("fashion-mnist") && envt.systemFashion() != null) roots.add(envt.systemFashion());
+        List<Path> out = new ArrayList<>();
+        for (Path r : roots) out.add(r.normalize());
+        return out;
+    }
+
+    /** Loads train-* and t10k-* IDX files from one folder. */
+    public static TrainTest loadIdxFolder(Path dir, String name) {
+        Path trI = idxFile(dir, IDX_FILES[0]);
+        Path trL = idxFile(dir, IDX_FILES[1]);
+        Path teI = idxFile(dir, IDX_FILES[2]);
+        Path teL = idxFile(dir, IDX_FILES[3]);
+        if (trI == null || trL == null || teI == null || teL == null) throw notFound(name, List.of(dir));
+        Dataset train = IdxReader.readImages(trI, trL, name + "-train");
+        Dataset test = IdxReader.readImages(teI, teL, name + "-test");
+        checkSameShape(train, test, trI, teI);
+        return new TrainTest(train, test);
+    }
+
+    /** Loads one IDX images file (with matching labels and t10k test file where present; else a 1/7 hold-out). */
+    public static TrainTest loadIdxFile(Path images, long seed) {
+        Path labels = siblingLabels(images);
+        String fn = images.getFileName().toString();
+        String base = stripIdxName(fn);
+        if (fn.startsWith("train-")) {
+            Path test = images.resolveSibling("t10k-" + fn.substring("train-".length()));
+            if (!Files.isRegularFile(test)) {
+                Path alt = fn.endsWith(".gz") ? images.resolveSibling("t10k-" + fn.substring(6, fn.length() - 3))
+                                              : images.resolveSibling("t10k-" + fn.substring(6) + ".gz");
+                test = Files.isRegularFile(alt) ? alt : null;
+            }
+            if (test != null) {
+                Dataset tr = IdxReader.readImages(images, labels, base + "-train");
+                Dataset te = IdxReader.readImages(test, labels == null ? null : siblingLabels(test), base + "-test");
+                checkSameShape(tr, te, images, test);
+                return new TrainTest(tr, te);
+            }
+        }
+        Dataset all = IdxReader.readImages(images, labels, base);
+        Dataset.Split s = all.split(IDX_HOLDOUT, seed);
+        return new TrainTest(rename(s.train(), base + "-train"), rename(s.validation(), base + "-test"));
+    }
+
+    /** Reads a CSV table and holds out a seeded 20% as the test set. */
+    public static TrainTest loadCsv(Path file, CsvReader.Options csv, long seed) {
+        CsvTable t = CsvReader.read(file, csv == null ? CsvReader.defaults() : csv);
+        Dataset all = t.dataset();
+        if (all.n() < 2) {
+            throw new BottleneckException(file + ": only " + all.n() + " data row; expected at least 2 to hold out a test set");
+        }
+        Dataset.Split s = all.split(CSV_HOLDOUT, seed);
+        return new TrainTest(rename(s.train(), all.name() + "-train"), rename(s.validation(), all.name() + "-test"));
+    }
+
+    /** The labels file matching an images file, or null. */
+    static Path siblingLabels(Path images) {
+        String fn = images.getFileName().toString();
+        String cand = fn.contains("images-idx3") ? fn.replace("images-idx3", "labels-idx1")
+                : fn.contains("images") ? fn.replace("images", "labels") : null;
+        if (cand == null) return null;
+        Path p = images.resolveSibling(cand);
+        if (Files.isRegularFile(p)) return p;
+        Path alt = cand.endsWith(".gz") ? images.resolveSibling(cand.substring(0, cand.length() - 3)) : images.resolveSibling(cand + ".gz");
+        return Files.isRegularFile(alt) ? alt : null;
+    }
+
+    private static String stripIdxName(String fn) {
+        String s = fn.endsWith(".gz") ? fn.substring(0, fn.length() - 3) : fn;
+        s = s.replace("-idx3-ubyte", "").replace(".idx3-ubyte", "");
+        return s.isEmpty() ? "idx" : s;
+    }
+
+    private static Dataset rename(Dataset d, String name) {
+        return new Dataset(d.x(), d.n(), d.sampleShape(), d.labels(), name);
+    }
+
+    private static void checkSameShape(Dataset a, Dataset b, Path fa, Path fb) {
+        if (!java.util.Arrays.equals(a.sampleShape(), b.sampleShape())) {
+            throw new BottleneckException(fb + ": images are " + shapeText(b) + " but " + fa + " has " + shapeText(a)
+                    + "; expected train and test files of the same data set");
+        }
+    }
+
+    private static String shapeText(Dataset d) {
+        int[] s = d.sampleShape();
+        return s[s.length - 2] + "×" + s[s.length - 1];
+    }
+
+    static Path idxFile(Path dir, String name) {
+        Path raw = dir.resolve(name);
+        if (Files.isRegularFile(raw)) return raw;
+        Path gz = dir.resolve(name + ".gz");
+        return Files.isRegularFile(gz) ? gz : null;
+    }
+
+    static boolean hasAllIdx(Path dir) {
+        if (!Files.isDirectory(dir)) return false;
+        for (String f : IDX_FILES) if (idxFile(dir, f) == null) return false;
+        return true;
+    }
+
+    static Path findIdxFolder(List<Path> roots) {
+        for (Path r : roots) if (hasAllIdx(r)) return r;
+        return null;
+    }
+
+    private static BottleneckException notFound(String name, List<Path> roots) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(name).append(" not found: expected the four IDX files (")
+          .append(String.join(", ", IDX_FILES)).append(", each raw or .gz) in one folder. Searched:");
+        for (Path r : roots) {
+            sb.append("\n  ").append(r);
+            if (!Files.isDirectory(r)) {
+                sb.append(" (no such folder)");
+            } else {
+                List<String> missing = new ArrayList<>();
+                for (String f : IDX_FILES) if (idxFile(r, f) == null) missing.add(f);
+                sb.append(missing.size() == IDX_FILES.length ? " (none of the files)" : " (missing " + String.join(", ", missing) + ")");
+            }
+        }
+        sb.append("\n").append(HOW_TO_GET).append('.');
+        return new BottleneckException(sb.toString());
+    }
+}

@@ -92,6 +92,7 @@ public final class Graph implements AutoCloseable {
      * (false: first contribution to a non-persistent gradient).
      */
     private boolean prepareGrad(Var v) {
+        v.gradConstant = Double.NaN; // the caller writes something not known to be constant
         if (v.grad == null) {
             v.grad = temp(v.value.shape());
             return false;
@@ -101,9 +102,19 @@ public final class Graph implements AutoCloseable {
 
     /** Adds {@code delta} into v's gradient. */
     private void accumulate(Var v, Tensor delta) {
+        accumulate(v, delta, Double.NaN);
+    }
+
+    /** As above, where every element of {@code delta} is known to equal {@code constant} (NaN: unknown). */
+    private void accumulate(Var v, Tensor delta, double constant) {
         if (!v.requiresGrad) return;
-        if (prepareGrad(v)) be.elementwise().axpby(1.0, delta, 1.0, v.grad);
-        else be.memory().copy(delta, v.grad);
+        if (prepareGrad(v)) {
+            be.elementwise().axpby(1.0, delta, 1.0, v.grad);
+            v.gradConstant = Double.NaN;
+        } else {
+            be.memory().copy(delta, v.grad);
+            v.gradConstant = constant;
+        }
     }
 
     // ------------------------------------------------------------------------------------------ backward
@@ -114,6 +125,7 @@ public final class Graph implements AutoCloseable {
         if (!output.requiresGrad) return;
         prepareGrad(output);
         be.memory().fill(output.grad, 1.0);
+        output.gradConstant = 1.0;
         for (int i = tape.size() - 1; i >= 0; i--) tape.get(i).run();
         tape.clear();
     }
@@ -199,8 +211,8 @@ public final class Graph implements AutoCloseable {
             if (dy == null) return;
             switch (op) {
                 case ADD:
-                    reduceInto(a, dy);
-                    reduceInto(b, dy);
+                    reduceInto(a, dy, out.gradConstant);
+                    reduceInto(b, dy, out.gradConstant);
                     break;
                 case SUB:
                     reduceInto(a, dy);
@@ -245,9 +257,13 @@ public final class Graph implements AutoCloseable {
 
     /** Adds a broadcast-shaped gradient into v's gradient, summing over stretched dimensions. */
     private void reduceInto(Var v, Tensor g) {
+        reduceInto(v, g, Double.NaN);
+    }
+
+    private void reduceInto(Var v, Tensor g, double constant) {
         if (!v.requiresGrad) return;
         if (v.value.size() == g.size()) {
-            accumulate(v, g.reshape(v.value.shape()));
+            accumulate(v, g.reshape(v.value.shape()), constant);
         } else {
             boolean acc = prepareGrad(v);
             be.reduce().sumTo(g, acc ? 1.0 : 0.0, v.grad);
@@ -261,8 +277,10 @@ public final class Graph implements AutoCloseable {
         Var out = result(y, x);
         record(out, () -> {
             if (out.grad == null || !x.requiresGrad) return;
+            double c = out.gradConstant;
             boolean acc = prepareGrad(x);
             be.elementwise().axpby(alpha, out.grad, acc ? 1.0 : 0.0, x.grad);
+            if (!acc) x.gradConstant = alpha * c;
         });
         return out;
     }
@@ -340,6 +358,16 @@ public final class Graph implements AutoCloseable {
         record(out, () -> {
             if (out.grad == null || g == null) return;
             // chain rule with the upstream scalar gradient: g was computed for an upstream gradient of 1
+            double c = out.gradConstant;
+            if (Double.isFinite(c)) {
+                if (pred.grad == null && c == 1.0) {
+                    pred.grad = g; // g belongs to this op alone: hand it over instead of copying
+                } else {
+                    boolean acc = prepareGrad(pred);
+                    be.elementwise().axpby(c, g, acc ? 1.0 : 0.0, pred.grad);
+                }
+                return;
+            }
             Tensor scaled = temp(pred.value.shape());
             be.elementwise().binary(BinaryOp.MUL, g, out.grad, scaled);
             accumulate(pred, scaled);

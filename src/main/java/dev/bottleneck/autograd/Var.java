@@ -13,6 +13,11 @@ public final class Var {
     final boolean requiresGrad;
     /** The gradient tensor is a persistent accumulator (a parameter's arena slot): always add into it. */
     final boolean persistentGrad;
+    /**
+     * When finite, every element of {@link #grad} is known to equal this value (the seed of backward and what
+     * flows unchanged through sums and scalings), so consumers can skip reading it back or multiplying by it.
+     */
+    double gradConstant = Double.NaN;
 
     Var(Tensor value, boolean requiresGrad, Tensor persistentGrad) {
         this.value = value;

@@ -49,6 +49,18 @@ public interface Backend extends AutoCloseable {
         return false;
     }
 
+    /** Starts or stops the backend's own timing counters (for the benchmark harness; off by default). */
+    default void profile(boolean on) {
+    }
+
+    /**
+     * Counters gathered while profiling, e.g. {@code gemm_seconds} and {@code gemm_flop}; empty where the backend
+     * keeps none.
+     */
+    default java.util.Map<String, Double> profileCounters() {
+        return java.util.Map.of();
+    }
+
     /** Waits until all queued work is done (a no-op on the CPU). */
     void synchronize();
 

@@ -20,7 +20,6 @@ public final class CpuBackendProvider implements BackendProvider {
             org.bytedeco.javacpp.Loader.load(openblas_nolapack.class);
             Map<String, String> d = new LinkedHashMap<>();
             d.put("openblas", openblas_nolapack.OPENBLAS_VERSION.trim());
-            d.put("openblas_threads", String.valueOf(org.bytedeco.openblas.presets.openblas_nolapack.blas_get_num_threads()));
             d.put("processors", String.valueOf(Runtime.getRuntime().availableProcessors()));
             String core = System.getenv("OPENBLAS_CORETYPE");
             d.put("OPENBLAS_CORETYPE", core == null ? "(unset)" : core);

@@ -1,0 +1,131 @@
+package dev.bottleneck.bench;
+
+import dev.bottleneck.backend.Backend;
+import dev.bottleneck.backend.BackendOptions;
+import dev.bottleneck.backend.Backends;
+import dev.bottleneck.data.DataSources;
+import dev.bottleneck.data.TrainTest;
+import dev.bottleneck.io.Json;
+import dev.bottleneck.model.Autoencoder;
+import dev.bottleneck.model.Presets;
+import dev.bottleneck.optim.OptimizerConfig;
+import dev.bottleneck.tensor.Tensor;
+import dev.bottleneck.train.FitConfig;
+import dev.bottleneck.train.Trainer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Benchmark of one reference workload (WORKLOADS.md) in this process: samples/s over epochs 2..N, test loss,
+ * peak resident memory, and for CPU backends the share of step time spent in GEMM plus the raw GEMM rate of the
+ * same layer shapes. {@code scripts/bench.sh} runs it once per workload in a fresh JVM and prints the table.
+ *
+ * <p>Usage: {@code Bench WORKLOAD DATA EPOCHS BACKEND} — prints one JSON line.
+ */
+public final class Bench {
+    private Bench() {}
+
+    public static void main(String[] args) throws Exception {
+        String workload = args.length > 0 ? args[0] : "w1";
+        String data = args.length > 1 ? args[1] : "fashion-mnist";
+        int epochs = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        String backendName = args.length > 3 ? args[3] : "cpu";
+        TrainTest tt = DataSources.resolve(data, null, null, 42);
+        Map<String, Object> out = new LinkedHashMap<>();
+        try (Backend be = Backends.create(backendName, BackendOptions.defaults(), s -> System.err.println(s))) {
+            Autoencoder model = new Autoencoder(Presets.get(workload)).bind(be, 42);
+            Presets.TrainingDefaults d = Presets.defaults(workload);
+            FitConfig cfg = new FitConfig().epochs(epochs).batch(d.batch()).seed(42).validation(0)
+                    .optimizer(OptimizerConfig.of(d.optimizer(), d.lr())).progress(false);
+            // epoch 1 is warm-up (JIT, pools); profile GEMM only over epochs 2..N
+            Trainer.Result r;
+            double gemmSeconds;
+            double gemmFlop;
+            try (Trainer t = new Trainer(model, cfg.epochs(1), s -> System.err.println(s))) {
+                t.fit(tt.train(), null, null);
+            }
+            model.bind(be, 42);
+            try (Trainer t = new Trainer(model, cfg.epochs(epochs), s -> System.err.println(s))) {
+                // re-run from scratch so the reported loss is that of exactly `epochs` epochs; warm JIT now
+                be.profile(true);
+                r = t.fit(tt.train(), null, null);
+                be.profile(false);
+                Map<String, Double> c = be.profileCounters();
+                gemmSeconds = c.getOrDefault("gemm_seconds", Double.NaN);
+                gemmFlop = c.getOrDefault("gemm_flop", Double.NaN);
+                out.put("workload", workload);
+                out.put("data", data);
+                out.put("backend", be.name());
+                out.put("device", be.describe());
+                out.put("epochs", epochs);
+                out.put("samples_per_s", Math.round(r.samplesPerSecond())); // epochs 2..N of this run
+                out.put("test_loss", t.evaluate(tt.test(), 1000).reconstruction());
+            }
+            if (!Double.isNaN(gemmSeconds)) {
+                out.put("gemm_share", gemmSeconds / r.seconds());
+                out.put("gemm_gflops_in_training", gemmFlop / gemmSeconds / 1e9);
+                double raw = rawGemmGflops(be, workload, d.batch());
+                out.put("raw_gemm_gflops", raw);
+                out.put("pure_gemm_seconds", gemmFlop / (raw * 1e9));
+                out.put("train_seconds", r.seconds());
+                out.put("ratio_to_pure_gemm", r.seconds() / (gemmFlop / (raw * 1e9)));
+            }
+            out.put("peak_rss_mib", peakRssMiB());
+            out.put("backend_peak_mib", be.memory().peakBytes() / (1024.0 * 1024.0));
+        }
+        out.put("OPENBLAS_CORETYPE", String.valueOf(System.getenv("OPENBLAS_CORETYPE")));
+        out.put("OPENBLAS_L2_SIZE", String.valueOf(System.getenv("OPENBLAS_L2_SIZE")));
+        System.out.println(Json.writeCompact(out));
+    }
+
+    /** GFLOP/s of the forward and backward GEMMs of the workload's dense layers, called in a loop. */
+    static double rawGemmGflops(Backend be, String workload, int batch) {
+        int[] sizes = workload.equals("w2") ? new int[] {784, 1000, 500, 250, 30, 250, 500, 1000, 784} : new int[] {784, 32, 784};
+        Tensor[] w = new Tensor[sizes.length - 1], x = new Tensor[sizes.length];
+        for (int i = 0; i < sizes.length; i++) x[i] = be.memory().zeros(batch, sizes[i]);
+        for (int i = 0; i < w.length; i++) {
+            w[i] = be.memory().allocate(sizes[i + 1], sizes[i]);
+            be.random().uniform(w[i], 1, 0, -0.1, 0.1);
+        }
+        Tensor dw = be.memory().allocate(1000 * 1000);
+        double flop = 0;
+        long t0 = 0;
+        for (int rep = 0; rep < 25; rep++) {
+            if (rep == 5) {
+                be.synchronize();
+                t0 = System.nanoTime();
+                flop = 0;
+            }
+            for (int i = 0; i < w.length; i++) {
+                int in = sizes[i], o = sizes[i + 1];
+                be.blas().gemm(false, true, batch, o, in, 1, x[i], in, w[i], in, 0, x[i + 1], o);      // forward
+                be.blas().gemm(false, false, batch, in, o, 1, x[i + 1], o, w[i], in, 0, x[i], in);    // input gradient
+                be.blas().gemm(true, false, o, in, batch, 1, x[i + 1], o, x[i], in, 0, dw, in);        // weight gradient
+                flop += 3.0 * 2.0 * batch * in * o;
+            }
+        }
+        be.synchronize();
+        double s = (System.nanoTime() - t0) / 1e9;
+        for (Tensor t : x) be.memory().release(t);
+        for (Tensor t : w) be.memory().release(t);
+        be.memory().release(dw);
+        return flop / s / 1e9;
+    }
+
+    static double peakRssMiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                }
+            }
+        } catch (Exception ignored) {
+            // not Linux
+        }
+        return Double.NaN;
+    }
+
+}

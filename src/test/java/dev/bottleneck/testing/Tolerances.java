@@ -25,6 +25,12 @@ public final class Tolerances {
     /** Box–Muller normals in float32 (log and cos of float arguments): absolute 2e-5 per value. */
     public static final double NORMAL_ATOL = 2e-5;
 
+    /**
+     * A whole forward/backward pass of a small model in FP32 against F64 (a chain of ~15 FP32 ops, GEMMs with
+     * k <= 20): relative 1e-4, absolute 1e-5 of the largest magnitude of the compared array.
+     */
+    public static final double AUTOGRAD_RTOL = 1e-4, AUTOGRAD_ATOL_SCALE = 1e-5;
+
     public static double gemmRtol(int k, boolean tf32) {
         return (tf32 ? GEMM_TF32_RTOL : GEMM_RTOL) * Math.sqrt(Math.max(1, k));
     }

@@ -259,8 +259,12 @@ public final class CpuBackend implements Backend {
             }
             CpuBuffer ba = buf(a), bb = buf(b), bc = buf(c);
             long t0 = profileGemm ? System.nanoTime() : 0;
-            if (k == 0) {
-                elementwise.affine(c.view(0, (int) needC), beta, 0.0, c.view(0, (int) needC));
+            if (k == 0) { // C = beta C on the m x n block only; beta 0 overwrites (NaN included)
+                for (int r = 0; r < m; r++) {
+                    Tensor row = c.view((long) r * ldc, n);
+                    if (beta == 0) memory.fill(row, 0.0);
+                    else elementwise.affine(row, beta, 0.0, row);
+                }
             } else if (f32()) {
                 openblas_nolapack.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
                         (float) alpha, ba.floatAt(a.offset()), lda, bb.floatAt(b.offset()), ldb,

@@ -57,8 +57,10 @@ public final class CpuBackend implements Backend {
         int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
         this.par = new Parallel(threads);
         org.bytedeco.javacpp.Loader.load(openblas_nolapack.class);
-        // set explicitly: the preset cannot report OpenBLAS's own default (it answers -1) and we print it
-        org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(threads);
+        // OpenBLAS runs single-threaded and we split large GEMMs over our own threads: OpenBLAS's idle workers
+        // spin for a long time after each call and would steal the cores from the element-wise loops that follow
+        // (measured on W2 with 2 cores: 30% of the step). Set explicitly, since the preset cannot report its default.
+        org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(1);
     }
 
     public CpuBackend(DType dtype) {
@@ -71,7 +73,7 @@ public final class CpuBackend implements Backend {
     @Override
     public String describe() {
         return "cpu: " + dtype + ", " + par.threads() + " Java threads, OpenBLAS " + openblas_nolapack.OPENBLAS_VERSION.trim()
-                + " (" + org.bytedeco.openblas.presets.openblas_nolapack.blas_get_num_threads() + " threads)";
+                + " (single-threaded calls, large GEMMs split over " + par.threads() + " threads)";
     }
 
     @Override public MemoryOps memory() { return memory; }
@@ -266,9 +268,24 @@ public final class CpuBackend implements Backend {
                     else elementwise.affine(row, beta, 0.0, row);
                 }
             } else if (f32()) {
-                openblas_nolapack.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
-                        (float) alpha, ba.floatAt(a.offset()), lda, bb.floatAt(b.offset()), ldb,
-                        (float) beta, bc.floatAt(c.offset()), ldc);
+                int parts = par.gemmParts(m, n, k);
+                if (parts == 1) {
+                    sgemm(transA, transB, m, n, k, alpha, ba, a.offset(), lda, bb, b.offset(), ldb, beta, bc, c.offset(), ldc);
+                } else if (m >= n) { // split the rows of C (and of op(A))
+                    par.tasks(parts, part -> {
+                        int r0 = (int) ((long) m * part / parts), r1 = (int) ((long) m * (part + 1) / parts);
+                        long aOff = a.offset() + (transA ? r0 : (long) r0 * lda);
+                        sgemm(transA, transB, r1 - r0, n, k, alpha, ba, aOff, lda, bb, b.offset(), ldb, beta, bc,
+                                c.offset() + (long) r0 * ldc, ldc);
+                    });
+                } else { // split the columns of C (and of op(B))
+                    par.tasks(parts, part -> {
+                        int c0 = (int) ((long) n * part / parts), c1 = (int) ((long) n * (part + 1) / parts);
+                        long bOff = b.offset() + (transB ? (long) c0 * ldb : c0);
+                        sgemm(transA, transB, m, c1 - c0, k, alpha, ba, a.offset(), lda, bb, bOff, ldb, beta, bc,
+                                c.offset() + c0, ldc);
+                    });
+                }
             } else {
                 openblas_nolapack.cblas_dgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
                         alpha, ba.doubleAt(a.offset()), lda, bb.doubleAt(b.offset()), ldb,
@@ -279,6 +296,12 @@ public final class CpuBackend implements Backend {
                 gemmFlops += 2L * m * n * k;
             }
         }
+    }
+
+    private static void sgemm(boolean transA, boolean transB, int m, int n, int k, double alpha, CpuBuffer a, long aOff, int lda,
+                              CpuBuffer b, long bOff, int ldb, double beta, CpuBuffer c, long cOff, int ldc) {
+        openblas_nolapack.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
+                (float) alpha, a.floatAt(aOff), lda, b.floatAt(bOff), ldb, (float) beta, c.floatAt(cOff), ldc);
     }
 
     // ------------------------------------------------------------------------------------------------ element-wise
@@ -512,7 +535,7 @@ public final class CpuBackend implements Backend {
                             for (int i = lo; i < hi; i++) fy.put(yo + i, fx.get(xo + i));
                             break;
                         case RELU:
-                            for (int i = lo; i < hi; i++) { float v = fx.get(xo + i); fy.put(yo + i, v > 0 ? v : 0f); }
+                            reluF(fx, xo, fy, yo, lo, hi);
                             break;
                         case LEAKY_RELU:
                             for (int i = lo; i < hi; i++) { float v = fx.get(xo + i); fy.put(yo + i, v > 0 ? v : al * v); }
@@ -540,6 +563,10 @@ public final class CpuBackend implements Backend {
             if (f32()) {
                 FloatBuffer fx = bx.f, fy = by.f, fdy = bdy.f, fdx = bdx.f;
                 float al = (float) alpha;
+                if (kind == Activation.RELU) {
+                    par.range(x.size(), (lo, hi) -> reluBackwardF(fx, xo, fdy, dyo, fdx, dxo, accumulate, lo, hi));
+                    return;
+                }
                 par.range(x.size(), (lo, hi) -> {
                     for (int i = lo; i < hi; i++) {
                         float d;
@@ -563,6 +590,41 @@ public final class CpuBackend implements Backend {
                     }
                 });
             }
+        }
+    }
+
+    private static void reluF(FloatBuffer x, int xo, FloatBuffer y, int yo, int lo, int hi) {
+        for (int i = lo; i < hi; i++) {
+            float v = x.get(xo + i);
+            y.put(yo + i, Math.max(v, 0f));
+        }
+    }
+
+    /**
+     * dx (+)= dy where x > 0, else 0, without branches (random signs would mispredict every other element):
+     * the int bits of a float are positive exactly when it is > 0, so {@code -bits >> 31} is the mask.
+     */
+    private static void reluBackwardF(FloatBuffer x, int xo, FloatBuffer dy, int dyo, FloatBuffer dx, int dxo,
+                                      boolean accumulate, int lo, int hi) {
+        for (int i = lo; i < hi; i++) {
+            int bits = Float.floatToRawIntBits(x.get(xo + i));
+            int mask = (-bits & ~bits) >> 31; // -0.0f (bits = MIN_VALUE) must give 0 too
+            float g = Float.intBitsToFloat(Float.floatToRawIntBits(dy.get(dyo + i)) & mask);
+            dx.put(dxo + i, accumulate ? dx.get(dxo + i) + g : g);
+        }
+    }
+
+    private static void adamF(FloatBuffer p, int po, FloatBuffer g, int go, FloatBuffer m, int mo, FloatBuffer v, int vo,
+                              float b1, float b2, float c1, float c2, float stepSize, float invSqrtBc2, float eps, float wd,
+                              float decay, int lo, int hi) {
+        for (int i = lo; i < hi; i++) {
+            float pi = p.get(po + i) * decay;
+            float gi = g.get(go + i) + wd * pi;
+            float mi = b1 * m.get(mo + i) + c1 * gi;
+            float vi = b2 * v.get(vo + i) + c2 * gi * gi;
+            m.put(mo + i, mi);
+            v.put(vo + i, vi);
+            p.put(po + i, pi - stepSize * mi / ((float) Math.sqrt(vi) * invSqrtBc2 + eps));
         }
     }
 
@@ -719,18 +781,9 @@ public final class CpuBackend implements Backend {
                 FloatBuffer fp = bp.f, fg = bg.f, fm = bm.f, fv = bv.f;
                 float b1 = (float) beta1, b2 = (float) beta2, c1 = (float) (1 - beta1), c2 = (float) (1 - beta2);
                 float stepSize = (float) (lr / bc1), invSqrtBc2 = (float) (1 / Math.sqrt(bc2)), ep = (float) eps;
-                float wd = (float) weightDecay, decay = (float) (1 - lr * weightDecay);
-                par.range(params.size(), (lo, hi) -> {
-                    for (int i = lo; i < hi; i++) {
-                        float pi = fp.get(po + i), gi = fg.get(go + i);
-                        if (decoupled) pi *= decay; else gi += wd * pi;
-                        float mi = b1 * fm.get(mo + i) + c1 * gi;
-                        float vi = b2 * fv.get(vo + i) + c2 * gi * gi;
-                        fm.put(mo + i, mi);
-                        fv.put(vo + i, vi);
-                        fp.put(po + i, pi - stepSize * mi / ((float) Math.sqrt(vi) * invSqrtBc2 + ep));
-                    }
-                });
+                float wd = decoupled ? 0f : (float) weightDecay, decay = decoupled ? (float) (1 - lr * weightDecay) : 1f;
+                par.range(params.size(), (lo, hi) -> adamF(fp, po, fg, go, fm, mo, fv, vo, b1, b2, c1, c2, stepSize, invSqrtBc2, ep,
+                        wd, decay, lo, hi));
             } else {
                 par.range(params.size(), (lo, hi) -> {
                     for (int i = lo; i < hi; i++) {

@@ -70,6 +70,28 @@ final class Parallel {
         return s;
     }
 
+    interface Task {
+        void run(int part);
+    }
+
+    /** How many parts to split a GEMM into: 1 below ~2 MFLOP or when no dimension is worth splitting. */
+    int gemmParts(int m, int n, int k) {
+        if (pool == null || 2.0 * m * n * k < 4e6) return 1;
+        int largest = Math.max(m, n);
+        return largest >= 32 * threads ? threads : 1;
+    }
+
+    /** Runs parts 0..parts-1, part 0 on the calling thread. */
+    void tasks(int parts, Task task) {
+        List<ForkJoinTask<?>> tasks = new ArrayList<>(parts - 1);
+        for (int p = 1; p < parts; p++) {
+            int part = p;
+            tasks.add(pool.submit(() -> task.run(part)));
+        }
+        task.run(0);
+        for (ForkJoinTask<?> t : tasks) t.join();
+    }
+
     void shutdown() {
         if (pool != null) pool.shutdownNow();
     }

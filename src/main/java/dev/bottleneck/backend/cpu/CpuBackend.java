@@ -629,9 +629,8 @@ public final class CpuBackend implements Backend {
     }
 
     static float sigmoidF(float v) {
-        if (v >= 0) return 1f / (1f + (float) Math.exp(-v));
-        float e = (float) Math.exp(v);
-        return e / (1f + e);
+        float e = FastMath.expNonPositive(-Math.abs(v));
+        return (v >= 0 ? 1f : e) / (1f + e);
     }
 
     // ------------------------------------------------------------------------------------------------ losses
@@ -680,12 +679,10 @@ public final class CpuBackend implements Backend {
             case BCE_WITH_LOGITS:
                 for (int i = lo; i < hi; i++) {
                     float z = p.get(po + i), y = t.get(to + i);
-                    float e = (float) Math.exp(-Math.abs(z));
-                    // log(1 + e) with e in (0, 1]: Math.log is an intrinsic, log1p is not (and 10x slower);
-                    // the absolute error stays below 1e-16, far under float32 resolution of the loss
-                    s += Math.max(z, 0f) - z * y + Math.log(1.0 + e);
+                    float e = FastMath.expNonPositive(-Math.abs(z));
+                    s += Math.max(z, 0f) - z * y + FastMath.log1pUnit(e);
                     if (g != null) {
-                        float sig = z >= 0 ? 1f / (1f + e) : e / (1f + e);
+                        float sig = (z >= 0 ? 1f : e) / (1f + e);
                         g.put(go + i, gs * (sig - y));
                     }
                 }

@@ -1,0 +1,50 @@
+package dev.bottleneck.backend.cpu;
+
+/**
+ * Branch-free float32 exponential and log1p for the hot loss loop of the CPU backend. {@link Math#exp} and
+ * {@link Math#log} work in double and {@link Math#log1p} is not even an intrinsic; these polynomials give
+ * float32 accuracy (about 1e-7 relative, checked against Math in {@code FastMathTest}) at a fraction of the cost.
+ */
+final class FastMath {
+    private FastMath() {}
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+
+    /**
+     * e^x for x ≤ 0 (Cephes-style: x = n ln2 + f with |f| ≤ ln2/2, a degree-6 polynomial for e^f, then 2^n from
+     * the exponent bits). Returns 0 below -87.3, where the result would be subnormal.
+     */
+    static float expNonPositive(float x) {
+        if (x < -87.3f) return 0f;
+        float n = (float) Math.floor(x * LOG2E + 0.5f);
+        float f = x - n * LN2_HI - n * LN2_LO;
+        float p = 1.9875691500E-4f;
+        p = p * f + 1.3981999507E-3f;
+        p = p * f + 8.3334519073E-3f;
+        p = p * f + 4.1665795894E-2f;
+        p = p * f + 1.6666665459E-1f;
+        p = p * f + 5.0000001201E-1f;
+        float r = p * f * f + f + 1f;
+        return r * Float.intBitsToFloat(((int) n + 127) << 23);
+    }
+
+    /**
+     * log(1 + e) for e in [0, 1]: with s = e / (2 + e) ≤ 1/3, log(1 + e) = 2 atanh(s) = 2 (s + s³/3 + s⁵/5 + ...),
+     * truncated after s¹⁵ (relative error below 2e-8).
+     */
+    static float log1pUnit(float e) {
+        float s = e / (2f + e);
+        float s2 = s * s;
+        float p = 1f / 15f;
+        p = p * s2 + 1f / 13f;
+        p = p * s2 + 1f / 11f;
+        p = p * s2 + 1f / 9f;
+        p = p * s2 + 1f / 7f;
+        p = p * s2 + 1f / 5f;
+        p = p * s2 + 1f / 3f;
+        p = p * s2 + 1f;
+        return 2f * s * p;
+    }
+}

@@ -39,6 +39,21 @@ public interface Backend extends AutoCloseable {
 
     RandomOps random();
 
+    /** Convolutions (NCHW). */
+    default ConvOps conv() {
+        throw new UnsupportedOperationException("the " + name() + " backend has no convolutions yet");
+    }
+
+    /** Pooling and up-sampling (NCHW). */
+    default PoolOps pool() {
+        throw new UnsupportedOperationException("the " + name() + " backend has no pooling yet");
+    }
+
+    /** Normalisation layers. */
+    default NormOps norm() {
+        throw new UnsupportedOperationException("the " + name() + " backend has no normalisation yet");
+    }
+
     OptimizerOps optimizer();
 
     /**

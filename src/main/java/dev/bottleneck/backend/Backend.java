@@ -54,6 +54,11 @@ public interface Backend extends AutoCloseable {
         throw new UnsupportedOperationException("the " + name() + " backend has no normalisation yet");
     }
 
+    /** Recurrent layers (LSTM, GRU) over batch-first sequences, weights in {@link RnnGeometry}'s canonical layout. */
+    default RnnOps rnn() {
+        throw new UnsupportedOperationException("the " + name() + " backend has no recurrent layers yet");
+    }
+
     OptimizerOps optimizer();
 
     /**

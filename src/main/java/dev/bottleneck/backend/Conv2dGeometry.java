@@ -9,12 +9,15 @@ public record Conv2dGeometry(int n, int cIn, int h, int w, int cOut, int kh, int
                              int strideH, int strideW, int padH, int padW, int dilH, int dilW) {
     public Conv2dGeometry {
         if (n < 1 || cIn < 1 || h < 1 || w < 1 || cOut < 1 || kh < 1 || kw < 1) {
-            throw new IllegalArgumentException("convolution sizes must be positive: " + this);
+            throw new IllegalArgumentException("convolution sizes must be positive: n " + n + ", cIn " + cIn + ", " + h + "x" + w
+                    + ", cOut " + cOut + ", kernel " + kh + "x" + kw);
         }
         if (strideH < 1 || strideW < 1 || dilH < 1 || dilW < 1 || padH < 0 || padW < 0) {
-            throw new IllegalArgumentException("bad stride/padding/dilation: " + this);
+            throw new IllegalArgumentException("bad stride/padding/dilation: stride " + strideH + "x" + strideW + ", padding "
+                    + padH + "x" + padW + ", dilation " + dilH + "x" + dilW);
         }
-        if (outH() < 1 || outW() < 1) {
+        // the fields are assigned only after this body: use the parameters, not outH()/outW() (or this.toString())
+        if (h + 2 * padH - dilH * (kh - 1) - 1 < 0 || w + 2 * padW - dilW * (kw - 1) - 1 < 0) {
             throw new IllegalArgumentException("convolution output would be empty: input " + h + "x" + w + ", kernel "
                     + kh + "x" + kw + ", stride " + strideH + ", padding " + padH + ", dilation " + dilH);
         }

@@ -54,6 +54,32 @@ public interface MemoryOps {
     void fill(Tensor t, double value);
 
     /**
+     * Copies a block of columns between two matrices with the same number of rows:
+     * {@code dst[r, dstCol + j] = src[r, srcCol + j]} for every row r and {@code j < width}; other columns of
+     * {@code dst} are left as they are. Both are seen as matrices ({@link Tensor#rows()} x {@link Tensor#cols()}).
+     * The default copies row by row; device backends override it with one strided copy.
+     */
+    default void copyColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int width) {
+        checkColumns(src, srcCol, dst, dstCol, width);
+        int rows = src.rows(), sc = src.cols(), dc = dst.cols();
+        if (width == 0) return;
+        for (int r = 0; r < rows; r++) {
+            copy(src.view((long) r * sc + srcCol, width), dst.view((long) r * dc + dstCol, width));
+        }
+    }
+
+    /** Validates the arguments of {@link #copyColumns}. */
+    static void checkColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int width) {
+        if (src.rows() != dst.rows()) {
+            throw new IllegalArgumentException("copyColumns: source has " + src.rows() + " rows, destination " + dst.rows());
+        }
+        if (width < 0 || srcCol < 0 || dstCol < 0 || srcCol + width > src.cols() || dstCol + width > dst.cols()) {
+            throw new IllegalArgumentException("copyColumns: columns [" + srcCol + ", " + (srcCol + width) + ") of "
+                    + src.cols() + " to [" + dstCol + ", " + (dstCol + width) + ") of " + dst.cols() + " out of range");
+        }
+    }
+
+    /**
      * Gathers rows of a matrix: {@code dst[i, :] = src[rows[from + i], :]} for {@code i < dst.rows()}.
      * Used to assemble a shuffled batch from a data set that lives in backend memory.
      */

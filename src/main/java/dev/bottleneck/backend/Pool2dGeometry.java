@@ -8,11 +8,14 @@ package dev.bottleneck.backend;
 public record Pool2dGeometry(int n, int c, int h, int w, int kh, int kw, int strideH, int strideW, int padH, int padW,
                              boolean countIncludePad) {
     public Pool2dGeometry {
+        // the fields are assigned only after this body: use the parameters, not outH()/outW() (or this.toString())
+        String desc = "n " + n + ", c " + c + ", " + h + "x" + w + ", kernel " + kh + "x" + kw + ", stride " + strideH + "x" + strideW
+                + ", padding " + padH + "x" + padW;
         if (n < 1 || c < 1 || h < 1 || w < 1 || kh < 1 || kw < 1 || strideH < 1 || strideW < 1 || padH < 0 || padW < 0) {
-            throw new IllegalArgumentException("bad pooling geometry: " + this);
+            throw new IllegalArgumentException("bad pooling geometry: " + desc);
         }
-        if (padH * 2 > kh || padW * 2 > kw) throw new IllegalArgumentException("pooling padding must be at most half the window: " + this);
-        if (outH() < 1 || outW() < 1) throw new IllegalArgumentException("pooling output would be empty: " + this);
+        if (padH * 2 > kh || padW * 2 > kw) throw new IllegalArgumentException("pooling padding must be at most half the window: " + desc);
+        if (h + 2 * padH - kh < 0 || w + 2 * padW - kw < 0) throw new IllegalArgumentException("pooling output would be empty: " + desc);
     }
 
     public int outH() { return (h + 2 * padH - kh) / strideH + 1; }

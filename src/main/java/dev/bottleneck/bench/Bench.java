@@ -63,6 +63,13 @@ public final class Bench {
                 out.put("epochs", epochs);
                 out.put("samples_per_s", Math.round(r.samplesPerSecond())); // epochs 2..N of this run
                 out.put("test_loss", t.evaluate(tt.test(), 1000).reconstruction());
+                // convolution calls (forward, backward data, backward filter: im2col + their own GEMMs), CPU backend
+                double convSeconds = c.getOrDefault("conv_seconds", 0.0), convFlop = c.getOrDefault("conv_flop", 0.0);
+                if (convSeconds > 0) {
+                    out.put("conv_seconds", convSeconds);
+                    out.put("conv_share", convSeconds / r.seconds());
+                    out.put("conv_gflops_in_training", convFlop / convSeconds / 1e9);
+                }
             }
             if (!Double.isNaN(gemmSeconds)) {
                 out.put("gemm_share", gemmSeconds / r.seconds());
@@ -83,7 +90,8 @@ public final class Bench {
 
     /** GFLOP/s of the forward and backward GEMMs of the workload's dense layers, called in a loop. */
     static double rawGemmGflops(Backend be, String workload, int batch) {
-        int[] sizes = workload.equals("w2") ? new int[] {784, 1000, 500, 250, 30, 250, 500, 1000, 784} : new int[] {784, 32, 784};
+        int[] sizes = workload.equals("w2") ? new int[] {784, 1000, 500, 250, 30, 250, 500, 1000, 784}
+                : workload.equals("w3") ? new int[] {3136, 16, 3136} : new int[] {784, 32, 784}; // w3: its dense layers only
         Tensor[] w = new Tensor[sizes.length - 1], x = new Tensor[sizes.length];
         for (int i = 0; i < sizes.length; i++) x[i] = be.memory().zeros(batch, sizes[i]);
         for (int i = 0; i < w.length; i++) {

@@ -37,15 +37,22 @@ final class EvalCommand extends ModelCommandBase implements Callable<Integer> {
             Object training = s.loaded().config().get("training");
             res.put("epochs", stateEpochs());
             res.put("train_loss", lastTrainLoss());
-            res.put("test_loss", ev.reconstruction());
+            boolean vae = m.spec().variational() != null;   // a VAE's test loss is its negative ELBO: reconstruction + KL
+            double testLoss = vae ? ev.loss() : ev.reconstruction();
+            res.put("test_loss", testLoss);
             res.put("objective", ev.loss());
-            res.put("loss", m.spec().loss().specName() + " (" + m.spec().reduction().name().toLowerCase(Locale.ROOT) + ")");
+            if (vae) {
+                res.put("test_reconstruction", ev.reconstruction());
+                res.put("test_kl", ev.kl());
+            }
+            res.put("loss", vae ? VaeText.lossName(m.spec())
+                    : m.spec().loss().specName() + " (" + m.spec().reduction().name().toLowerCase(Locale.ROOT) + ")");
             res.put("samples", ev.samples());
             res.put("samples_per_s", Math.round(ev.samples() / sec));
             res.put("model_dir", modelDir.toString());
             PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
                     "%s on %s/%s: loss %.5f (%s) over %d samples", m.spec().name(), s.data().source(), split,
-                    ev.reconstruction(), res.get("loss"), ev.samples()));
+                    testLoss, res.get("loss"), ev.samples()));
             return training == null ? 0 : 0;
         }
     }

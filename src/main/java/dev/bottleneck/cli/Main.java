@@ -10,7 +10,9 @@ import java.io.PrintWriter;
 @Command(name = "bottleneck", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train autoencoders on a GPU (CUDA) or the CPU, and use them: encode, reconstruct, evaluate.",
         subcommands = {TrainCommand.class, EvalCommand.class, EncodeCommand.class, ReconstructCommand.class,
-                InfoCommand.class, CommandLine.HelpCommand.class})
+                DenoiseCommand.class, ComparePcaCommand.class,
+                SampleCommand.class, InterpolateCommand.class, LatentMapCommand.class,
+                DetectCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final String VERSION = "0.1.0";
 

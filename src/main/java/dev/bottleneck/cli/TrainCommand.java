@@ -49,7 +49,7 @@ final class TrainCommand implements Callable<Integer> {
     Path dataDir;
 
     @Option(names = {"-m", "--model"}, paramLabel = "SPEC", defaultValue = "w1",
-            description = "Preset (w1, w2), dense spec like 784-128-64-32 (sizes may carry :activation), or a .json/.yaml spec file. Default: ${DEFAULT-VALUE}.")
+            description = "Preset (w1, w2, w4 = VAE), dense spec like 784-128-64-32 (sizes may carry :activation), or a .json/.yaml spec file. Default: ${DEFAULT-VALUE}.")
     String model;
 
     @Option(names = "--activation", paramLabel = "FN", defaultValue = "relu", description = "Hidden activation for dense specs (default: ${DEFAULT-VALUE}).")
@@ -66,6 +66,19 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--l1", paramLabel = "WEIGHT", description = "L1 activity penalty on the code (sparse autoencoder), e.g. 1e-5.")
     Double l1;
+
+    @Option(names = "--kl-sparsity", paramLabel = "RHO:BETA",
+            description = "KL sparsity penalty on the mean code activation (sigmoid codes), target RHO, weight BETA, e.g. 0.05:3.")
+    String klSparsity;
+
+    @Option(names = "--contractive", paramLabel = "LAMBDA[:exact|estimate]",
+            description = "Contractive penalty LAMBDA * ||d code / d input||_F^2: exact for a one-layer sigmoid/tanh/linear encoder "
+                    + "(the default where it applies), else a stochastic estimate.")
+    String contractive;
+
+    @Option(names = "--noise", paramLabel = "KIND:LEVEL",
+            description = "Denoising: corrupt the training inputs (targets stay clean): gaussian:SIGMA, mask:FRACTION or saltpepper:FRACTION.")
+    String noise;
 
     @Option(names = {"-e", "--epochs"}, defaultValue = "10", description = "Epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
@@ -180,6 +193,7 @@ final class TrainCommand implements Callable<Integer> {
         FitConfig cfg = new FitConfig().epochs(epochs).batch(b).seed(seed).validation(validation).optimizer(oc)
                 .schedule(LrSchedule.parse(schedule, epochs)).clipNorm(clipNorm).earlyStopping(patience, minDelta, true)
                 .outDir(dir).metricsFormat(metrics).progress(progress);
+        if (noise != null) cfg.noise(dev.bottleneck.train.Noise.parse(noise));
 
         Dataset.Split split = validation > 0 ? trainAll.split(validation, seed) : new Dataset.Split(trainAll, null);
         try (Backend be = backendOptions.create(log)) {
@@ -224,9 +238,17 @@ final class TrainCommand implements Callable<Integer> {
                 res.put("stopped_early", r.state().stoppedEarly());
                 res.put("train_loss", r.trainLoss());
                 res.put("val_loss", Double.isNaN(r.valLoss()) ? null : r.valLoss());
-                res.put("test_loss", test.reconstruction());
+                // a variational model reports its full objective, the negative ELBO: reconstruction + KL per sample
+                boolean vae = ms.variational() != null;
+                double testLoss = vae ? test.loss() : test.reconstruction();
+                res.put("test_loss", testLoss);
                 res.put("test_objective", test.loss());
-                res.put("loss", ms.loss().specName() + " (" + ms.reduction().name().toLowerCase(Locale.ROOT) + ")");
+                if (vae) {
+                    res.put("test_reconstruction", test.reconstruction());
+                    res.put("test_kl", test.kl());
+                }
+                res.put("loss", vae ? VaeText.lossName(ms)
+                        : ms.loss().specName() + " (" + ms.reduction().name().toLowerCase(Locale.ROOT) + ")");
                 res.put("samples_per_s", Double.isNaN(r.samplesPerSecond()) ? null : Math.round(r.samplesPerSecond()));
                 res.put("seconds", Math.round(r.seconds() * 10) / 10.0);
                 res.put("params", ae.params().size());
@@ -234,7 +256,7 @@ final class TrainCommand implements Callable<Integer> {
                 if (picture != null) res.put("picture", picture.toString());
                 PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
                         "trained %s for %d epochs on %s: test loss %.5f (%s), %,.0f samples/s; model in %s%s",
-                        ms.name(), r.state().epochsDone(), be.name(), test.reconstruction(), res.get("loss"),
+                        ms.name(), r.state().epochsDone(), be.name(), testLoss, res.get("loss"),
                         r.samplesPerSecond(), dir, picture == null ? "" : ", picture " + picture));
             }
         } catch (java.io.IOException e) {
@@ -260,9 +282,11 @@ final class TrainCommand implements Callable<Integer> {
         if (reduction != null && !(ms.reduction() == Loss.Reduction.parse(reduction))) {
             ms = ms.withLoss(ms.loss(), Loss.Reduction.parse(reduction));
         }
-        if (l1 != null) {
+        if (l1 != null || klSparsity != null || contractive != null) {
             List<Map<String, Object>> regs = new ArrayList<>();
-            regs.add(new Regularizer.L1Activity(l1).spec());
+            if (l1 != null) regs.add(new Regularizer.L1Activity(l1).spec());
+            if (klSparsity != null) regs.add(dev.bottleneck.model.KlSparsity.parse(klSparsity).spec());
+            if (contractive != null) regs.add(contractiveSpec(ms, contractive));
             ms = ms.withRegularizers(regs);
         }
         long in = 1;
@@ -272,6 +296,32 @@ final class TrainCommand implements Callable<Integer> {
                     + ": use a spec starting with " + features + " (e.g. " + features + "-64-16)");
         }
         return ms;
+    }
+
+    private static Map<String, Object> contractiveSpec(ModelSpec ms, String text) {
+        String[] p = text.trim().split(":");
+        double lambda;
+        try {
+            lambda = Double.parseDouble(p[0]);
+        } catch (NumberFormatException e) {
+            throw new BottleneckException("--contractive '" + text + "': expected LAMBDA or LAMBDA:exact|estimate, e.g. 0.1");
+        }
+        if (p.length > 2) throw new BottleneckException("--contractive '" + text + "': expected LAMBDA or LAMBDA:exact|estimate");
+        dev.bottleneck.model.Contractive.Mode mode;
+        if (p.length == 2) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("type", "contractive");
+            m.put("weight", lambda);
+            m.put("mode", p[1]);
+            return Regularizer.fromSpec(m).spec();
+        }
+        try {
+            new dev.bottleneck.model.Contractive(lambda, dev.bottleneck.model.Contractive.Mode.EXACT).validate(ms.build().encoder(), null);
+            mode = dev.bottleneck.model.Contractive.Mode.EXACT;
+        } catch (BottleneckException e) {
+            mode = dev.bottleneck.model.Contractive.Mode.ESTIMATE;
+        }
+        return new dev.bottleneck.model.Contractive(lambda, mode).spec();
     }
 
     private static String safeName(String s) {

@@ -5,6 +5,7 @@ import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Activation;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Loss;
+import dev.bottleneck.backend.UnaryOp;
 import dev.bottleneck.nn.ActivationLayer;
 import dev.bottleneck.nn.Module;
 import dev.bottleneck.nn.Parameter;
@@ -31,6 +32,7 @@ public final class Autoencoder implements AutoCloseable {
     private final List<Regularizer> regularizers;
     private final boolean logitsPath;
     private ParameterStore params;
+    private int epoch;
 
     public Autoencoder(ModelSpec spec) {
         this.spec = spec;
@@ -39,6 +41,7 @@ public final class Autoencoder implements AutoCloseable {
         this.decoder = b.decoder();
         this.codeShape = b.codeShape();
         this.regularizers = b.regularizers();
+        for (Regularizer r : regularizers) r.validate(encoder, codeShape);
         List<Module> dl = decoder.layers();
         this.logitsPath = spec.loss() == Loss.BCE && !dl.isEmpty() && dl.get(dl.size() - 1) instanceof ActivationLayer
                 && ((ActivationLayer) dl.get(dl.size() - 1)).kind() == Activation.SIGMOID;
@@ -75,8 +78,26 @@ public final class Autoencoder implements AutoCloseable {
 
     public boolean isBound() { return params != null; }
 
-    /** The result of a forward pass. */
-    public record Forward(Var code, Var output, Var loss, Var reconstructionLoss) { }
+    /**
+     * The result of a forward pass. {@code kl} is the KL term of a variational autoencoder (nats per sample,
+     * before the β weight), null otherwise.
+     */
+    public record Forward(Var code, Var output, Var loss, Var reconstructionLoss, Var kl) {
+        public Forward(Var code, Var output, Var loss, Var reconstructionLoss) {
+            this(code, output, loss, reconstructionLoss, null);
+        }
+    }
+
+    /**
+     * Training-schedule hook: the trainer calls this at the start of every epoch (0-based, also when resuming) so
+     * that objectives with a schedule, such as the KL warm-up of a variational autoencoder, know where they are.
+     */
+    public void beginEpoch(int epoch) {
+        this.epoch = Math.max(0, epoch);
+    }
+
+    /** The epoch last passed to {@link #beginEpoch} (0 before training). */
+    public int epoch() { return epoch; }
 
     /**
      * Encodes, decodes and evaluates the objective against {@code target}.
@@ -84,11 +105,13 @@ public final class Autoencoder implements AutoCloseable {
      * @param wantOutput also compute the reconstruction (probabilities when the logits path is used)
      */
     public Forward forward(Graph g, Var input, Var target, boolean wantOutput) {
+        if (spec.variational() != null) return forwardVariational(g, input, target, wantOutput);
         Var x = reshapeBatch(g, input, spec.input());
         Var code = encoder.forward(g, x);
         Var out;
         Var recLoss;
         int n = decoder.layers().size();
+        dev.bottleneck.nn.RepeatSteps.bindTarget(decoder, target); // teacher-forced sequence decoders read the true steps
         if (logitsPath) {
             Var logits = decoder.forward(g, code, n - 1);
             recLoss = g.loss(Loss.BCE_WITH_LOGITS, spec.reduction(), logits, target);
@@ -98,13 +121,51 @@ public final class Autoencoder implements AutoCloseable {
             recLoss = g.loss(spec.loss(), spec.reduction(), out, target);
         }
         Var loss = recLoss;
-        for (Regularizer r : regularizers) loss = g.add(loss, r.penalty(g, x, code));
+        for (Regularizer r : regularizers) loss = g.add(loss, r.penalty(g, x, code, encoder));
         return new Forward(code, out, loss, recLoss);
     }
 
-    /** Codes of a batch (inference). */
+    /**
+     * The variational objective: {@code h = encoder(x)} holds μ and log σ² side by side, {@code z = μ + exp(logvar/2) ε}
+     * with ε ~ N(0, I) from the graph's random stream (drawn in inference graphs too, as the PyTorch example's test
+     * loss does), {@code KL = -0.5 Σ (1 + logvar - μ² - exp(logvar))} per sample averaged over the batch, and
+     * {@code loss = reconstruction + β_e KL}. In training graphs β_e follows the warm-up of {@link #beginEpoch};
+     * in inference graphs β_e = 1, so evaluation reports the negative ELBO (reconstruction + KL). All autograd ops.
+     */
+    private Forward forwardVariational(Graph g, Var input, Var target, boolean wantOutput) {
+        VariationalSpec v = spec.variational();
+        int latent = v.latent();
+        Var x = reshapeBatch(g, input, spec.input());
+        Var h = encoder.forward(g, x);
+        int batch = h.value().rows();
+        Var mu = g.columns(h, 0, latent);
+        Var logvar = g.columns(h, latent, latent);
+        Var std = g.unary(UnaryOp.EXP, g.scale(logvar, 0.5));
+        Var z = g.add(mu, g.mul(std, g.normal(batch, latent)));
+        Var out;
+        Var recLoss;
+        int n = decoder.layers().size();
+        if (logitsPath) {
+            Var logits = decoder.forward(g, z, n - 1);
+            recLoss = g.loss(Loss.BCE_WITH_LOGITS, spec.reduction(), logits, target);
+            out = wantOutput ? g.activation(Activation.SIGMOID, logits) : null;
+        } else {
+            out = decoder.forward(g, z);
+            recLoss = g.loss(spec.loss(), spec.reduction(), out, target);
+        }
+        // 1 + logvar - mu^2 - exp(logvar), summed, times -0.5 / batch
+        Var inner = g.sub(g.sub(g.affine(logvar, 1.0, 1.0), g.unary(UnaryOp.SQUARE, mu)), g.unary(UnaryOp.EXP, logvar));
+        Var kl = g.scale(g.sum(inner), -0.5 / batch);
+        double beta = g.training() ? v.betaAt(epoch) : 1.0;
+        Var loss = beta == 0 ? recLoss : g.add(recLoss, beta == 1 ? kl : g.scale(kl, beta));
+        for (Regularizer r : regularizers) loss = g.add(loss, r.penalty(g, x, mu, encoder));
+        return new Forward(mu, out, loss, recLoss, kl);
+    }
+
+    /** Codes of a batch (inference); for a variational autoencoder the code is the mean μ. */
     public Var encode(Graph g, Var input) {
-        return encoder.forward(g, reshapeBatch(g, input, spec.input()));
+        Var h = encoder.forward(g, reshapeBatch(g, input, spec.input()));
+        return spec.variational() == null ? h : g.columns(h, 0, spec.variational().latent());
     }
 
     /** Reconstruction of a batch of codes (inference). */
@@ -131,6 +192,10 @@ public final class Autoencoder implements AutoCloseable {
         long total = 0;
         for (String part : List.of("encoder", "decoder")) {
             Sequential s = part.equals("encoder") ? encoder : decoder;
+            if (part.equals("decoder") && spec.variational() != null) { // the decoder takes z, not (mu, logvar)
+                b.append(String.format("%-36s %-18s %10d%n", "z = mu + exp(logvar/2) * eps", Arrays.toString(codeShape), 0));
+                shape = codeShape.clone();
+            }
             for (int i = 0; i < s.layers().size(); i++) {
                 Module m = s.layers().get(i);
                 shape = m.outputShape(shape);
@@ -142,6 +207,11 @@ public final class Autoencoder implements AutoCloseable {
         }
         b.append(line).append(String.format("Total params: %,d   code: %s   loss: %s (%s)%s%n", total, Arrays.toString(codeShape),
                 spec.loss().specName(), spec.reduction().name().toLowerCase(), logitsPath ? ", computed from logits" : ""));
+        if (spec.variational() != null) {
+            VariationalSpec v = spec.variational();
+            b.append(String.format(java.util.Locale.ROOT, "variational: latent %d, objective reconstruction + beta KL, beta %s%s%n",
+                    v.latent(), v.beta(), v.warmupEpochs() > 0 ? " reached after a " + v.warmupEpochs() + "-epoch linear warm-up" : ""));
+        }
         return b.toString();
     }
 

@@ -36,8 +36,13 @@ import java.util.Map;
  *       {@code reduction} and optional {@code regularizers}; layers are objects with a {@code type}
  *       ({@code linear} with {@code units}, optional {@code activation}, {@code init}, {@code bias};
  *       {@code activation} with {@code fn}; {@code dropout} with {@code rate}; {@code flatten};
- *       {@code reshape} with {@code shape}).</li>
+ *       {@code reshape} with {@code shape}; for [channels, height, width] samples {@code conv2d},
+ *       {@code conv_transpose2d}, {@code max_pool2d}, {@code avg_pool2d}, {@code upsample}, {@code batch_norm2d},
+ *       whose keys {@link ConvLayerSpecs} lists).</li>
  * </ul>
+ * A top-level {@code variational: {latent: 20, beta: 1.0, warmup_epochs: 0}} section makes it a variational
+ * autoencoder ({@link VariationalSpec}): the encoder's last linear layer then outputs {@code 2 * latent} values
+ * (μ, then log σ²), the decoder takes {@code latent} inputs, and the reduction defaults to {@code sum}.
  */
 public final class ModelSpec {
     private final String name;
@@ -46,9 +51,17 @@ public final class ModelSpec {
     private final Loss loss;
     private final Loss.Reduction reduction;
     private final List<Map<String, Object>> regularizers;
+    /** The Gaussian encoder / KL settings of a variational autoencoder; null for a plain autoencoder. */
+    private final VariationalSpec variational;
 
     public ModelSpec(String name, int[] input, List<Map<String, Object>> encoder, List<Map<String, Object>> decoder,
                      Loss loss, Loss.Reduction reduction, List<Map<String, Object>> regularizers) {
+        this(name, input, encoder, decoder, loss, reduction, regularizers, null);
+    }
+
+    public ModelSpec(String name, int[] input, List<Map<String, Object>> encoder, List<Map<String, Object>> decoder,
+                     Loss loss, Loss.Reduction reduction, List<Map<String, Object>> regularizers, VariationalSpec variational) {
+        this.variational = variational;
         this.name = name;
         this.input = input.clone();
         this.encoder = List.copyOf(encoder);
@@ -64,13 +77,21 @@ public final class ModelSpec {
     public Loss loss() { return loss; }
     public Loss.Reduction reduction() { return reduction; }
 
+    /** The variational section, or null when this is not a variational autoencoder. */
+    public VariationalSpec variational() { return variational; }
+
+    /** A copy with another variational section (null: a plain autoencoder). */
+    public ModelSpec withVariational(VariationalSpec v) {
+        return new ModelSpec(name, input, encoder, decoder, loss, reduction, regularizers, v);
+    }
+
     /** A copy with other regularizers (e.g. from CLI flags). */
     public ModelSpec withRegularizers(List<Map<String, Object>> regs) {
-        return new ModelSpec(name, input, encoder, decoder, loss, reduction, regs);
+        return new ModelSpec(name, input, encoder, decoder, loss, reduction, regs, variational);
     }
 
     public ModelSpec withLoss(Loss l, Loss.Reduction r) {
-        return new ModelSpec(name, input, encoder, decoder, l, r, regularizers);
+        return new ModelSpec(name, input, encoder, decoder, l, r, regularizers, variational);
     }
 
     // ------------------------------------------------------------------------------------------ parsing
@@ -150,6 +171,7 @@ public final class ModelSpec {
 
     @SuppressWarnings("unchecked")
     public static ModelSpec fromMap(Map<String, Object> m, String source) {
+        if (m.get("sequence") != null) return SequenceSpec.fromMap(m, source).toModelSpec(); // sequence autoencoder shorthand
         Object in = m.get("input");
         int[] input;
         if (in instanceof Number) input = new int[] {((Number) in).intValue()};
@@ -158,11 +180,13 @@ public final class ModelSpec {
         List<Map<String, Object>> enc = layers(m.get("encoder"), "encoder", source);
         List<Map<String, Object>> dec = layers(m.get("decoder"), "decoder", source);
         Loss loss = m.containsKey("loss") ? Loss.parse(m.get("loss").toString()) : Loss.BCE;
-        Loss.Reduction red = m.containsKey("reduction") ? Loss.Reduction.parse(m.get("reduction").toString()) : Loss.Reduction.MEAN;
+        VariationalSpec vae = m.get("variational") == null ? null : VariationalSpec.fromMap(m.get("variational"), source);
+        Loss.Reduction red = m.containsKey("reduction") ? Loss.Reduction.parse(m.get("reduction").toString())
+                : vae != null ? Loss.Reduction.SUM_PER_SAMPLE : Loss.Reduction.MEAN;
         List<Map<String, Object>> regs = m.containsKey("regularizers") ? layers(m.get("regularizers"), "regularizers", source) : List.of();
         String name = m.containsKey("name") ? m.get("name").toString() : source;
         try {
-            return new ModelSpec(name, input, enc, dec, loss, red, regs);
+            return new ModelSpec(name, input, enc, dec, loss, red, regs, vae);
         } catch (BottleneckException e) {
             throw new BottleneckException(source + ": " + e.getMessage());
         }
@@ -188,6 +212,7 @@ public final class ModelSpec {
         m.put("loss", loss.specName());
         m.put("reduction", reduction.name().toLowerCase(Locale.ROOT));
         m.put("regularizers", regularizers);
+        if (variational != null) m.put("variational", variational.toMap());
         return m;
     }
 
@@ -198,9 +223,9 @@ public final class ModelSpec {
         int[] shape = input.clone();
         List<Module> enc = new ArrayList<>();
         shape = buildLayers(encoder, shape, enc, "encoder");
-        int[] code = shape;
+        int[] code = variational == null ? shape : checkVariational(enc, shape);
         List<Module> dec = new ArrayList<>();
-        shape = buildLayers(decoder, shape, dec, "decoder");
+        shape = buildLayers(decoder, code, dec, "decoder");
         if (!Arrays.equals(shape, input) && product(shape) == product(input)) {
             dec.add(Reshape.to(input));
             shape = input.clone();
@@ -212,6 +237,24 @@ public final class ModelSpec {
         List<Regularizer> regs = new ArrayList<>();
         for (Map<String, Object> r : regularizers) regs.add(Regularizer.fromSpec(r));
         return new Built(new Sequential(enc), new Sequential(dec), code, regs);
+    }
+
+    /** Checks a variational encoder (ends in a linear layer of 2·latent outputs) and returns the code shape [latent]. */
+    private int[] checkVariational(List<Module> enc, int[] encoderOut) {
+        int l = variational.latent();
+        if (enc.isEmpty() || !(enc.get(enc.size() - 1) instanceof Linear)) {
+            throw new BottleneckException("variational: the encoder must end in a linear layer without activation "
+                    + "(its outputs are the means and log-variances of z)");
+        }
+        if (product(encoderOut) != 2L * l) {
+            throw new BottleneckException("variational: the encoder's last linear layer must output 2 x latent = " + 2 * l
+                    + " values (" + l + " means, then " + l + " log-variances), but it outputs " + product(encoderOut));
+        }
+        if (reduction != Loss.Reduction.SUM_PER_SAMPLE) {
+            throw new BottleneckException("variational: the reconstruction loss must use reduction 'sum' (per-sample totals, "
+                    + "on the same scale as the KL term), not '" + reduction.name().toLowerCase(Locale.ROOT) + "'");
+        }
+        return new int[] {l};
     }
 
     /** Modules built from a spec. */
@@ -274,9 +317,18 @@ public final class ModelSpec {
                     m = Reshape.to(((List<?>) s).stream().mapToInt(o -> ((Number) o).intValue()).toArray());
                     break;
                 }
+                case "conv2d": case "conv_transpose2d": case "max_pool2d": case "avg_pool2d": case "upsample": case "batch_norm2d":
+                    // NCHW layers (and a conv's activation): see ConvLayerSpecs for their keys
+                    shape = ConvLayerSpecs.build(t, l, shape, out, where + " layer " + i);
+                    continue;
+                case "lstm": case "gru": case "repeat": case "step_linear":
+                    // sequence layers [T, F]: see SequenceSpec for their keys
+                    shape = SequenceSpec.buildLayer(t, l, shape, out, where + " layer " + i);
+                    continue;
                 default:
                     throw new BottleneckException(where + " layer " + i + ": unknown type '" + type
-                            + "' (expected linear, activation, dropout, flatten, reshape)");
+                            + "' (expected linear, activation, dropout, flatten, reshape, conv2d, conv_transpose2d, max_pool2d,"
+                            + " avg_pool2d, upsample, batch_norm2d)");
             }
             shape = m.outputShape(shape);
             out.add(m);

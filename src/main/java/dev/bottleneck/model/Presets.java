@@ -13,7 +13,7 @@ public final class Presets {
     /** Training defaults that come with a preset. */
     public record TrainingDefaults(int batch, double lr, String optimizer) { }
 
-    public static List<String> names() { return List.of("w1", "w2"); }
+    public static List<String> names() { return List.of("w1", "w2", "w3", "w4", "keras-conv"); }
 
     public static boolean exists(String name) {
         return names().contains(name.trim().toLowerCase(Locale.ROOT));
@@ -25,6 +25,12 @@ public final class Presets {
                 return rename(ModelSpec.dense("784-32:relu", "relu", "sigmoid", Loss.BCE), "w1");
             case "w2": // 784-1000-500-250-30-250-500-1000-784, ReLU, linear code, sigmoid output
                 return rename(ModelSpec.dense("784-1000-500-250-30:linear", "relu", "sigmoid", Loss.BCE), "w2");
+            case "w4": // VAE 784-400-(20 mu, 20 logvar), 20-400-784, ReLU, sigmoid output, BCE summed + KL (nats per image)
+                return w4();
+            case "w3": // conv: 2 strided convs, 16-d dense code, 2 transposed convs, sigmoid; BCE mean over pixels
+                return ConvPresets.w3();
+            case "keras-conv": // the Keras blog's convolutional autoencoder (16-8-8 filters, 128-d code)
+                return ConvPresets.kerasConv();
             default:
                 throw new BottleneckException("unknown preset '" + name + "': expected one of " + names());
         }
@@ -33,8 +39,31 @@ public final class Presets {
     public static TrainingDefaults defaults(String name) {
         switch (name.trim().toLowerCase(Locale.ROOT)) {
             case "w1": case "w2": return new TrainingDefaults(256, 1e-3, "adam");
+            case "w4": return new TrainingDefaults(128, 1e-3, "adam");
+            case "w3": case "keras-conv": return new TrainingDefaults(128, 1e-3, "adam");
             default: return new TrainingDefaults(256, 1e-3, "adam");
         }
+    }
+
+    /** W4 of WORKLOADS.md, the PyTorch examples {@code vae} model. */
+    private static ModelSpec w4() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("name", "w4");
+        m.put("input", 784);
+        m.put("encoder", List.of(layer(400, "relu"), layer(40, "linear")));
+        m.put("decoder", List.of(layer(400, "relu"), layer(784, "sigmoid")));
+        m.put("loss", "bce");
+        m.put("reduction", "sum");
+        m.put("variational", new VariationalSpec(20, 1.0, 0).toMap());
+        return ModelSpec.fromMap(m, "w4");
+    }
+
+    private static java.util.Map<String, Object> layer(int units, String activation) {
+        java.util.Map<String, Object> l = new java.util.LinkedHashMap<>();
+        l.put("type", "linear");
+        l.put("units", units);
+        l.put("activation", activation);
+        return l;
     }
 
     private static ModelSpec rename(ModelSpec s, String name) {

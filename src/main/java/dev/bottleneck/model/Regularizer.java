@@ -14,6 +14,18 @@ public interface Regularizer {
     /** The penalty for this batch, a one-element variable. */
     Var penalty(Graph g, Var input, Var code);
 
+    /**
+     * The penalty given the encoder as well, for penalties on the encoder's Jacobian ({@link Contractive}); the
+     * autoencoder calls this one. By default it ignores the encoder.
+     */
+    default Var penalty(Graph g, Var input, Var code, dev.bottleneck.nn.Sequential encoder) {
+        return penalty(g, input, code);
+    }
+
+    /** Checks that this regularizer fits the model (called when the autoencoder is built); throws if not. */
+    default void validate(dev.bottleneck.nn.Sequential encoder, int[] codeShape) {
+    }
+
     Map<String, Object> spec();
 
     /** L1 activity penalty on the code: {@code weight * sum|code| / batch} (Keras {@code activity_regularizer=l1}). */
@@ -42,8 +54,12 @@ public interface Regularizer {
                 if (!(w instanceof Number)) throw new BottleneckException("l1_activity regularizer needs a numeric 'weight'");
                 return new L1Activity(((Number) w).doubleValue());
             }
+            case "kl_sparsity": case "kl":
+                return KlSparsity.fromSpec(m);
+            case "contractive":
+                return Contractive.fromSpec(m);
             default:
-                throw new BottleneckException("unknown regularizer '" + t + "': expected l1_activity");
+                throw new BottleneckException("unknown regularizer '" + t + "': expected l1_activity, kl_sparsity or contractive");
         }
     }
 }

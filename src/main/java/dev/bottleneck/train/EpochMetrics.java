@@ -8,7 +8,12 @@ import java.util.Map;
  * validation split.
  */
 public record EpochMetrics(int epoch, double trainLoss, double valLoss, double lr, double samplesPerSecond,
-                           double seconds) {
+                           double seconds, double meanCodeActivation) {
+    /** Without a measured code activation (NaN). */
+    public EpochMetrics(int epoch, double trainLoss, double valLoss, double lr, double samplesPerSecond, double seconds) {
+        this(epoch, trainLoss, valLoss, lr, samplesPerSecond, seconds, Double.NaN);
+    }
+
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("epoch", epoch);
@@ -17,6 +22,7 @@ public record EpochMetrics(int epoch, double trainLoss, double valLoss, double l
         m.put("lr", lr);
         m.put("samples_per_s", samplesPerSecond);
         m.put("seconds", seconds);
+        m.put("mean_code_activation", Double.isNaN(meanCodeActivation) ? null : meanCodeActivation);
         return m;
     }
 
@@ -24,6 +30,7 @@ public record EpochMetrics(int epoch, double trainLoss, double valLoss, double l
         Object v = m.get("val_loss");
         return new EpochMetrics(((Number) m.get("epoch")).intValue(), ((Number) m.get("train_loss")).doubleValue(),
                 v == null ? Double.NaN : ((Number) v).doubleValue(), ((Number) m.get("lr")).doubleValue(),
-                ((Number) m.get("samples_per_s")).doubleValue(), ((Number) m.get("seconds")).doubleValue());
+                ((Number) m.get("samples_per_s")).doubleValue(), ((Number) m.get("seconds")).doubleValue(),
+                m.get("mean_code_activation") instanceof Number ? ((Number) m.get("mean_code_activation")).doubleValue() : Double.NaN);
     }
 }

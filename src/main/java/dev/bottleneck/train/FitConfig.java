@@ -23,6 +23,7 @@ public final class FitConfig {
     private Path outDir;
     private String metricsFormat = "csv";
     private Boolean progress; // null: only when a terminal is attached
+    private Noise noise; // null: no input corruption (not a denoising autoencoder)
 
     public int epochs() { return epochs; }
     public int batch() { return batch; }
@@ -37,6 +38,10 @@ public final class FitConfig {
     public Path outDir() { return outDir; }
     public String metricsFormat() { return metricsFormat; }
     public boolean progress() { return progress != null ? progress : System.console() != null; }
+    /** Corruption of the training inputs (denoising autoencoder), or null. */
+    public Noise noise() { return noise; }
+
+    public FitConfig noise(Noise v) { noise = v; return this; }
 
     public FitConfig epochs(int v) {
         if (v < 1) throw new BottleneckException("--epochs must be at least 1, got " + v);
@@ -102,6 +107,7 @@ public final class FitConfig {
         m.put("min_delta", minDelta);
         m.put("restore_best", restoreBest);
         m.put("metrics_format", metricsFormat);
+        if (noise != null) m.put("noise", noise.toMap());
         return m;
     }
 
@@ -118,6 +124,7 @@ public final class FitConfig {
         c.earlyStopping(((Number) m.get("patience")).intValue(), ((Number) m.get("min_delta")).doubleValue(),
                 Boolean.TRUE.equals(m.get("restore_best")));
         c.metricsFormat((String) m.get("metrics_format"));
+        if (m.get("noise") instanceof Map) c.noise(Noise.fromMap((Map<String, Object>) m.get("noise")));
         return c;
     }
 }

@@ -83,6 +83,7 @@ public final class Trainer implements AutoCloseable {
         be.memory().upload(train.x(), 0, data);
         Tensor lossAcc = be.memory().zeros(1);
         Tensor gradNorm = be.memory().allocate(1);
+        double[] noiseRange = cfg.noise() == null ? null : Noise.range(train.x());
         Progress progress = new Progress(progressOut, cfg.progress());
         double measuredSamples = 0, measuredSeconds = 0;
         int firstEpochThisRun = state.epochsDone;
@@ -92,6 +93,7 @@ public final class Trainer implements AutoCloseable {
             for (int epoch = state.epochsDone; epoch < cfg.epochs() && !state.stoppedEarly; epoch++) {
                 double lr = cfg.schedule().lr(cfg.optimizer().lr(), epoch);
                 int[] perm = Dataset.epochPermutation(n, cfg.seed(), epoch);
+                model.beginEpoch(epoch);
                 be.memory().fill(lossAcc, 0.0);
                 long t0 = System.nanoTime();
                 double hostLoss = 0;
@@ -102,7 +104,7 @@ public final class Trainer implements AutoCloseable {
                     try (Graph g = new Graph(be, true, true, Graph.streamSeed(cfg.seed(), state.globalStep))) {
                         be.memory().gatherRows(data, perm, from, xb);
                         model.params().zeroGrads();
-                        Autoencoder.Forward f = model.forward(g, g.constant(xb), g.constant(xb), false);
+                        Autoencoder.Forward f = model.forward(g, corrupt(g, xb, noiseRange), g.constant(xb), false);
                         g.backward(f.loss());
                         if (cfg.clipNorm() > 0) clip(gradNorm);
                         optimizer.step(lr);
@@ -138,11 +140,13 @@ public final class Trainer implements AutoCloseable {
                 }
                 lastTrain = hostLoss / n;
                 lastVal = validation == null || validation.n() == 0 ? Double.NaN : evaluate(validation, cfg.batch()).loss();
-                EpochMetrics em = new EpochMetrics(epoch + 1, lastTrain, lastVal, lr, n / seconds, seconds);
+                double codeAct = meanCodeActivation(model, validation == null || validation.n() == 0 ? train : validation, CODE_SAMPLES);
+                EpochMetrics em = new EpochMetrics(epoch + 1, lastTrain, lastVal, lr, n / seconds, seconds, codeAct);
                 state.history.add(em);
                 state.epochsDone = epoch + 1;
                 log.accept(String.format(Locale.ROOT, "epoch %d/%d  train %.5f%s  %,.0f samples/s  %.1fs", epoch + 1, cfg.epochs(),
-                        lastTrain, Double.isNaN(lastVal) ? "" : String.format(Locale.ROOT, "  val %.5f", lastVal), n / seconds, seconds));
+                        lastTrain, (Double.isNaN(lastVal) ? "" : String.format(Locale.ROOT, "  val %.5f", lastVal))
+                                + String.format(Locale.ROOT, "  code %.4f", codeAct), n / seconds, seconds));
                 boolean improved = trackBest(state, Double.isNaN(lastVal) ? lastTrain : lastVal);
                 if (cfg.patience() > 0 && state.badEpochs >= cfg.patience()) {
                     state.stoppedEarly = true;
@@ -162,6 +166,44 @@ public final class Trainer implements AutoCloseable {
         }
         double sps = measuredSeconds > 0 ? measuredSamples / measuredSeconds : Double.NaN;
         return new Result(state, lastTrain, lastVal, sps, totalSeconds);
+    }
+
+    /** Samples (the first ones of the validation split, else of the training split) behind mean_code_activation. */
+    public static final int CODE_SAMPLES = 2000;
+
+    /** The training input of a step: the clean batch, or its corruption under {@link FitConfig#noise()}. */
+    private dev.bottleneck.autograd.Var corrupt(Graph g, Tensor xb, double[] range) {
+        if (cfg.noise() == null) return g.constant(xb);
+        Tensor noisy = g.temp(xb.shape());
+        cfg.noise().apply(be, xb, noisy, Noise.streamFor(g.seed()), 0, range[0], range[1]);
+        return g.constant(noisy);
+    }
+
+    /**
+     * The mean code value over the first {@code max} samples of {@code data} (inference mode): for sigmoid codes,
+     * the average activation a sparsity penalty drives down.
+     */
+    public static double meanCodeActivation(Autoencoder model, Dataset data, int max) {
+        Backend be = model.params().backend();
+        int n = Math.min(max, data.n()), d = data.features();
+        if (n == 0) return Double.NaN;
+        Tensor acc = be.memory().zeros(1);
+        try {
+            for (int from = 0; from < n; from += 500) {
+                int b = Math.min(500, n - from);
+                try (Graph g = Graph.inference(be)) {
+                    Tensor xb = g.temp(b, d);
+                    be.memory().upload(data.x(), from * d, xb);
+                    Tensor code = model.encode(g, g.constant(xb)).value();
+                    Tensor s = g.temp(1);
+                    be.reduce().sum(code, s);
+                    be.elementwise().axpby(1.0 / ((double) n * (code.size() / b)), s, 1.0, acc);
+                }
+            }
+            return be.memory().readScalar(acc);
+        } finally {
+            be.memory().release(acc);
+        }
     }
 
     private boolean trackBest(TrainState state, double monitored) {
@@ -207,18 +249,32 @@ public final class Trainer implements AutoCloseable {
             for (EpochMetrics e : history) b.append(Json.writeCompact(e.toMap())).append('\n');
             AtomicFiles.writeString(dir.resolve("metrics.jsonl"), b.toString());
         } else {
-            b.append("epoch,train_loss,val_loss,lr,samples_per_s,seconds\n");
+            b.append("epoch,train_loss,val_loss,lr,samples_per_s,seconds,mean_code_activation\n");
             for (EpochMetrics e : history) {
-                b.append(String.format(Locale.ROOT, "%d,%.8g,%s,%.6g,%.1f,%.3f%n", e.epoch(), e.trainLoss(),
+                b.append(String.format(Locale.ROOT, "%d,%.8g,%s,%.6g,%.1f,%.3f,%s%n", e.epoch(), e.trainLoss(),
                         Double.isNaN(e.valLoss()) ? "" : String.format(Locale.ROOT, "%.8g", e.valLoss()), e.lr(),
-                        e.samplesPerSecond(), e.seconds()));
+                        e.samplesPerSecond(), e.seconds(),
+                        Double.isNaN(e.meanCodeActivation()) ? "" : String.format(Locale.ROOT, "%.6g", e.meanCodeActivation())));
             }
             AtomicFiles.writeString(dir.resolve("metrics.csv"), b.toString());
         }
     }
 
-    /** Loss values of a whole data set: the objective and its reconstruction part, sample-weighted means. */
-    public record Evaluation(double loss, double reconstruction, int samples) { }
+    /**
+     * Loss values of a whole data set: the objective and its reconstruction part, sample-weighted means; for a
+     * variational autoencoder also the KL part ({@code loss = reconstruction + kl}, the negative ELBO), else NaN.
+     */
+    public record Evaluation(double loss, double reconstruction, int samples, double kl) {
+        public Evaluation(double loss, double reconstruction, int samples) {
+            this(loss, reconstruction, samples, Double.NaN);
+        }
+    }
+
+    /**
+     * Random stream of evaluation graphs (the ε of a variational autoencoder): sample i of a data set always gets
+     * counters {@code i * codeFeatures ...}, so an evaluation does not depend on the batch size.
+     */
+    public static final long EVAL_SEED = 0x5EED_E7A1L;
 
     /** Evaluates the objective on a data set in inference mode (no dropout), batch by batch. */
     public Evaluation evaluate(Dataset data, int batch) {
@@ -231,21 +287,24 @@ public final class Trainer implements AutoCloseable {
         if (d != model.inputFeatures()) {
             throw new BottleneckException("the data has " + d + " values per sample, the model expects " + model.inputFeatures());
         }
-        Tensor acc = be.memory().zeros(2);
-        Tensor accLoss = acc.view(0, 1), accRec = acc.view(1, 1);
+        Tensor acc = be.memory().zeros(3);
+        Tensor accLoss = acc.view(0, 1), accRec = acc.view(1, 1), accKl = acc.view(2, 1);
+        boolean variational = model.spec().variational() != null;
         try {
             for (int from = 0; from < n; from += batch) {
                 int b = Math.min(batch, n - from);
-                try (Graph g = Graph.inference(be)) {
+                try (Graph g = new Graph(be, false, false, EVAL_SEED)) {
+                    g.nextCounter((long) from * model.codeFeatures());
                     Tensor xb = g.temp(b, d);
                     be.memory().upload(data.x(), from * d, xb);
                     Autoencoder.Forward f = model.forward(g, g.constant(xb), g.constant(xb), false);
                     be.elementwise().axpby(b, f.loss().value(), 1.0, accLoss);
                     be.elementwise().axpby(b, f.reconstructionLoss().value(), 1.0, accRec);
+                    if (f.kl() != null) be.elementwise().axpby(b, f.kl().value(), 1.0, accKl);
                 }
             }
             double[] h = be.memory().toDoubleArray(acc);
-            return new Evaluation(h[0] / n, h[1] / n, n);
+            return new Evaluation(h[0] / n, h[1] / n, n, variational ? h[2] / n : Double.NaN);
         } finally {
             be.memory().release(acc);
         }

@@ -46,6 +46,10 @@ public final class CpuBackend implements Backend {
     private final Losses losses = new Losses();
     private final Random random = new Random();
     private final Optimizer optimizer = new Optimizer();
+    private final CpuConv conv = new CpuConv(this);
+    private final CpuPool pool = new CpuPool(this);
+    private final CpuNorm norm = new CpuNorm(this);
+    private final CpuRnn rnn = new CpuRnn(this);
 
     /** Nanoseconds spent inside GEMM calls (for the benchmark's GEMM share); off unless enabled. */
     private volatile boolean profileGemm;
@@ -84,6 +88,10 @@ public final class CpuBackend implements Backend {
     @Override public LossOps losses() { return losses; }
     @Override public RandomOps random() { return random; }
     @Override public OptimizerOps optimizer() { return optimizer; }
+    @Override public dev.bottleneck.backend.ConvOps conv() { return conv; }
+    @Override public dev.bottleneck.backend.PoolOps pool() { return pool; }
+    @Override public dev.bottleneck.backend.NormOps norm() { return norm; }
+    @Override public dev.bottleneck.backend.RnnOps rnn() { return rnn; }
     @Override public void synchronize() { }
     @Override public boolean cheapSync() { return true; }
 
@@ -101,11 +109,13 @@ public final class CpuBackend implements Backend {
             gemmFlops = 0;
         }
         profileGemm = on;
+        conv.resetProfile(on); // conv_seconds/conv_flop: whole convolution calls (im2col + their own GEMMs)
     }
 
     @Override
     public Map<String, Double> profileCounters() {
-        return Map.of("gemm_seconds", gemmNanos / 1e9, "gemm_flop", (double) gemmFlops);
+        return Map.of("gemm_seconds", gemmNanos / 1e9, "gemm_flop", (double) gemmFlops,
+                "conv_seconds", conv.nanos / 1e9, "conv_flop", (double) conv.flop);
     }
 
     private CpuBuffer buf(Tensor t) {

@@ -7,11 +7,16 @@ import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.BackendOptions;
 import dev.bottleneck.backend.BinaryOp;
 import dev.bottleneck.backend.BlasOps;
+import dev.bottleneck.backend.Conv2dGeometry;
+import dev.bottleneck.backend.ConvOps;
 import dev.bottleneck.backend.ElementwiseOps;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.backend.LossOps;
 import dev.bottleneck.backend.MemoryOps;
+import dev.bottleneck.backend.NormOps;
 import dev.bottleneck.backend.OptimizerOps;
+import dev.bottleneck.backend.Pool2dGeometry;
+import dev.bottleneck.backend.PoolOps;
 import dev.bottleneck.backend.RandomOps;
 import dev.bottleneck.backend.ReduceOps;
 import dev.bottleneck.backend.Shapes;
@@ -23,10 +28,16 @@ import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.PointerPointer;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.StringJoiner;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.bytedeco.cuda.global.cublas.CUBLAS_DEFAULT_MATH;
 import static org.bytedeco.cuda.global.cublas.CUBLAS_OP_N;
@@ -54,12 +65,14 @@ import static org.bytedeco.cuda.global.cudart.cudaStreamNonBlocking;
 import static org.bytedeco.cuda.global.cudart.cudaStreamSynchronize;
 
 /**
- * The CUDA backend: float32 tensors in device memory, GEMM through cuBLAS, everything else through our own
- * fused kernels ({@code kernels/*.cu}, compiled with NVRTC for the GPU at hand, see {@link KernelLibrary}).
+ * The CUDA backend: float32 tensors in device memory, GEMM through cuBLAS, convolution, pooling and batch norm
+ * through cuDNN ({@link CudaConv}, {@link CudaPool}, {@link CudaNorm}), everything else through our own fused
+ * kernels ({@code kernels/*.cu}, compiled with NVRTC for the GPU at hand, see {@link KernelLibrary}).
  *
  * <p>Execution model:
  * <ul>
- *   <li>One non-blocking stream carries everything: cuBLAS (bound with {@code cublasSetStream_v2}), every
+ *   <li>One non-blocking stream carries everything: cuBLAS (bound with {@code cublasSetStream_v2}), cuDNN
+ *       (bound with {@code cudnnSetStream}), every
  *       kernel launch, every {@code cudaMemcpyAsync}/{@code cudaMemsetAsync}. Ops only enqueue work; the host
  *       waits in {@link MemoryOps#download}, {@link MemoryOps#readScalar} and {@link #synchronize()} only
  *       (plus, rarely, for a pinned staging slot whose previous copy has not run yet).</li>
@@ -79,7 +92,7 @@ public final class CudaBackend implements Backend {
 
     private final CudaProbe.Result probe;
     private final boolean tf32;
-    private final boolean syncEveryLaunch = "1".equals(System.getenv("BOTTLENECK_CUDA_SYNC"));
+    final boolean syncEveryLaunch = "1".equals(System.getenv("BOTTLENECK_CUDA_SYNC"));
     final int device;
     private final int maxGrid;
 
@@ -90,6 +103,10 @@ public final class CudaBackend implements Backend {
     private final LaunchArgs args = new LaunchArgs();
     private PinnedStaging staging;
     private KernelLibrary kernels;
+    private Cudnn cudnn;
+    private CudaConv conv;
+    private CudaPool pool;
+    private CudaNorm norm;
     /** device double[MAX_PARTIALS] for two-stage reductions */
     private long partials;
     /** device int[] for gatherRows indices, grown on demand */
@@ -128,6 +145,11 @@ public final class CudaBackend implements Backend {
             staging = new PinnedStaging(stream);
             kernels = new KernelLibrary(probe.ccMajor() * 10 + probe.ccMinor(), probe.nvrtcVersion());
             partials = allocator.allocate(8L * MAX_PARTIALS, "reduction scratch");
+            cudnn = new Cudnn(stream, allocator, syncEveryLaunch);
+            conv = new CudaConv(this, cudnn, tf32);
+            pool = new CudaPool(this, cudnn);
+            norm = new CudaNorm(this, cudnn);
+            smokeTestCudnn();
             ok = true;
         } finally {
             if (!ok) close();
@@ -143,7 +165,7 @@ public final class CudaBackend implements Backend {
         return String.format(Locale.ROOT, "cuda: %s (sm_%d%d, %d GiB), driver %s, runtime %s, cuBLAS %s, cuDNN %s, NVRTC %s, FP32 (TF32 %s)%s",
                 probe.gpuName(), probe.ccMajor(), probe.ccMinor(), Math.round(probe.totalBytes() / (double) (1L << 30)),
                 CudaProbe.version(probe.driverVersion()), CudaProbe.version(probe.runtimeVersion()), probe.cublasVersion(),
-                probe.cudnnVersion(), probe.nvrtcVersion(), tf32 ? "on for GEMM" : "off",
+                probe.cudnnVersion(), probe.nvrtcVersion(), tf32 ? "on for GEMM and convolutions" : "off",
                 kernels != null && !kernels.target.startsWith("sm_" + probe.ccMajor() + probe.ccMinor())
                         ? ", kernels " + kernels.target : "");
     }
@@ -156,6 +178,9 @@ public final class CudaBackend implements Backend {
     @Override public LossOps losses() { return losses; }
     @Override public RandomOps random() { return random; }
     @Override public OptimizerOps optimizer() { return optimizer; }
+    @Override public ConvOps conv() { return conv; }
+    @Override public PoolOps pool() { return pool; }
+    @Override public NormOps norm() { return norm; }
 
     @Override
     public void synchronize() {
@@ -173,6 +198,7 @@ public final class CudaBackend implements Backend {
         } finally {
             if (kernels != null) kernels.close();
             if (staging != null) staging.close();
+            if (cudnn != null) cudnn.close();
             if (!cublas.isNull()) cublasDestroy_v2(cublas);
             allocator.freeAll();
             if (!stream.isNull()) cudaStreamDestroy(stream);
@@ -187,6 +213,84 @@ public final class CudaBackend implements Backend {
         return allocator.mallocCalls();
     }
 
+    /** Number of cached convolution shapes (a training loop adds none after its first step). */
+    int convPlanCount() {
+        return conv.planCount();
+    }
+
+    /** The cuDNN algorithms chosen so far for a convolution shape (null when it was never run). */
+    public String convAlgorithms(Conv2dGeometry g) {
+        return conv.algorithms(g);
+    }
+
+    // -------------------------------------------------------------------------------------------- cuDNN smoke test
+    private static final List<String> CUDNN_ENGINE_LIBS = List.of("libcudnn_engines_precompiled.so.9",
+            "libcudnn_engines_runtime_compiled.so.9", "libcudnn_heuristic.so.9", "libcudnn_ext.so.9");
+    private static final Pattern SO_NAME = Pattern.compile("lib[A-Za-z0-9_]+\\.so(?:\\.[0-9]+)*");
+
+    /**
+     * Runs one tiny convolution (forward, backward-data, backward-filter) and a max pool and checks the numbers.
+     * cuDNN loads its engine libraries only at the first use, so an incomplete installation otherwise fails in
+     * the middle of training with CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED (FACTS.md pitfall 7); here it becomes
+     * an error at backend creation that names the missing library.
+     */
+    private void smokeTestCudnn() {
+        Tensor x = null, w = null, y = null, dx = null, dw = null, p = null;
+        try {
+            // x = ones [1, 1, 4, 4], w = ones [1, 1, 3, 3], padding 1: y corners 4, edges 6, centre 9
+            Conv2dGeometry g = new Conv2dGeometry(1, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1);
+            x = memory.allocate(g.inputShape());
+            w = memory.allocate(g.weightShape());
+            y = memory.allocate(g.outputShape());
+            dx = memory.allocate(g.inputShape());
+            dw = memory.allocate(g.weightShape());
+            p = memory.allocate(1, 1, 2, 2);
+            memory.fill(x, 1.0);
+            memory.fill(w, 1.0);
+            conv.forward(g, x, w, null, y);
+            conv.backwardData(g, y, w, dx, false);
+            conv.backwardFilter(g, x, y, dw, false);
+            pool.maxForward(new Pool2dGeometry(1, 1, 4, 4, 2, 2, 2, 2, 0, 0, true), y, p);
+            float[] out = memory.toFloatArray(y);   // waits for the stream: asynchronous failures surface here
+            float[] pooled = memory.toFloatArray(p);
+            if (out[0] != 4f || out[1] != 6f || out[5] != 9f || pooled[0] != 9f) {
+                throw new BottleneckException("cuDNN smoke test computed wrong values (y[0]=" + out[0] + ", y[1]=" + out[1]
+                        + ", y[5]=" + out[5] + ", maxpool=" + pooled[0] + "; expected 4, 6, 9, 9)");
+            }
+            synchronize();
+        } catch (BottleneckException e) {
+            throw new BottleneckException("cuDNN " + probe.cudnnVersion() + " loads but cannot run a convolution"
+                    + missingCudnnLibraries(e.getMessage()) + ": " + e.getMessage(), e);
+        } finally {
+            for (Tensor t : new Tensor[] {x, w, y, dx, dw, p}) {
+                if (t != null) memory.release(t);
+            }
+        }
+    }
+
+    /** " (missing: libX.so.9)" from the failure text, else the engine libraries JavaCPP could not find either. */
+    static String missingCudnnLibraries(String message) {
+        Matcher m = SO_NAME.matcher(message == null ? "" : message);
+        StringJoiner named = new StringJoiner(", ");
+        while (m.find()) named.add(m.group());
+        if (named.length() > 0) return " (missing or unusable: " + named + ")";
+        StringJoiner notFound = new StringJoiner(", ");
+        try {
+            Map<String, String> loaded = Loader.getLoadedLibraries();
+            for (String lib : CUDNN_ENGINE_LIBS) {
+                String stem = lib.substring(3, lib.indexOf(".so"));
+                boolean found = false;
+                for (Map.Entry<String, String> e : loaded.entrySet()) {
+                    if (e.getKey().contains(stem) || (e.getValue() != null && e.getValue().contains(stem))) found = true;
+                }
+                if (!found) notFound.add(lib);
+            }
+        } catch (Throwable t) {
+            return "";
+        }
+        return notFound.length() == 0 ? "" : " (not found by JavaCPP's loader either: " + notFound + ")";
+    }
+
     /** The kernel target actually used ("sm_90", or "compute_XY" when the driver JIT-compiles PTX). */
     public String kernelTarget() {
         return kernels.target;
@@ -195,7 +299,7 @@ public final class CudaBackend implements Backend {
     // -------------------------------------------------------------------------------------------- plumbing
 
     /** Checks the backend is open and the calling thread has this device's context current. */
-    private void enter() {
+    void enter() {
         if (closed) throw new IllegalStateException("the cuda backend is closed");
         if (!bound.get()) {
             CudaCheck.cuda(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
@@ -214,7 +318,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Device address of the first element of t. */
-    private long addr(Tensor t) {
+    long addr(Tensor t) {
         return buf(t).addressOf(t.offset());
     }
 
@@ -229,7 +333,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Blocks for a 1-D grid-stride launch over n elements. */
-    private int gridFor(long n) {
+    int gridFor(long n) {
         return (int) Math.max(1, Math.min((n + BLOCK - 1) / BLOCK, maxGrid));
     }
 
@@ -239,12 +343,12 @@ public final class CudaBackend implements Backend {
     }
 
     /** Starts building the arguments of the next launch (call under the backend lock). */
-    private LaunchArgs args() {
+    LaunchArgs args() {
         return args.reset();
     }
 
     /** Launches kernel {@code name} with the arguments built in {@link #args}; on the backend stream. */
-    private void launch(String name, int grid, int block) {
+    void launch(String name, int grid, int block) {
         CUfunc_st fn = kernels.function(name);
         CudaCheck.cu(cuLaunchKernel(fn, grid, 1, 1, block, 1, 1, 0, stream, args.params, (PointerPointer<?>) null),
                 "cuLaunchKernel(" + name + ", grid " + grid + ", block " + block + ")");
@@ -396,6 +500,23 @@ public final class CudaBackend implements Backend {
                 } else {
                     memcpyAsync(d, s, bytes, cudaMemcpyDeviceToDevice, "cudaMemcpyAsync(device to device)");
                 }
+            }
+        }
+
+        @Override
+        public void copyColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int width) {
+            MemoryOps.checkColumns(src, srcCol, dst, dstCol, width);
+            if (width == 0 || src.rows() == 0) return;
+            if (src.buffer() == dst.buffer()) {   // possibly overlapping: row by row through copy()
+                MemoryOps.super.copyColumns(src, srcCol, dst, dstCol, width);
+                return;
+            }
+            enter();
+            long s = addr(src) + 4L * srcCol, d = addr(dst) + 4L * dstCol;
+            synchronized (CudaBackend.this) {
+                CudaCheck.cuda(org.bytedeco.cuda.global.cudart.cudaMemcpy2DAsync(DevicePointers.at(d), 4L * dst.cols(),
+                        DevicePointers.at(s), 4L * src.cols(), 4L * width, src.rows(), cudaMemcpyDeviceToDevice, stream),
+                        "cudaMemcpy2DAsync(device to device)");
             }
         }
 

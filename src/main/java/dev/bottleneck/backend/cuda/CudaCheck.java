@@ -10,6 +10,11 @@ import static org.bytedeco.cuda.global.cublas.CUBLAS_STATUS_SUCCESS;
 import static org.bytedeco.cuda.global.cublas.cublasGetStatusName;
 import static org.bytedeco.cuda.global.cublas.cublasGetStatusString;
 import static org.bytedeco.cuda.global.cudart.CUDA_SUCCESS;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_STATUS_SUCCESS;
+import static org.bytedeco.cuda.global.cudnn.cudnnGetErrorString;
+import static org.bytedeco.cuda.global.cudnn.cudnnGetLastErrorString;
 import static org.bytedeco.cuda.global.cudart.cuGetErrorName;
 import static org.bytedeco.cuda.global.cudart.cuGetErrorString;
 import static org.bytedeco.cuda.global.cudart.cudaGetErrorName;
@@ -54,6 +59,46 @@ final class CudaCheck {
         if (st != CUBLAS_STATUS_SUCCESS) {
             throw new BottleneckException("cuBLAS call " + call + " failed: " + name(cublasGetStatusName(st)) + " (" + st
                     + "): " + name(cublasGetStatusString(st)));
+        }
+    }
+
+    /**
+     * cuDNN ({@code cudnnStatus_t}): the call, the status name and text ({@code cudnnGetErrorString}) and cuDNN 9's
+     * detailed reason ({@code cudnnGetLastErrorString}). A sub-library status (1008 loading failed, 1002 version
+     * mismatch) gets the install hint, since it means an incomplete cuDNN installation, not a bug.
+     */
+    static void cudnn(int st, String call) {
+        if (st != CUDNN_STATUS_SUCCESS) {
+            throw new BottleneckException("cuDNN call " + call + " failed: " + cudnnErrorText(st));
+        }
+    }
+
+    static String cudnnErrorText(int st) {
+        String text = name(cudnnGetErrorString(st)) + " (" + st + ")";
+        String last = cudnnLastError();
+        if (!last.isEmpty()) text += ": " + last;
+        if (st == CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED || st == CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH) {
+            text += "; " + CUDNN_INSTALL_HINT;
+        }
+        return text;
+    }
+
+    static final String CUDNN_INSTALL_HINT = "install a complete cuDNN 9 for CUDA 13 (pip install nvidia-cudnn-cu13, or the"
+            + " CUDA cuDNN package cudnn9-cuda-13) and put its lib folder on LD_LIBRARY_PATH";
+
+    /** cuDNN 9's detailed message for the last failure on this thread, one line ("" when there is none). */
+    static String cudnnLastError() {
+        try {
+            BytePointer msg = new BytePointer(1024);
+            try {
+                msg.put(0, (byte) 0);
+                cudnnGetLastErrorString(msg, msg.capacity());
+                return msg.getString().replace('\n', ' ').strip();
+            } finally {
+                msg.deallocate();
+            }
+        } catch (RuntimeException e) {   // never let the diagnosis hide the original failure
+            return "";
         }
     }
 

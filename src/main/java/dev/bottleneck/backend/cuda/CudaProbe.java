@@ -24,10 +24,13 @@ import java.util.regex.Pattern;
  *   <li>{@code cudaDriverGetVersion} must report at least 13000 before anything else (no driver-API {@code cu*}
  *       call is ever made here: on a driver without the symbol that kills the JVM);</li>
  *   <li>a device exists ({@code cudaGetDeviceCount}) with compute capability at least 7.5;</li>
- *   <li>cuBLAS, cuDNN and NVRTC, each in its own try/catch. cuBLAS and NVRTC are required (GEMM and our
- *       kernels); cuDNN is reported (version or why it is missing) but not required by the ops of this
- *       backend yet.</li>
+ *   <li>cuBLAS, cuDNN and NVRTC, each in its own try/catch. All three are required: GEMM, convolutions /
+ *       pooling / batch norm, and our kernels. For cuDNN the version must be 9.x and the graph, ops and cnn
+ *       sub-libraries must pass their version checks ({@code cudnn*VersionCheck}).</li>
  * </ol>
+ * cuDNN loads its engine libraries only at the first convolution (FACTS.md pitfall 7), which a probe cannot
+ * try without creating a context; {@link CudaBackend} therefore runs a tiny convolution when it is created
+ * and turns a failure into an error naming the missing library.
  * A failed JavaCPP preset class can never be loaded again in this class loader, so the result is cached.
  */
 final class CudaProbe {
@@ -142,8 +145,15 @@ final class CudaProbe {
                 long v = cudnn.cudnnGetVersion();
                 cudnnVersion = (v / 10000) + "." + (v % 10000 / 100) + "." + (v % 100);
                 details.put("cuDNN version", cudnnVersion);
+                String bad = cudnnSubLibraryProblem(v);
+                if (bad != null) {
+                    problem = bad;
+                    details.put("cuDNN version", cudnnVersion + " (unusable: " + bad + ")");
+                }
             } catch (Throwable t) {
-                details.put("cuDNN version", "missing: " + explain(t, "cuDNN does not load"));
+                problem = explain(t, "cuDNN does not load");
+                if (!problem.contains("cuDNN")) problem = "cuDNN 9 is required by the cuda backend: " + problem;
+                details.put("cuDNN version", "missing: " + problem);
             }
         } else {
             details.put("cuDNN version", "missing (needs cuBLAS)");
@@ -165,6 +175,26 @@ final class CudaProbe {
         if (problem != null) return failed(problem, details);
         return new Result(Availability.yes(details), device, major[0], minor[0], name, total, driver[0], runtime[0],
                 cublasVersion, cudnnVersion, nvrtcVersion);
+    }
+
+    /**
+     * Null when cuDNN is a 9.x whose graph, ops and cnn sub-libraries match it, else one line saying what is wrong
+     * and how to fix it. (The version-check functions exist in every cuDNN 9, so calling them is safe.)
+     */
+    static String cudnnSubLibraryProblem(long version) {
+        if (version / 10000 != 9) {
+            return "cuDNN " + version + " found, the cuda backend needs cuDNN 9: " + CudaCheck.CUDNN_INSTALL_HINT;
+        }
+        String[] names = {"libcudnn_graph.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9"};
+        for (int i = 0; i < names.length; i++) {
+            int st = i == 0 ? cudnn.cudnnGraphVersionCheck() : i == 1 ? cudnn.cudnnOpsVersionCheck() : cudnn.cudnnCnnVersionCheck();
+            if (st != cudnn.CUDNN_STATUS_SUCCESS) {
+                String why = cudnn.cudnnGetErrorString(st).getString();
+                return "cuDNN sub-library " + names[i] + " does not match cuDNN " + version + " (" + why + ", status " + st
+                        + "): " + CudaCheck.CUDNN_INSTALL_HINT;
+            }
+        }
+        return null;
     }
 
     /** 13000 → "13.0", 13010 → "13.1". */
@@ -229,7 +259,8 @@ final class CudaProbe {
             return "cuBLAS 13 not found (" + lib + "): install CUDA 13 cuBLAS, e.g. pip install nvidia-cublas or the CUDA toolkit" + onPath;
         }
         if (lib.startsWith("libcudnn")) {
-            return "cuDNN 9 not found (" + lib + "): install cuDNN 9 for CUDA 13, e.g. pip install nvidia-cudnn-cu13" + onPath;
+            return "cuDNN 9 not found (" + lib + "), required by the cuda backend for convolutions: install cuDNN 9 for CUDA 13"
+                    + " (pip install nvidia-cudnn-cu13, or the CUDA cuDNN package cudnn9-cuda-13)" + onPath;
         }
         if (lib.startsWith("libnvrtc")) {
             return "NVRTC 13 not found (" + lib + "): install CUDA 13 NVRTC, e.g. pip install nvidia-cuda-nvrtc or the CUDA toolkit" + onPath;

@@ -1,0 +1,361 @@
+package dev.bottleneck.backend.cpu;
+
+import dev.bottleneck.backend.Conv2dGeometry;
+import dev.bottleneck.backend.ConvOps;
+import dev.bottleneck.backend.Shapes;
+import dev.bottleneck.tensor.Tensor;
+import org.bytedeco.openblas.global.openblas_nolapack;
+
+import java.nio.FloatBuffer;
+
+/**
+ * Convolutions of the CPU backend: im2col per image onto a single-threaded {@code cblas_sgemm}/{@code cblas_dgemm},
+ * with the images of a batch split over the backend's threads (each thread has its own column buffer from the
+ * backend's pool, so a training step allocates nothing once the pool is warm). For image i, with
+ * {@code K = cIn kh kw} and {@code P = outH outW}:
+ * <ul>
+ *   <li>forward: {@code y_i [cOut, P] = W [cOut, K] col(x_i) [K, P] (+ bias)};</li>
+ *   <li>backward data: {@code dcol = W^T dy_i}, then col2im adds it into {@code dx_i};</li>
+ *   <li>backward filter: {@code dW += dy_i col(x_i)^T}, summed per thread and then over threads in a fixed order
+ *       (deterministic run to run for a given thread count).</li>
+ * </ul>
+ * A 1x1 convolution with stride 1 and no padding uses the input itself as its column matrix.
+ */
+final class CpuConv implements ConvOps {
+    private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+    /** Below this many multiply-adds a convolution runs on the calling thread. */
+    private static final long PARALLEL_MACS = 1L << 20;
+
+    private final CpuBackend be;
+    volatile boolean profile;
+    long nanos, flop;
+
+    CpuConv(CpuBackend be) {
+        this.be = be;
+    }
+
+    void resetProfile(boolean on) {
+        if (on) {
+            nanos = 0;
+            flop = 0;
+        }
+        profile = on;
+    }
+
+    // ------------------------------------------------------------------------------------------ ops
+
+    @Override
+    public void forward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        check(g, x, "input", g.inputShape());
+        check(g, w, "weight", g.weightShape());
+        check(g, y, "output", g.outputShape());
+        if (bias != null && bias.size() != g.cOut()) {
+            throw new IllegalArgumentException("conv2d: bias has " + bias.size() + " elements, expected " + g.cOut());
+        }
+        long t0 = profile ? System.nanoTime() : 0;
+        CpuBuffer bx = buf(x), bw = buf(w), by = buf(y);
+        CpuArr bb = bias == null ? null : CpuArr.of(be, bias);
+        int k = g.cIn() * g.kh() * g.kw(), p = g.outH() * g.outW(), cOut = g.cOut();
+        long xStride = (long) g.cIn() * g.h() * g.w(), yStride = (long) cOut * p;
+        boolean direct = isDirect(g);
+        int parts = parts(g);
+        Tensor cols = direct ? null : be.memory().allocate(parts, k * p);
+        try {
+            CpuBuffer bc = direct ? null : buf(cols);
+            long colBase = direct ? 0 : cols.offset();
+            be.par.tasks(parts, part -> {
+                int i0 = (int) ((long) g.n() * part / parts), i1 = (int) ((long) g.n() * (part + 1) / parts);
+                long colOff = colBase + (long) part * k * p;
+                for (int i = i0; i < i1; i++) {
+                    long xo = x.offset() + i * xStride, yo = y.offset() + i * yStride;
+                    CpuBuffer colBuf = bx;
+                    long co = xo;
+                    if (!direct) {
+                        im2col(g, bx, xo, bc, colOff);
+                        colBuf = bc;
+                        co = colOff;
+                    }
+                    double beta = 0;
+                    if (bb != null) {
+                        fillRows(by, yo, cOut, p, bb);
+                        beta = 1;
+                    }
+                    gemm(false, false, cOut, p, k, bw, w.offset(), k, colBuf, co, p, beta, by, yo, p);
+                }
+            });
+        } finally {
+            if (cols != null) be.memory().release(cols);
+        }
+        count(t0, g);
+    }
+
+    @Override
+    public void backwardData(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx, boolean accumulate) {
+        check(g, dy, "output gradient", g.outputShape());
+        check(g, w, "weight", g.weightShape());
+        check(g, dx, "input gradient", g.inputShape());
+        long t0 = profile ? System.nanoTime() : 0;
+        CpuBuffer bdy = buf(dy), bw = buf(w), bdx = buf(dx);
+        int k = g.cIn() * g.kh() * g.kw(), p = g.outH() * g.outW(), cOut = g.cOut();
+        long xStride = (long) g.cIn() * g.h() * g.w(), yStride = (long) cOut * p;
+        boolean direct = isDirect(g);
+        int parts = parts(g);
+        Tensor cols = direct ? null : be.memory().allocate(parts, k * p);
+        try {
+            CpuBuffer bc = direct ? null : buf(cols);
+            long colBase = direct ? 0 : cols.offset();
+            be.par.tasks(parts, part -> {
+                int i0 = (int) ((long) g.n() * part / parts), i1 = (int) ((long) g.n() * (part + 1) / parts);
+                long colOff = colBase + (long) part * k * p;
+                for (int i = i0; i < i1; i++) {
+                    long xo = dx.offset() + i * xStride, yo = dy.offset() + i * yStride;
+                    if (direct) { // dx_i [cIn, P] (+)= W^T [cIn, cOut] dy_i [cOut, P]
+                        gemm(true, false, k, p, cOut, bw, w.offset(), k, bdy, yo, p, accumulate ? 1 : 0, bdx, xo, p);
+                    } else {
+                        gemm(true, false, k, p, cOut, bw, w.offset(), k, bdy, yo, p, 0, bc, colOff, p);
+                        col2im(g, bc, colOff, bdx, xo, accumulate);
+                    }
+                }
+            });
+        } finally {
+            if (cols != null) be.memory().release(cols);
+        }
+        count(t0, g);
+    }
+
+    @Override
+    public void backwardFilter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, boolean accumulate) {
+        check(g, x, "input", g.inputShape());
+        check(g, dy, "output gradient", g.outputShape());
+        check(g, dw, "weight gradient", g.weightShape());
+        long t0 = profile ? System.nanoTime() : 0;
+        CpuBuffer bx = buf(x), bdy = buf(dy), bdw = buf(dw);
+        int k = g.cIn() * g.kh() * g.kw(), p = g.outH() * g.outW(), cOut = g.cOut();
+        long xStride = (long) g.cIn() * g.h() * g.w(), yStride = (long) cOut * p;
+        int wSize = cOut * k;
+        boolean direct = isDirect(g);
+        int parts = parts(g);
+        // per part: its column buffer, and (with several parts) its partial weight gradient
+        int perPart = (direct ? 0 : k * p) + (parts > 1 ? wSize : 0);
+        Tensor scratch = perPart == 0 ? null : be.memory().allocate(parts, perPart);
+        try {
+            CpuBuffer bs = scratch == null ? null : buf(scratch);
+            long base = scratch == null ? 0 : scratch.offset();
+            be.par.tasks(parts, part -> {
+                int i0 = (int) ((long) g.n() * part / parts), i1 = (int) ((long) g.n() * (part + 1) / parts);
+                long colOff = base + (long) part * perPart;
+                long accOff = colOff + (direct ? 0 : (long) k * p);
+                CpuBuffer accBuf = parts > 1 ? bs : bdw;
+                long accAt = parts > 1 ? accOff : dw.offset();
+                boolean first = parts > 1 || !accumulate;
+                for (int i = i0; i < i1; i++) {
+                    long xo = x.offset() + i * xStride, yo = dy.offset() + i * yStride;
+                    CpuBuffer colBuf = bx;
+                    long co = xo;
+                    if (!direct) {
+                        im2col(g, bx, xo, bs, colOff);
+                        colBuf = bs;
+                        co = colOff;
+                    }
+                    // dW [cOut, K] (+)= dy_i [cOut, P] col_i^T [P, K]
+                    gemm(false, true, cOut, k, p, bdy, yo, p, colBuf, co, p, first ? 0 : 1, accBuf, accAt, k);
+                    first = false;
+                }
+            });
+            if (parts > 1) {
+                CpuArr out = CpuArr.of(be, dw);
+                CpuArr[] partial = new CpuArr[parts];
+                for (int q = 0; q < parts; q++) {
+                    long off = base + (long) q * perPart + (direct ? 0 : (long) k * p) - scratch.offset();
+                    partial[q] = CpuArr.of(be, scratch.view(off, wSize));
+                }
+                CpuArr.split(be, wSize, parts, (lo, hi) -> {
+                    for (int j = lo; j < hi; j++) {
+                        double s = accumulate ? out.get(j) : 0;
+                        for (CpuArr a : partial) s += a.get(j);
+                        out.set(j, s);
+                    }
+                });
+            }
+        } finally {
+            if (scratch != null) be.memory().release(scratch);
+        }
+        count(t0, g);
+    }
+
+    @Override
+    public void backwardBias(Tensor dy, Tensor db, boolean accumulate) {
+        if (dy.rank() < 2) throw new IllegalArgumentException("backwardBias: dy must be [n, c, ...], got " + Shapes.str(dy.shape()));
+        int n = dy.dim(0), c = dy.dim(1);
+        int s = (int) (dy.size() / ((long) n * c));
+        if (db.size() != c) throw new IllegalArgumentException("backwardBias: db has " + db.size() + " elements, dy has " + c + " channels");
+        CpuArr d = CpuArr.of(be, dy), out = CpuArr.of(be, db);
+        CpuArr.split(be, c, (long) n * s, (lo, hi) -> {
+            for (int ch = lo; ch < hi; ch++) {
+                double sum = 0;
+                for (int i = 0; i < n; i++) {
+                    int base = (i * c + ch) * s;
+                    for (int j = 0; j < s; j++) sum += d.get(base + j);
+                }
+                out.set(ch, accumulate ? out.get(ch) + sum : sum);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------ helpers
+
+    private CpuBuffer buf(Tensor t) {
+        return CpuArr.buffer(be, t);
+    }
+
+    private static void check(Conv2dGeometry g, Tensor t, String what, int[] shape) {
+        if (t.size() != Shapes.size(shape)) {
+            throw new IllegalArgumentException("conv2d: " + what + " " + Shapes.str(t.shape()) + " does not match " + Shapes.str(shape)
+                    + " of " + g);
+        }
+    }
+
+    private static boolean isDirect(Conv2dGeometry g) {
+        return g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0;
+    }
+
+    private int parts(Conv2dGeometry g) {
+        if (be.par.threads() == 1 || g.macs() < PARALLEL_MACS) return 1;
+        return Math.min(be.par.threads(), g.n());
+    }
+
+    private void count(long t0, Conv2dGeometry g) {
+        if (profile) {
+            nanos += System.nanoTime() - t0;
+            flop += 2 * g.macs();
+        }
+    }
+
+    private static void fillRows(CpuBuffer y, long yo, int rows, int cols, CpuArr bias) {
+        for (int r = 0; r < rows; r++) {
+            double v = bias.get(r);
+            long base = yo + (long) r * cols;
+            for (int j = 0; j < cols; j++) y.set(base + j, v);
+        }
+    }
+
+    private static void gemm(boolean transA, boolean transB, int m, int n, int k, CpuBuffer a, long aOff, int lda,
+                             CpuBuffer b, long bOff, int ldb, double beta, CpuBuffer c, long cOff, int ldc) {
+        if (c.f != null) {
+            openblas_nolapack.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
+                    1f, a.floatAt(aOff), lda, b.floatAt(bOff), ldb, (float) beta, c.floatAt(cOff), ldc);
+        } else {
+            openblas_nolapack.cblas_dgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
+                    1.0, a.doubleAt(aOff), lda, b.doubleAt(bOff), ldb, beta, c.doubleAt(cOff), ldc);
+        }
+    }
+
+    /** First output column whose input column {@code ox * stride + off} is >= 0. */
+    private static int firstValid(int off, int stride, int outW) {
+        return off >= 0 ? 0 : Math.min(outW, (-off + stride - 1) / stride);
+    }
+
+    /** One past the last output column whose input column {@code ox * stride + off} is < inW. */
+    private static int endValid(int off, int stride, int outW, int inW) {
+        int last = inW - 1 - off;
+        return last < 0 ? 0 : Math.min(outW, last / stride + 1);
+    }
+
+    /** col [K, P] from image x (one sample, [cIn, h, w]) at element offsets xo and co. */
+    static void im2col(Conv2dGeometry g, CpuBuffer x, long xo, CpuBuffer col, long co) {
+        int cIn = g.cIn(), h = g.h(), w = g.w(), kh = g.kh(), kw = g.kw(), oh = g.outH(), ow = g.outW();
+        int sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW(), dh = g.dilH(), dw = g.dilW();
+        int p = oh * ow;
+        int xOff = Math.toIntExact(xo), cOff = Math.toIntExact(co);
+        if (x.f != null) {
+            FloatBuffer xf = x.f, cf = col.f;
+            int r = 0;
+            for (int c = 0; c < cIn; c++) {
+                for (int ki = 0; ki < kh; ki++) {
+                    for (int kj = 0; kj < kw; kj++, r++) {
+                        int off = kj * dw - pw;
+                        int lo = firstValid(off, sw, ow), hi = Math.max(lo, endValid(off, sw, ow, w));
+                        int row = cOff + r * p;
+                        for (int oy = 0; oy < oh; oy++) {
+                            int iy = oy * sh - ph + ki * dh;
+                            int dst = row + oy * ow;
+                            if (iy < 0 || iy >= h) {
+                                for (int ox = 0; ox < ow; ox++) cf.put(dst + ox, 0f);
+                                continue;
+                            }
+                            int src = xOff + (c * h + iy) * w + off;
+                            for (int ox = 0; ox < lo; ox++) cf.put(dst + ox, 0f);
+                            if (sw == 1) {
+                                if (hi > lo) cf.put(dst + lo, xf, src + lo, hi - lo);
+                            } else {
+                                for (int ox = lo; ox < hi; ox++) cf.put(dst + ox, xf.get(src + ox * sw));
+                            }
+                            for (int ox = hi; ox < ow; ox++) cf.put(dst + ox, 0f);
+                        }
+                    }
+                }
+            }
+        } else {
+            int r = 0;
+            for (int c = 0; c < cIn; c++) {
+                for (int ki = 0; ki < kh; ki++) {
+                    for (int kj = 0; kj < kw; kj++, r++) {
+                        int off = kj * dw - pw;
+                        int lo = firstValid(off, sw, ow), hi = Math.max(lo, endValid(off, sw, ow, w));
+                        int row = cOff + r * p;
+                        for (int oy = 0; oy < oh; oy++) {
+                            int iy = oy * sh - ph + ki * dh;
+                            int dst = row + oy * ow;
+                            boolean rowOk = iy >= 0 && iy < h;
+                            int src = xOff + (c * h + iy) * w + off;
+                            for (int ox = 0; ox < ow; ox++) {
+                                col.d.put(dst + ox, rowOk && ox >= lo && ox < hi ? x.d.get(src + ox * sw) : 0.0);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** dx_i (+)= col2im(col): the adjoint of {@link #im2col}. */
+    static void col2im(Conv2dGeometry g, CpuBuffer col, long co, CpuBuffer dx, long xo, boolean accumulate) {
+        int cIn = g.cIn(), h = g.h(), w = g.w(), kh = g.kh(), kw = g.kw(), oh = g.outH(), ow = g.outW();
+        int sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW(), dh = g.dilH(), dw = g.dilW();
+        int p = oh * ow;
+        int xOff = Math.toIntExact(xo), cOff = Math.toIntExact(co);
+        int planeSize = cIn * h * w;
+        if (!accumulate) {
+            if (dx.f != null) for (int i = 0; i < planeSize; i++) dx.f.put(xOff + i, 0f);
+            else for (int i = 0; i < planeSize; i++) dx.d.put(xOff + i, 0.0);
+        }
+        int r = 0;
+        for (int c = 0; c < cIn; c++) {
+            for (int ki = 0; ki < kh; ki++) {
+                for (int kj = 0; kj < kw; kj++, r++) {
+                    int off = kj * dw - pw;
+                    int lo = firstValid(off, sw, ow), hi = Math.max(lo, endValid(off, sw, ow, w));
+                    int row = cOff + r * p;
+                    for (int oy = 0; oy < oh; oy++) {
+                        int iy = oy * sh - ph + ki * dh;
+                        if (iy < 0 || iy >= h) continue;
+                        int src = row + oy * ow;
+                        int dst = xOff + (c * h + iy) * w + off;
+                        if (dx.f != null) {
+                            FloatBuffer cf = col.f, xf = dx.f;
+                            for (int ox = lo; ox < hi; ox++) {
+                                int t = dst + ox * sw;
+                                xf.put(t, xf.get(t) + cf.get(src + ox));
+                            }
+                        } else {
+                            for (int ox = lo; ox < hi; ox++) {
+                                int t = dst + ox * sw;
+                                dx.d.put(t, dx.d.get(t) + col.d.get(src + ox));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

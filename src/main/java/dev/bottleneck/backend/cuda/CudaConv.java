@@ -1,0 +1,382 @@
+package dev.bottleneck.backend.cuda;
+
+import dev.bottleneck.BottleneckException;
+import dev.bottleneck.backend.Conv2dGeometry;
+import dev.bottleneck.backend.ConvOps;
+import dev.bottleneck.backend.Shapes;
+import dev.bottleneck.tensor.Tensor;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdDataAlgoPerf_t;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdFilterAlgoPerf_t;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionFwdAlgoPerf_t;
+import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
+import org.bytedeco.cuda.cudnn.cudnnFilterStruct;
+import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.SizeTPointer;
+
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+import static org.bytedeco.cuda.global.cudnn.CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_CROSS_CORRELATION;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_DATA_FLOAT;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_DETERMINISTIC;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_FMA_MATH;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_STATUS_SUCCESS;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_TENSOR_OP_MATH;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+import static org.bytedeco.cuda.global.cudnn.cudnnAddTensor;
+import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardData;
+import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardFilter;
+import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionForward;
+import static org.bytedeco.cuda.global.cudnn.cudnnFindConvolutionBackwardDataAlgorithm;
+import static org.bytedeco.cuda.global.cudnn.cudnnFindConvolutionBackwardFilterAlgorithm;
+import static org.bytedeco.cuda.global.cudnn.cudnnFindConvolutionForwardAlgorithm;
+import static org.bytedeco.cuda.global.cudnn.cudnnGetConvolution2dForwardOutputDim;
+import static org.bytedeco.cuda.global.cudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7;
+import static org.bytedeco.cuda.global.cudnn.cudnnGetConvolutionBackwardDataWorkspaceSize;
+import static org.bytedeco.cuda.global.cudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7;
+import static org.bytedeco.cuda.global.cudnn.cudnnGetConvolutionBackwardFilterWorkspaceSize;
+import static org.bytedeco.cuda.global.cudnn.cudnnGetConvolutionForwardAlgorithm_v7;
+import static org.bytedeco.cuda.global.cudnn.cudnnGetConvolutionForwardWorkspaceSize;
+import static org.bytedeco.cuda.global.cudnn.cudnnSetConvolution2dDescriptor;
+import static org.bytedeco.cuda.global.cudnn.cudnnSetConvolutionMathType;
+
+/**
+ * Convolutions through cuDNN's legacy convolution API (still shipped, marked deprecated, in cuDNN 9).
+ *
+ * <p>Per {@link Conv2dGeometry} a {@link Plan} is built once and cached: NCHW float tensor descriptors for x
+ * and y, a KCRS filter descriptor (PyTorch's [cOut, cIn, kh, kw] layout is cuDNN's NCHW filter format), a
+ * cross-correlation descriptor with FLOAT compute type, and, on first use of each direction, the algorithm and
+ * its workspace size. The math type is {@code CUDNN_FMA_MATH} (strict FP32, no TF32 tensor cores, FACTS.md
+ * pitfall 11) unless the backend was created with {@code tf32}, then {@code CUDNN_TENSOR_OP_MATH} (tensor cores
+ * allowed, TF32 for float data on sm_80+, but no down-conversion to FP16 as {@code ..._ALLOW_CONVERSION} would).
+ *
+ * <p>Algorithm choice (FACTS.md §4.1): the {@code _v7} heuristics by default (no benchmarking, no allocation,
+ * safe inside a captured step); {@code BOTTLENECK_CUDNN_FIND=1} benchmarks with {@code cudnnFind...Algorithm}
+ * instead (synchronises and allocates internally, once per shape). Among the candidates the first that
+ * succeeded, fits the workspace cap ({@code BOTTLENECK_CUDNN_WORKSPACE_MB}, default 1024) and, without TF32,
+ * does not need tensor-op math is taken, preferring deterministic algorithms so that a training run gives the
+ * same bits every time (cuDNN's atomics-based backward algorithms are skipped when another candidate exists).
+ *
+ * <p>{@code accumulate} maps to cuDNN's {@code beta = 1}. The bias gradient is the backend's own deterministic
+ * {@code sumTo} reduction (double accumulation, as the CPU reference), not {@code cudnnConvolutionBackwardBias}.
+ */
+@SuppressWarnings("deprecation")
+final class CudaConv implements ConvOps {
+    static final long WORKSPACE_CAP = Long.getLong("bottleneck.cudnn.workspaceMb",
+            parseLong(System.getenv("BOTTLENECK_CUDNN_WORKSPACE_MB"), 1024)) << 20;
+    static final boolean FIND = "1".equals(System.getenv("BOTTLENECK_CUDNN_FIND"));
+
+    private final CudaBackend backend;
+    private final Cudnn dnn;
+    private final boolean tf32;
+    private final Map<Conv2dGeometry, Plan> plans = new HashMap<>();
+
+    /** Descriptors and algorithms of one convolution shape. Algorithms are -1 until first needed. */
+    static final class Plan {
+        final Conv2dGeometry g;
+        cudnnTensorStruct x, y, bias;
+        cudnnFilterStruct w;
+        cudnnConvolutionStruct conv;
+        int fwdAlgo = -1, bwdDataAlgo = -1, bwdFilterAlgo = -1;
+        long fwdBytes, bwdDataBytes, bwdFilterBytes;
+
+        Plan(Conv2dGeometry g) {
+            this.g = g;
+        }
+
+        /** For logs and tests: "fwd 1 (0 B), bwdData 1 (0 B), bwdFilter 1 (0 B)". */
+        String algorithms() {
+            return String.format(Locale.ROOT, "fwd %d (%d B), bwdData %d (%d B), bwdFilter %d (%d B)",
+                    fwdAlgo, fwdBytes, bwdDataAlgo, bwdDataBytes, bwdFilterAlgo, bwdFilterBytes);
+        }
+    }
+
+    CudaConv(CudaBackend backend, Cudnn dnn, boolean tf32) {
+        this.backend = backend;
+        this.dnn = dnn;
+        this.tf32 = tf32;
+    }
+
+    private static long parseLong(String s, long dflt) {
+        try {
+            return s == null || s.isBlank() ? dflt : Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            return dflt;
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------- ops
+
+    @Override
+    public void forward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        check(x, g.inputShape(), "conv forward input");
+        check(w, g.weightShape(), "conv forward weight");
+        check(y, g.outputShape(), "conv forward output");
+        if (bias != null && bias.size() != g.cOut()) {
+            throw new IllegalArgumentException("conv forward bias: expected " + g.cOut() + " elements, got " + Shapes.str(bias.shape()));
+        }
+        backend.enter();
+        synchronized (backend) {
+            Plan p = plan(g);
+            if (p.fwdAlgo < 0) chooseForward(p);
+            Pointer ws = dnn.workspace(p.fwdBytes);
+            CudaCheck.cudnn(cudnnConvolutionForward(dnn.handle, dnn.one, p.x, at(x), p.w, at(w), p.conv, p.fwdAlgo,
+                    ws, p.fwdBytes, dnn.zero, p.y, at(y)), "cudnnConvolutionForward(" + g + ", algo " + p.fwdAlgo + ")");
+            dnn.after("cudnnConvolutionForward");
+            if (bias != null) {
+                // y = 1 * bias (broadcast over n, h, w) + 1 * y
+                CudaCheck.cudnn(cudnnAddTensor(dnn.handle, dnn.one, p.bias, at(bias), dnn.one, p.y, at(y)),
+                        "cudnnAddTensor(conv bias, " + g.cOut() + " channels)");
+                dnn.after("cudnnAddTensor");
+            }
+        }
+    }
+
+    @Override
+    public void backwardData(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx, boolean accumulate) {
+        check(dy, g.outputShape(), "conv backwardData output gradient");
+        check(w, g.weightShape(), "conv backwardData weight");
+        check(dx, g.inputShape(), "conv backwardData input gradient");
+        backend.enter();
+        synchronized (backend) {
+            Plan p = plan(g);
+            if (p.bwdDataAlgo < 0) chooseBackwardData(p);
+            Pointer ws = dnn.workspace(p.bwdDataBytes);
+            CudaCheck.cudnn(cudnnConvolutionBackwardData(dnn.handle, dnn.one, p.w, at(w), p.y, at(dy), p.conv, p.bwdDataAlgo,
+                    ws, p.bwdDataBytes, dnn.beta(accumulate), p.x, at(dx)),
+                    "cudnnConvolutionBackwardData(" + g + ", algo " + p.bwdDataAlgo + ")");
+            dnn.after("cudnnConvolutionBackwardData");
+        }
+    }
+
+    @Override
+    public void backwardFilter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, boolean accumulate) {
+        check(x, g.inputShape(), "conv backwardFilter input");
+        check(dy, g.outputShape(), "conv backwardFilter output gradient");
+        check(dw, g.weightShape(), "conv backwardFilter weight gradient");
+        backend.enter();
+        synchronized (backend) {
+            Plan p = plan(g);
+            if (p.bwdFilterAlgo < 0) chooseBackwardFilter(p);
+            Pointer ws = dnn.workspace(p.bwdFilterBytes);
+            CudaCheck.cudnn(cudnnConvolutionBackwardFilter(dnn.handle, dnn.one, p.x, at(x), p.y, at(dy), p.conv, p.bwdFilterAlgo,
+                    ws, p.bwdFilterBytes, dnn.beta(accumulate), p.w, at(dw)),
+                    "cudnnConvolutionBackwardFilter(" + g + ", algo " + p.bwdFilterAlgo + ")");
+            dnn.after("cudnnConvolutionBackwardFilter");
+        }
+    }
+
+    @Override
+    public void backwardBias(Tensor dy, Tensor db, boolean accumulate) {
+        int[] s = dy.shape();
+        if (s.length < 2) throw new IllegalArgumentException("conv backwardBias: dy must be [n, c, ...], got " + Shapes.str(s));
+        int c = s[1];
+        if (db.size() != c) {
+            throw new IllegalArgumentException("conv backwardBias: db must have " + c + " elements, got " + Shapes.str(db.shape()));
+        }
+        // db[c] = sum over n and the spatial dims: a sumTo into [c, 1, ..., 1] (deterministic, double accumulation)
+        int[] target = new int[s.length - 1];
+        java.util.Arrays.fill(target, 1);
+        target[0] = c;
+        backend.reduce().sumTo(dy, accumulate ? 1.0 : 0.0, db.reshape(target));
+    }
+
+    // -------------------------------------------------------------------------------------------- plans
+
+    /** The cached plan for g (descriptors only; algorithms are chosen on first use of each direction). */
+    Plan plan(Conv2dGeometry g) {
+        Plan p = plans.get(g);
+        if (p != null) return p;
+        p = new Plan(g);
+        p.x = dnn.tensor(g.n(), g.cIn(), g.h(), g.w());
+        p.w = dnn.filter(g.cOut(), g.cIn(), g.kh(), g.kw());
+        p.conv = dnn.convolution();
+        CudaCheck.cudnn(cudnnSetConvolution2dDescriptor(p.conv, g.padH(), g.padW(), g.strideH(), g.strideW(), g.dilH(), g.dilW(),
+                CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT), "cudnnSetConvolution2dDescriptor(" + g + ")");
+        CudaCheck.cudnn(cudnnSetConvolutionMathType(p.conv, tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH),
+                "cudnnSetConvolutionMathType");
+        int[] n = {0}, c = {0}, h = {0}, w = {0};
+        CudaCheck.cudnn(cudnnGetConvolution2dForwardOutputDim(p.conv, p.x, p.w, n, c, h, w),
+                "cudnnGetConvolution2dForwardOutputDim(" + g + ")");
+        if (n[0] != g.n() || c[0] != g.cOut() || h[0] != g.outH() || w[0] != g.outW()) {
+            throw new IllegalStateException("cuDNN output shape [" + n[0] + ", " + c[0] + ", " + h[0] + ", " + w[0]
+                    + "] differs from " + Shapes.str(g.outputShape()) + " for " + g);
+        }
+        p.y = dnn.tensor(g.n(), g.cOut(), g.outH(), g.outW());
+        p.bias = dnn.tensor(1, g.cOut(), 1, 1);
+        plans.put(g, p);
+        return p;
+    }
+
+    /** Number of cached convolution shapes (tests: a training loop must not add plans after its first step). */
+    int planCount() {
+        synchronized (backend) {
+            return plans.size();
+        }
+    }
+
+    /** The algorithms chosen so far for g, or null when g has no plan (for logs and tests). */
+    String algorithms(Conv2dGeometry g) {
+        synchronized (backend) {
+            Plan p = plans.get(g);
+            return p == null ? null : p.algorithms();
+        }
+    }
+
+    /** One candidate from a perf-result array, copied to Java. */
+    private record Candidate(int algo, int status, long memory, int determinism, int mathType) {}
+
+    /**
+     * The first candidate (cuDNN lists them best-first) that succeeded, fits the workspace cap, keeps strict FP32
+     * when TF32 is off, and is deterministic; then the same without the determinism wish; else an exception.
+     */
+    private Candidate pick(Candidate[] cs, int returned, String what, Conv2dGeometry g) {
+        Candidate fallback = null;
+        for (int i = 0; i < returned; i++) {
+            Candidate c = cs[i];
+            if (c.status != CUDNN_STATUS_SUCCESS || c.memory > WORKSPACE_CAP) continue;
+            if (!tf32 && (c.mathType == CUDNN_TENSOR_OP_MATH || c.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)) continue;
+            if (c.determinism == CUDNN_DETERMINISTIC) return c;
+            if (fallback == null) fallback = c;
+        }
+        if (fallback != null) return fallback;
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < returned; i++) {
+            Candidate c = cs[i];
+            sb.append(i == 0 ? "" : ", ").append("algo ").append(c.algo).append(" status ").append(c.status)
+                    .append(" memory ").append(c.memory).append(" math ").append(c.mathType);
+        }
+        throw new BottleneckException("cuDNN offers no usable " + what + " algorithm for " + g + " (candidates: "
+                + (sb.length() == 0 ? "none" : sb) + "; workspace cap " + (WORKSPACE_CAP >> 20)
+                + " MiB, raise it with BOTTLENECK_CUDNN_WORKSPACE_MB)");
+    }
+
+    private void chooseForward(Plan p) {
+        int max = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
+        cudnnConvolutionFwdAlgoPerf_t perf = new cudnnConvolutionFwdAlgoPerf_t(max);
+        try {
+            int[] returned = {0};
+            if (FIND) {
+                IntPointer r = new IntPointer(1);
+                CudaCheck.cudnn(cudnnFindConvolutionForwardAlgorithm(dnn.handle, p.x, p.w, p.conv, p.y, max, r, perf),
+                        "cudnnFindConvolutionForwardAlgorithm(" + p.g + ")");
+                returned[0] = r.get();
+                r.deallocate();
+            } else {
+                CudaCheck.cudnn(cudnnGetConvolutionForwardAlgorithm_v7(dnn.handle, p.x, p.w, p.conv, p.y, max, returned, perf),
+                        "cudnnGetConvolutionForwardAlgorithm_v7(" + p.g + ")");
+            }
+            Candidate[] cs = new Candidate[returned[0]];
+            for (int i = 0; i < returned[0]; i++) {
+                perf.position(i);
+                cs[i] = new Candidate(perf.algo(), perf.status(), perf.memory(), perf.determinism(), perf.mathType());
+            }
+            perf.position(0);
+            Candidate c = pick(cs, returned[0], "forward", p.g);
+            SizeTPointer sz = new SizeTPointer(1);
+            try {
+                CudaCheck.cudnn(cudnnGetConvolutionForwardWorkspaceSize(dnn.handle, p.x, p.w, p.conv, p.y, c.algo, sz),
+                        "cudnnGetConvolutionForwardWorkspaceSize(" + p.g + ", algo " + c.algo + ")");
+                p.fwdBytes = sz.get();
+            } finally {
+                sz.deallocate();
+            }
+            p.fwdAlgo = c.algo;
+        } finally {
+            perf.deallocate();
+        }
+    }
+
+    private void chooseBackwardData(Plan p) {
+        int max = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
+        cudnnConvolutionBwdDataAlgoPerf_t perf = new cudnnConvolutionBwdDataAlgoPerf_t(max);
+        try {
+            int[] returned = {0};
+            if (FIND) {
+                IntPointer r = new IntPointer(1);
+                CudaCheck.cudnn(cudnnFindConvolutionBackwardDataAlgorithm(dnn.handle, p.w, p.y, p.conv, p.x, max, r, perf),
+                        "cudnnFindConvolutionBackwardDataAlgorithm(" + p.g + ")");
+                returned[0] = r.get();
+                r.deallocate();
+            } else {
+                CudaCheck.cudnn(cudnnGetConvolutionBackwardDataAlgorithm_v7(dnn.handle, p.w, p.y, p.conv, p.x, max, returned, perf),
+                        "cudnnGetConvolutionBackwardDataAlgorithm_v7(" + p.g + ")");
+            }
+            Candidate[] cs = new Candidate[returned[0]];
+            for (int i = 0; i < returned[0]; i++) {
+                perf.position(i);
+                cs[i] = new Candidate(perf.algo(), perf.status(), perf.memory(), perf.determinism(), perf.mathType());
+            }
+            perf.position(0);
+            Candidate c = pick(cs, returned[0], "backward-data", p.g);
+            SizeTPointer sz = new SizeTPointer(1);
+            try {
+                CudaCheck.cudnn(cudnnGetConvolutionBackwardDataWorkspaceSize(dnn.handle, p.w, p.y, p.conv, p.x, c.algo, sz),
+                        "cudnnGetConvolutionBackwardDataWorkspaceSize(" + p.g + ", algo " + c.algo + ")");
+                p.bwdDataBytes = sz.get();
+            } finally {
+                sz.deallocate();
+            }
+            p.bwdDataAlgo = c.algo;
+        } finally {
+            perf.deallocate();
+        }
+    }
+
+    private void chooseBackwardFilter(Plan p) {
+        int max = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
+        cudnnConvolutionBwdFilterAlgoPerf_t perf = new cudnnConvolutionBwdFilterAlgoPerf_t(max);
+        try {
+            int[] returned = {0};
+            if (FIND) {
+                IntPointer r = new IntPointer(1);
+                CudaCheck.cudnn(cudnnFindConvolutionBackwardFilterAlgorithm(dnn.handle, p.x, p.y, p.conv, p.w, max, r, perf),
+                        "cudnnFindConvolutionBackwardFilterAlgorithm(" + p.g + ")");
+                returned[0] = r.get();
+                r.deallocate();
+            } else {
+                CudaCheck.cudnn(cudnnGetConvolutionBackwardFilterAlgorithm_v7(dnn.handle, p.x, p.y, p.conv, p.w, max, returned, perf),
+                        "cudnnGetConvolutionBackwardFilterAlgorithm_v7(" + p.g + ")");
+            }
+            Candidate[] cs = new Candidate[returned[0]];
+            for (int i = 0; i < returned[0]; i++) {
+                perf.position(i);
+                cs[i] = new Candidate(perf.algo(), perf.status(), perf.memory(), perf.determinism(), perf.mathType());
+            }
+            perf.position(0);
+            Candidate c = pick(cs, returned[0], "backward-filter", p.g);
+            SizeTPointer sz = new SizeTPointer(1);
+            try {
+                CudaCheck.cudnn(cudnnGetConvolutionBackwardFilterWorkspaceSize(dnn.handle, p.x, p.y, p.conv, p.w, c.algo, sz),
+                        "cudnnGetConvolutionBackwardFilterWorkspaceSize(" + p.g + ", algo " + c.algo + ")");
+                p.bwdFilterBytes = sz.get();
+            } finally {
+                sz.deallocate();
+            }
+            p.bwdFilterAlgo = c.algo;
+        } finally {
+            perf.deallocate();
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------- helpers
+
+    private Pointer at(Tensor t) {
+        return DevicePointers.at(backend.addr(t));
+    }
+
+    /** Sizes must match the geometry (shapes may differ, e.g. a flattened [n, c*h*w] view). */
+    static void check(Tensor t, int[] shape, String what) {
+        if (t == null) throw new IllegalArgumentException(what + " is null");
+        if (t.size() != Tensor.sizeOf(shape)) {
+            throw new IllegalArgumentException(what + ": expected " + Shapes.str(shape) + " (" + Tensor.sizeOf(shape)
+                    + " elements), got " + Shapes.str(t.shape()));
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package dev.bottleneck.data;
+
+import dev.bottleneck.BottleneckException;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Chronological splits and sliding windows over a {@link TimeSeries}. Every segment (group) is cut in time order
+ * into a training, a validation and a test part; windows of {@code length} steps advance by {@code stride} inside
+ * one part of one segment (never across a cut or a group), and one more window ends on the part's last row when
+ * the stride does not land there, so every row of a part is covered by at least one window.
+ */
+public final class SeriesWindows {
+    private SeriesWindows() {}
+
+    /** Rows [from, to) of one segment. */
+    public record Range(String group, int from, int to) {
+        public int length() { return to - from; }
+    }
+
+    /** A named set of ranges (one per segment). */
+    public record Part(String name, List<Range> ranges) {
+        public Part {
+            ranges = List.copyOf(ranges);
+        }
+
+        public int rows() {
+            int n = 0;
+            for (Range r : ranges) n += r.length();
+            return n;
+        }
+    }
+
+    /** The three chronological parts. */
+    public record Split(Part train, Part validation, Part test) { }
+
+    /**
+     * Cuts every segment at {@code trainFraction} and {@code trainFraction + validationFraction} of its rows: the
+     * first rows train, the next validate (and choose the detection threshold), the rest are the test part.
+     */
+    public static Split chronological(TimeSeries s, double trainFraction, double validationFraction) {
+        if (!(trainFraction > 0) || validationFraction < 0 || trainFraction + validationFraction >= 1) {
+            throw new BottleneckException("chronological split needs 0 < train, 0 <= validation and train + validation < 1, got "
+                    + trainFraction + " and " + validationFraction);
+        }
+        List<Range> tr = new ArrayList<>(), va = new ArrayList<>(), te = new ArrayList<>();
+        for (TimeSeries.Segment g : s.segments()) {
+            int a = g.from() + (int) Math.floor(g.length() * trainFraction);
+            int b = g.from() + (int) Math.floor(g.length() * (trainFraction + validationFraction));
+            tr.add(new Range(g.group(), g.from(), a));
+            if (b > a) va.add(new Range(g.group(), a, b));
+            te.add(new Range(g.group(), b, g.to()));
+        }
+        return new Split(new Part("train", tr), new Part("validation", va), new Part("test", te));
+    }
+
+    /** The whole series as one part (for detection on a file of its own). */
+    public static Part all(TimeSeries s, String name) {
+        List<Range> r = new ArrayList<>();
+        for (TimeSeries.Segment g : s.segments()) r.add(new Range(g.group(), g.from(), g.to()));
+        return new Part(name, r);
+    }
+
+    /** Rows of a part as a data set [rows, F] (raw values), e.g. to fit a {@link Scaler} on the training rows only. */
+    public static Dataset rows(TimeSeries s, Part p) {
+        int f = s.features();
+        float[] x = new float[p.rows() * f];
+        int k = 0;
+        for (Range r : p.ranges()) {
+            System.arraycopy(s.values(), r.from() * f, x, k, r.length() * f);
+            k += r.length() * f;
+        }
+        return new Dataset(x, p.rows(), new int[] {f}, null, s.name() + ":" + p.name());
+    }
+
+    /** Per-feature scaler fitted on the rows of the training part only. */
+    public static Scaler fitScaler(TimeSeries s, Part train, Scaler.Kind kind) {
+        if (train.rows() == 0) throw new BottleneckException("the training part of " + s.name() + " is empty");
+        return Scaler.fit(kind, rows(s, train));
+    }
+
+    /**
+     * Windows of a part: data [n, length, F] (scaled by {@code scaler}, which may be null), the first row of each
+     * window, and a label per window (1 when any row in it is labelled anomalous) where the series has labels.
+     */
+    public record Windows(Dataset data, int[] startRows, int length) {
+        public int n() { return data.n(); }
+    }
+
+    public static Windows windows(TimeSeries s, Part p, int length, int stride, Scaler scaler) {
+        if (length < 1 || stride < 1) throw new BottleneckException("window length and stride must be >= 1, got " + length + " and " + stride);
+        List<Integer> starts = new ArrayList<>();
+        for (Range r : p.ranges()) {
+            if (r.length() < length) {
+                throw new BottleneckException(s.name() + ": the " + p.name() + " part of " + (r.group().isEmpty() ? "the series" : "group '" + r.group() + "'")
+                        + " has " + r.length() + " rows, fewer than the window length " + length
+                        + " (series too short: use a shorter --window or more data)");
+            }
+            int last = r.to() - length;
+            int st = r.from();
+            for (; st <= last; st += stride) starts.add(st);
+            if (st - stride != last) starts.add(last);
+        }
+        int f = s.features(), n = starts.size();
+        float[] x = new float[n * length * f];
+        int[] labels = s.hasLabels() ? new int[n] : null;
+        int[] st = new int[n];
+        for (int i = 0; i < n; i++) {
+            st[i] = starts.get(i);
+            System.arraycopy(s.values(), st[i] * f, x, i * length * f, length * f);
+            if (labels != null) for (int k = 0; k < length; k++) labels[i] = Math.max(labels[i], s.labels()[st[i] + k]);
+        }
+        if (scaler != null) x = scaler.transform(x);
+        return new Windows(new Dataset(x, n, new int[] {length, f}, labels, s.name() + ":" + p.name()), st, length);
+    }
+
+    /**
+     * Per-row error from per-window errors: the mean of the errors of the windows covering each row; NaN for rows
+     * that no window covers (rows outside the windows' part).
+     */
+    public static double[] rowErrors(int rows, Windows w, double[] windowErrors) {
+        double[] sum = new double[rows];
+        int[] count = new int[rows];
+        for (int i = 0; i < w.n(); i++) {
+            for (int k = 0; k < w.length(); k++) {
+                sum[w.startRows()[i] + k] += windowErrors[i];
+                count[w.startRows()[i] + k]++;
+            }
+        }
+        for (int r = 0; r < rows; r++) sum[r] = count[r] == 0 ? Double.NaN : sum[r] / count[r];
+        return sum;
+    }
+}

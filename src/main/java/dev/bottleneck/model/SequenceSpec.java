@@ -1,0 +1,169 @@
+package dev.bottleneck.model;
+
+import dev.bottleneck.BottleneckException;
+import dev.bottleneck.backend.Loss;
+import dev.bottleneck.backend.RnnGeometry;
+import dev.bottleneck.nn.Gru;
+import dev.bottleneck.nn.Lstm;
+import dev.bottleneck.nn.Module;
+import dev.bottleneck.nn.Recurrent;
+import dev.bottleneck.nn.RepeatSteps;
+import dev.bottleneck.nn.StepLinear;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A sequence (LSTM/GRU) autoencoder for windows of T steps of F features:
+ * <pre>
+ *   encoder: RNN (return the top layer's last hidden state, both directions when bidirectional)
+ *            → linear projection to the latent vector (omitted when latent is 0: the code is the hidden state)
+ *   decoder: repeat the code T times (with teacher forcing: plus the previous true step, zeros at step 0)
+ *            → RNN returning the sequence → the same linear map at every step back to F features
+ *   loss:    MSE over all steps and features
+ * </pre>
+ * Written as {@code {"input": [T, F], "sequence": {"cell": "lstm", "hidden": 64, "layers": 1, "latent": 16,
+ * "bidirectional": false, "teacher_forcing": false}}}; it expands to ordinary {@link ModelSpec} layer lists with the
+ * layer types {@code lstm}/{@code gru} ({@code hidden}, {@code layers}, {@code bidirectional}, {@code return}:
+ * {@code last} or {@code sequence}), {@code repeat} ({@code steps}, optional {@code teacher_forcing} and
+ * {@code features}) and {@code step_linear} ({@code units}), which can also be combined by hand. The expanded form is
+ * what {@code config.json} stores, so a saved model reloads without this class.
+ */
+public record SequenceSpec(String name, int steps, int features, RnnGeometry.Cell cell, int hidden, int layers, int latent,
+                           boolean bidirectional, boolean teacherForcing) {
+    public SequenceSpec {
+        if (steps < 1 || features < 1) throw new BottleneckException("sequence autoencoder: input must be [T, F] with T, F >= 1");
+        if (hidden < 1 || layers < 1 || latent < 0) {
+            throw new BottleneckException("sequence autoencoder: hidden and layers must be >= 1 and latent >= 0");
+        }
+    }
+
+    /** LSTM, 1 layer, unidirectional, no teacher forcing. */
+    public static SequenceSpec lstm(int steps, int features, int hidden, int latent) {
+        return new SequenceSpec("lstm-ae", steps, features, RnnGeometry.Cell.LSTM, hidden, 1, latent, false, false);
+    }
+
+    public SequenceSpec withCell(RnnGeometry.Cell c) { return new SequenceSpec(name, steps, features, c, hidden, layers, latent, bidirectional, teacherForcing); }
+    public SequenceSpec withLayers(int l) { return new SequenceSpec(name, steps, features, cell, hidden, l, latent, bidirectional, teacherForcing); }
+    public SequenceSpec withBidirectional(boolean b) { return new SequenceSpec(name, steps, features, cell, hidden, layers, latent, b, teacherForcing); }
+    public SequenceSpec withTeacherForcing(boolean b) { return new SequenceSpec(name, steps, features, cell, hidden, layers, latent, bidirectional, b); }
+
+    /** Parses the {@code sequence} section of a model spec (with the top-level {@code input: [T, F]}). */
+    public static SequenceSpec fromMap(Map<String, Object> m, String source) {
+        Object in = m.get("input");
+        if (!(in instanceof List<?> list) || list.size() != 2) {
+            throw new BottleneckException(source + ": a sequence autoencoder needs 'input': [T, F] (steps per window, features per step)");
+        }
+        int t = ((Number) list.get(0)).intValue(), f = ((Number) list.get(1)).intValue();
+        if (!(m.get("sequence") instanceof Map<?, ?> s)) throw new BottleneckException(source + ": 'sequence' must be an object");
+        for (Object k : s.keySet()) {
+            if (!List.of("cell", "hidden", "layers", "latent", "bidirectional", "teacher_forcing").contains(k.toString())) {
+                throw new BottleneckException(source + ": unknown key '" + k + "' in 'sequence' (expected cell, hidden, layers, latent, "
+                        + "bidirectional, teacher_forcing)");
+            }
+        }
+        try {
+            RnnGeometry.Cell cell = RnnGeometry.Cell.parse(String.valueOf(s.containsKey("cell") ? s.get("cell") : "lstm"));
+            String name = m.containsKey("name") ? m.get("name").toString() : source;
+            return new SequenceSpec(name, t, f, cell, intOr(s, "hidden", 64), intOr(s, "layers", 1), intOr(s, "latent", 16),
+                    Boolean.TRUE.equals(s.get("bidirectional")), Boolean.TRUE.equals(s.get("teacher_forcing")));
+        } catch (IllegalArgumentException e) {
+            throw new BottleneckException(source + ": " + e.getMessage());
+        }
+    }
+
+    private static int intOr(Map<?, ?> s, String key, int def) {
+        Object o = s.get(key);
+        if (o == null) return def;
+        if (!(o instanceof Number)) throw new BottleneckException("sequence: '" + key + "' must be a number, got " + o);
+        return ((Number) o).intValue();
+    }
+
+    /** The expanded model spec (MSE, mean reduction). */
+    public ModelSpec toModelSpec() {
+        List<Map<String, Object>> enc = new ArrayList<>(), dec = new ArrayList<>();
+        enc.add(rnn(bidirectional, "last"));
+        if (latent > 0) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("type", "linear");
+            p.put("units", latent);
+            p.put("activation", "linear");
+            enc.add(p);
+        }
+        Map<String, Object> rep = new LinkedHashMap<>();
+        rep.put("type", "repeat");
+        rep.put("steps", steps);
+        if (teacherForcing) {
+            rep.put("teacher_forcing", true);
+            rep.put("features", features);
+        }
+        dec.add(rep);
+        dec.add(rnn(false, "sequence"));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("type", "step_linear");
+        out.put("units", features);
+        dec.add(out);
+        return new ModelSpec(name, new int[] {steps, features}, enc, dec, Loss.MSE, Loss.Reduction.MEAN, List.of());
+    }
+
+    private Map<String, Object> rnn(boolean bidi, String ret) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("type", cell.specName());
+        r.put("hidden", hidden);
+        r.put("layers", layers);
+        r.put("bidirectional", bidi);
+        r.put("return", ret);
+        return r;
+    }
+
+    /** Builds one sequence layer of a model spec ({@code lstm}, {@code gru}, {@code repeat}, {@code step_linear}). */
+    static int[] buildLayer(String type, Map<String, Object> l, int[] shape, List<Module> out, String where) {
+        Module m;
+        switch (type) {
+            case "lstm": case "gru": {
+                if (shape.length != 2) {
+                    throw new BottleneckException(where + ": " + type + " needs sequences [T, F], but its input is " + java.util.Arrays.toString(shape));
+                }
+                Object h = l.get("hidden");
+                if (!(h instanceof Number)) throw new BottleneckException(where + ": " + type + " needs 'hidden'");
+                int layers = l.get("layers") instanceof Number n ? n.intValue() : 1;
+                boolean bidi = Boolean.TRUE.equals(l.get("bidirectional"));
+                String ret = String.valueOf(l.getOrDefault("return", "sequence")).toLowerCase(Locale.ROOT);
+                Recurrent.Output o;
+                if (ret.equals("last")) o = Recurrent.Output.LAST;
+                else if (ret.equals("sequence")) o = Recurrent.Output.SEQUENCE;
+                else throw new BottleneckException(where + ": 'return' must be last or sequence, got " + ret);
+                try {
+                    m = type.equals("lstm") ? new Lstm(shape[1], ((Number) h).intValue(), layers, bidi, o)
+                            : new Gru(shape[1], ((Number) h).intValue(), layers, bidi, o);
+                } catch (IllegalArgumentException e) {
+                    throw new BottleneckException(where + ": " + e.getMessage());
+                }
+                break;
+            }
+            case "repeat": {
+                Object s = l.get("steps");
+                if (!(s instanceof Number)) throw new BottleneckException(where + ": repeat needs 'steps'");
+                boolean tf = Boolean.TRUE.equals(l.get("teacher_forcing"));
+                int f = l.get("features") instanceof Number n ? n.intValue() : 0;
+                m = new RepeatSteps(((Number) s).intValue(), f, tf);
+                break;
+            }
+            case "step_linear": {
+                Object u = l.get("units");
+                if (!(u instanceof Number)) throw new BottleneckException(where + ": step_linear needs 'units'");
+                if (shape.length != 2) throw new BottleneckException(where + ": step_linear needs sequences [T, F], got " + java.util.Arrays.toString(shape));
+                m = new StepLinear(shape[1], ((Number) u).intValue());
+                break;
+            }
+            default:
+                throw new AssertionError(type);
+        }
+        int[] next = m.outputShape(shape);
+        out.add(m);
+        return next;
+    }
+}

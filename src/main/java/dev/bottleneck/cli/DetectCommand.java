@@ -27,7 +27,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "detect", mixinStandardHelpOptions = true,
-        description = {"Anomaly detection on a time series with a sequence (LSTM/GRU) autoencoder.",
+        description = {"detect MODEL_DIR: anomaly detection on images or table rows with a trained autoencoder: the score is the "
+                + "per-sample reconstruction error, the threshold comes from the validation hold-out (--threshold p99 or --fpr 0.05), "
+                + "ROC-AUC and PR-AUC when labels exist (--normal-labels). Writes scores.csv, flagged.csv, report.json, errors.png.",
+                "detect --data SERIES: anomaly detection on a time series with a sequence (LSTM/GRU) autoencoder.",
                 "Splits each series (or each group) chronologically into train / validation / test, trains on windows of the "
                         + "training part, chooses the threshold on the validation part (assumed normal) and flags test rows whose "
                         + "error (the mean error of the windows covering the row) is above it. A per-feature z-score baseline is "
@@ -39,8 +42,10 @@ import java.util.concurrent.Callable;
 final class DetectCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @Mixin BackendOptionsMixin backendOptions;
+    /** Image / table mode: {@code detect MODEL_DIR ...} (see {@link ModelDetect}). */
+    @Mixin DetectModelOptions modelMode;
 
-    @Option(names = "--data", required = true, description = "A CSV file (header line, numeric feature columns), or 'sensor' "
+    @Option(names = "--data", description = "A CSV file (header line, numeric feature columns), or 'sensor' "
             + "(the wireless sensor data installed by scripts/fetch-data.sh --only sensor).")
     String data;
     @Option(names = "--timestamp", description = "Timestamp column (numbers or ISO-8601): rows must increase within each group.")
@@ -82,6 +87,10 @@ final class DetectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Log log = new Log(spec.commandLine().getErr(), false);
+        if (modelMode.modelDir != null) {   // image / table mode: a trained model scores every sample of a split
+            return ModelDetect.run(modelMode, data, threshold, out, json, backendOptions, log, spec.commandLine().getOut());
+        }
+        if (data == null) throw new BottleneckException("detect needs a MODEL_DIR (images, tables) or --data SERIES (time series)");
         Path file;
         TimeSeriesReader.Options opt;
         if (data.equals(SensorData.NAME)) {

@@ -9,8 +9,10 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Average pooling over [N, c, h, w] batches (floor mode); with {@code countIncludePad} (PyTorch's default) padded
- * positions count in the divisor. */
+/**
+ * Average pooling over [N, c, h, w] batches (floor mode); with {@code countIncludePad} (PyTorch's default) padded
+ * positions count in the divisor.
+ */
 public final class AvgPool2d extends Module {
     private final int kh, kw, strideH, strideW, padH, padW;
     private final boolean countIncludePad;
@@ -49,7 +51,7 @@ public final class AvgPool2d extends Module {
 
     @Override
     public String describe() {
-        return "AvgPool2d(" + Conv2d.pair(kh, kw) + ", stride " + Conv2d.pair(strideH, strideW) + ", pad " + Conv2d.pair(padH, padW) + (padH > 0 || padW > 0 ? (countIncludePad ? ", pad counted" : ", pad not counted") : "") + ")";
+        return "AvgPool2d(" + Conv2d.pair(kh, kw) + ", stride " + Conv2d.pair(strideH, strideW) + ", pad " + Conv2d.pair(padH, padW) + (padH > 0 || padW > 0 ? (countIncludePad ? "" : ", pad excluded") : "") + ")";
     }
 
     @Override

@@ -79,8 +79,8 @@ public final class Conv2d extends Module {
 
     @Override
     public String describe() {
-        return "Conv2d(" + cIn + " -> " + cOut + ", " + kh + "x" + kw + ", stride " + pair(strideH, strideW) + ", pad " + pair(padH, padW)
-                + (dilH != 1 || dilW != 1 ? ", dilation " + pair(dilH, dilW) : "") + (bias == null ? ", no bias" : "") + ")";
+        return "Conv2d(" + cIn + "->" + cOut + ", " + kh + "x" + kw + ", s" + pair(strideH, strideW) + ", p" + pair(padH, padW)
+                + (dilH != 1 || dilW != 1 ? ", d" + pair(dilH, dilW) : "") + (bias == null ? ", no bias" : "") + ")";
     }
 
     static String pair(int a, int b) { return a == b ? Integer.toString(a) : a + "x" + b; }

@@ -78,9 +78,9 @@ public final class ConvTranspose2d extends Module {
 
     @Override
     public String describe() {
-        return "ConvTranspose2d(" + cIn + " -> " + cOut + ", " + kh + "x" + kw + ", stride " + Conv2d.pair(strideH, strideW) + ", pad "
-                + Conv2d.pair(padH, padW) + (outPadH != 0 || outPadW != 0 ? ", out-pad " + Conv2d.pair(outPadH, outPadW) : "")
-                + (dilH != 1 || dilW != 1 ? ", dilation " + Conv2d.pair(dilH, dilW) : "") + (bias == null ? ", no bias" : "") + ")";
+        return "ConvT2d(" + cIn + "->" + cOut + ", " + kh + "x" + kw + ", s" + Conv2d.pair(strideH, strideW) + ", p"
+                + Conv2d.pair(padH, padW) + (outPadH != 0 || outPadW != 0 ? ", op" + Conv2d.pair(outPadH, outPadW) : "")
+                + (dilH != 1 || dilW != 1 ? ", d" + Conv2d.pair(dilH, dilW) : "") + (bias == null ? ", no bias" : "") + ")";
     }
 
     @Override

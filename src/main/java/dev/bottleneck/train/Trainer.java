@@ -29,6 +29,8 @@ import java.util.function.Consumer;
 public final class Trainer implements AutoCloseable {
     /** On device backends, the loss is read back (and checked for NaN) every this many steps. */
     public static final int SYNC_EVERY = 50;
+    /** The loss-curve PNG written beside the metrics file after every epoch. */
+    public static final String LOSS_CURVE = "loss.png";
 
     private final Autoencoder model;
     private final Backend be;
@@ -240,6 +242,10 @@ public final class Trainer implements AutoCloseable {
         config.putAll(extraConfig);
         Checkpoint.saveConfig(dir, config);
         writeMetrics(dir, state.history);
+        // the loss curve (train and validation per epoch) beside the metrics file, redrawn every epoch
+        dev.bottleneck.io.LossCurvePlot.write(dir.resolve(LOSS_CURVE),
+                state.history.stream().mapToDouble(EpochMetrics::trainLoss).toArray(),
+                state.history.stream().mapToDouble(EpochMetrics::valLoss).toArray(), model.spec().name() + " loss per epoch");
         Checkpoint.saveState(dir, state);
     }
 

@@ -38,7 +38,7 @@ class SensorAnomalyEndToEndTest {
     /** The configuration the README table reports (also used by {@code bottleneck detect}'s example). */
     static SeriesDetector.Config config(int epochs) {
         FitConfig fit = new FitConfig().epochs(epochs).batch(64).seed(7).optimizer(OptimizerConfig.adam(3e-3));
-        SequenceSpec model = new SequenceSpec("sensor-lstm-ae", 0 + 16, 2, RnnGeometry.Cell.LSTM, 32, 1, 8, false, false);
+        SequenceSpec model = new SequenceSpec("sensor-lstm-ae", 16, 2, RnnGeometry.Cell.LSTM, 32, 1, 8, false, false);
         return new SeriesDetector.Config(16, 4, 0.35, 0.10, Threshold.parse("p99"), model, fit, 7);
     }
 

@@ -6,7 +6,7 @@ import dev.bottleneck.backend.Shapes;
 import dev.bottleneck.tensor.Tensor;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
-import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 /**
  * Convolutions of the CPU backend: im2col per image onto a single-threaded {@code cblas_sgemm}/{@code cblas_dgemm},
@@ -25,6 +25,13 @@ final class CpuConv implements ConvOps {
     private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
     /** Below this many multiply-adds a convolution runs on the calling thread. */
     private static final long PARALLEL_MACS = 1L << 20;
+
+    /**
+     * Per-thread heap copies of one image and its column matrix for the F32 loops (grown on demand, then reused:
+     * steady-state training allocates nothing).
+     */
+    private static final ThreadLocal<float[]> HEAP_X = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> HEAP_COL = ThreadLocal.withInitial(() -> new float[0]);
 
     private final CpuBackend be;
     volatile boolean profile;
@@ -190,12 +197,23 @@ final class CpuConv implements ConvOps {
         int s = (int) (dy.size() / ((long) n * c));
         if (db.size() != c) throw new IllegalArgumentException("backwardBias: db has " + db.size() + " elements, dy has " + c + " channels");
         CpuArr d = CpuArr.of(be, dy), out = CpuArr.of(be, db);
+        CpuBuffer bdy = buf(dy);
+        int dyo = Math.toIntExact(dy.offset());
         CpuArr.split(be, c, (long) n * s, (lo, hi) -> {
+            float[] row = bdy.f == null ? null : HEAP_COL.get();
+            if (row != null && row.length < s) HEAP_COL.set(row = new float[s]);
             for (int ch = lo; ch < hi; ch++) {
                 double sum = 0;
                 for (int i = 0; i < n; i++) {
                     int base = (i * c + ch) * s;
-                    for (int j = 0; j < s; j++) sum += d.get(base + j);
+                    if (row != null) {
+                        bdy.f.get(dyo + base, row, 0, s);
+                        float part = 0; // short float partial per row, added in double
+                        for (int j = 0; j < s; j++) part += row[j];
+                        sum += part;
+                    } else {
+                        for (int j = 0; j < s; j++) sum += d.get(base + j);
+                    }
                 }
                 out.set(ch, accumulate ? out.get(ch) + sum : sum);
             }
@@ -232,6 +250,15 @@ final class CpuConv implements ConvOps {
     }
 
     private static void fillRows(CpuBuffer y, long yo, int rows, int cols, CpuArr bias) {
+        if (y.f != null) {
+            float[] row = HEAP_COL.get();
+            if (row.length < cols) HEAP_COL.set(row = new float[cols]);
+            for (int r = 0; r < rows; r++) {
+                Arrays.fill(row, 0, cols, (float) bias.get(r));
+                y.f.put(Math.toIntExact(yo + (long) r * cols), row, 0, cols);
+            }
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             double v = bias.get(r);
             long base = yo + (long) r * cols;
@@ -267,34 +294,39 @@ final class CpuConv implements ConvOps {
         int sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW(), dh = g.dilH(), dw = g.dilW();
         int p = oh * ow;
         int xOff = Math.toIntExact(xo), cOff = Math.toIntExact(co);
-        if (x.f != null) {
-            FloatBuffer xf = x.f, cf = col.f;
+        if (x.f != null) { // on heap copies: array loops run several times faster than direct-buffer element access
+            int img = cIn * h * w;
+            float[] xh = HEAP_X.get(), ch = HEAP_COL.get();
+            if (xh.length < img) HEAP_X.set(xh = new float[img]);
+            if (ch.length < cIn * kh * kw * p) HEAP_COL.set(ch = new float[cIn * kh * kw * p]);
+            x.f.get(xOff, xh, 0, img);
             int r = 0;
             for (int c = 0; c < cIn; c++) {
                 for (int ki = 0; ki < kh; ki++) {
                     for (int kj = 0; kj < kw; kj++, r++) {
                         int off = kj * dw - pw;
                         int lo = firstValid(off, sw, ow), hi = Math.max(lo, endValid(off, sw, ow, w));
-                        int row = cOff + r * p;
+                        int row = r * p;
                         for (int oy = 0; oy < oh; oy++) {
                             int iy = oy * sh - ph + ki * dh;
                             int dst = row + oy * ow;
                             if (iy < 0 || iy >= h) {
-                                for (int ox = 0; ox < ow; ox++) cf.put(dst + ox, 0f);
+                                Arrays.fill(ch, dst, dst + ow, 0f);
                                 continue;
                             }
-                            int src = xOff + (c * h + iy) * w + off;
-                            for (int ox = 0; ox < lo; ox++) cf.put(dst + ox, 0f);
+                            int src = (c * h + iy) * w + off;
+                            if (lo > 0) Arrays.fill(ch, dst, dst + lo, 0f);
                             if (sw == 1) {
-                                if (hi > lo) cf.put(dst + lo, xf, src + lo, hi - lo);
+                                if (hi > lo) System.arraycopy(xh, src + lo, ch, dst + lo, hi - lo);
                             } else {
-                                for (int ox = lo; ox < hi; ox++) cf.put(dst + ox, xf.get(src + ox * sw));
+                                for (int ox = lo; ox < hi; ox++) ch[dst + ox] = xh[src + ox * sw];
                             }
-                            for (int ox = hi; ox < ow; ox++) cf.put(dst + ox, 0f);
+                            if (hi < ow) Arrays.fill(ch, dst + hi, dst + ow, 0f);
                         }
                     }
                 }
             }
+            col.f.put(cOff, ch, 0, r * p);
         } else {
             int r = 0;
             for (int c = 0; c < cIn; c++) {
@@ -325,10 +357,34 @@ final class CpuConv implements ConvOps {
         int p = oh * ow;
         int xOff = Math.toIntExact(xo), cOff = Math.toIntExact(co);
         int planeSize = cIn * h * w;
-        if (!accumulate) {
-            if (dx.f != null) for (int i = 0; i < planeSize; i++) dx.f.put(xOff + i, 0f);
-            else for (int i = 0; i < planeSize; i++) dx.d.put(xOff + i, 0.0);
+        if (dx.f != null) { // on heap copies, as in im2col
+            float[] xh = HEAP_X.get(), ch = HEAP_COL.get();
+            if (xh.length < planeSize) HEAP_X.set(xh = new float[planeSize]);
+            if (ch.length < cIn * kh * kw * p) HEAP_COL.set(ch = new float[cIn * kh * kw * p]);
+            col.f.get(cOff, ch, 0, cIn * kh * kw * p);
+            if (accumulate) dx.f.get(xOff, xh, 0, planeSize);
+            else Arrays.fill(xh, 0, planeSize, 0f);
+            int r = 0;
+            for (int c = 0; c < cIn; c++) {
+                for (int ki = 0; ki < kh; ki++) {
+                    for (int kj = 0; kj < kw; kj++, r++) {
+                        int off = kj * dw - pw;
+                        int lo = firstValid(off, sw, ow), hi = Math.max(lo, endValid(off, sw, ow, w));
+                        int row = r * p;
+                        for (int oy = 0; oy < oh; oy++) {
+                            int iy = oy * sh - ph + ki * dh;
+                            if (iy < 0 || iy >= h) continue;
+                            int src = row + oy * ow;
+                            int dst = (c * h + iy) * w + off;
+                            for (int ox = lo; ox < hi; ox++) xh[dst + ox * sw] += ch[src + ox];
+                        }
+                    }
+                }
+            }
+            dx.f.put(xOff, xh, 0, planeSize);
+            return;
         }
+        if (!accumulate) for (int i = 0; i < planeSize; i++) dx.d.put(xOff + i, 0.0);
         int r = 0;
         for (int c = 0; c < cIn; c++) {
             for (int ki = 0; ki < kh; ki++) {
@@ -341,17 +397,9 @@ final class CpuConv implements ConvOps {
                         if (iy < 0 || iy >= h) continue;
                         int src = row + oy * ow;
                         int dst = xOff + (c * h + iy) * w + off;
-                        if (dx.f != null) {
-                            FloatBuffer cf = col.f, xf = dx.f;
-                            for (int ox = lo; ox < hi; ox++) {
-                                int t = dst + ox * sw;
-                                xf.put(t, xf.get(t) + cf.get(src + ox));
-                            }
-                        } else {
-                            for (int ox = lo; ox < hi; ox++) {
-                                int t = dst + ox * sw;
-                                dx.d.put(t, dx.d.get(t) + col.d.get(src + ox));
-                            }
+                        for (int ox = lo; ox < hi; ox++) {
+                            int t = dst + ox * sw;
+                            dx.d.put(t, dx.d.get(t) + col.d.get(src + ox));
                         }
                     }
                 }

@@ -182,6 +182,17 @@ public final class CudaBackend implements Backend {
     @Override public PoolOps pool() { return pool; }
     @Override public NormOps norm() { return norm; }
 
+    private CudaRnn rnn; // cuDNN RNNs, created on first use (CudaRnn.java)
+
+    @Override
+    public synchronized dev.bottleneck.backend.RnnOps rnn() {
+        if (rnn == null) {
+            enter();
+            rnn = new CudaRnn(this, cudnn, tf32);
+        }
+        return rnn;
+    }
+
     @Override
     public void synchronize() {
         enter();

@@ -1,0 +1,159 @@
+package dev.bottleneck.cli;
+
+import dev.bottleneck.BottleneckException;
+import dev.bottleneck.anomaly.Threshold;
+import dev.bottleneck.apps.AnomalyScoring;
+import dev.bottleneck.apps.Ranking;
+import dev.bottleneck.backend.Backend;
+import dev.bottleneck.data.Dataset;
+import dev.bottleneck.io.AtomicFiles;
+import dev.bottleneck.io.ImageGrid;
+import dev.bottleneck.io.Json;
+import dev.bottleneck.model.Autoencoder;
+import dev.bottleneck.train.Checkpoint;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code detect MODEL_DIR}: anomaly detection on images or table rows with a trained autoencoder. The threshold comes
+ * from the validation hold-out of the training split (the same seeded split 'train' used, normal samples only), as a
+ * percentile (--threshold p99) or for a false-positive rate (--fpr 0.05). Writes scores.csv, flagged.csv,
+ * report.json and, for images, errors.png (originals, reconstructions and per-pixel error maps of the top scores).
+ */
+final class ModelDetect {
+    private ModelDetect() {}
+
+    @SuppressWarnings("unchecked")
+    static int run(DetectModelOptions o, String dataOverride, String thresholdRule, Path out, boolean json,
+                   BackendOptionsMixin backendOptions, Log log, PrintWriter stdout) {
+        Path modelDir = o.modelDir;
+        Map<String, Object> config = Checkpoint.readConfig(modelDir);
+        PreparedData pd = PreparedData.fromConfig(config, dataOverride, null);
+        Dataset test = pd.split(o.split);
+        // the validation hold-out 'train' used: same fraction and seed
+        Dataset trainAll = pd.train();
+        if (o.trainLimit != null) trainAll = trainAll.head(Math.min(o.trainLimit, trainAll.n()), trainAll.name());
+        Map<String, Object> training = config.get("training") instanceof Map ? (Map<String, Object>) config.get("training") : Map.of();
+        double fraction = training.get("validation") instanceof Number ? ((Number) training.get("validation")).doubleValue() : 0;
+        long seed = training.get("seed") instanceof Number ? ((Number) training.get("seed")).longValue() : 42;
+        Dataset val;
+        if (fraction > 0) {
+            val = trainAll.split(fraction, seed).validation();
+        } else {
+            val = trainAll.split(0.1, seed).validation();
+            log.info("warning: the model was trained without a validation hold-out; the threshold comes from 10% of the training "
+                    + "split, which the model has seen (the threshold may be low)");
+        }
+        Set<Integer> normal = null;
+        if (o.normalLabels != null && !o.normalLabels.isEmpty()) {
+            normal = new HashSet<>(o.normalLabels);
+        } else if (test.hasLabels() && isBinary(test.labels())) {
+            normal = Set.of(0);
+        }
+        if (normal != null && !test.hasLabels()) throw new BottleneckException("--normal-labels given but the data has no labels");
+        int[] valIdx = AnomalyScoring.normalIndices(val, normal);
+        if (valIdx.length == 0) throw new BottleneckException("no normal samples in the validation hold-out (normal labels " + normal + ")");
+        val = val.subset(valIdx, val.name() + "-normal");
+        try (Backend be = backendOptions.create(log); Autoencoder model = Checkpoint.load(modelDir, be).model()) {
+            if (model.inputFeatures() != test.features()) {
+                throw new BottleneckException("the data has " + test.features() + " values per sample, the model expects " + model.inputFeatures());
+            }
+            double[] valScores = AnomalyScoring.score(model, val).scores();
+            AnomalyScoring.Scored sc = AnomalyScoring.score(model, test);
+            double threshold;
+            String rule;
+            if (o.fpr != null) {
+                threshold = Ranking.thresholdForFpr(valScores, o.fpr);
+                rule = "fpr:" + o.fpr;
+            } else {
+                Threshold t = Threshold.parse(thresholdRule);
+                threshold = t.choose(valScores);
+                rule = t.toString();
+            }
+            int n = test.n(), d = test.features();
+            boolean[] flag = new boolean[n];
+            int flagged = 0;
+            for (int i = 0; i < n; i++) if (flag[i] = sc.scores()[i] > threshold) flagged++;
+            int[] y = normal != null ? AnomalyScoring.anomalyLabels(test.labels(), normal) : null;
+
+            StringBuilder all = new StringBuilder("index").append(test.hasLabels() ? ",label" : "").append(y != null ? ",anomaly" : "")
+                    .append(",error,flag\n");
+            StringBuilder fl = new StringBuilder(all);
+            for (int i = 0; i < n; i++) {
+                StringBuilder b = new StringBuilder().append(i);
+                if (test.hasLabels()) b.append(',').append(test.label(i));
+                if (y != null) b.append(',').append(y[i]);
+                b.append(',').append(String.format(Locale.ROOT, "%.6g", sc.scores()[i])).append(',').append(flag[i] ? 1 : 0).append('\n');
+                all.append(b);
+                if (flag[i]) fl.append(b);
+            }
+            AtomicFiles.writeString(out.resolve("scores.csv"), all.toString());
+            AtomicFiles.writeString(out.resolve("flagged.csv"), fl.toString());
+
+            Map<String, Object> res = new LinkedHashMap<>();
+            res.put("model_dir", modelDir.toString());
+            res.put("data", pd.source());
+            res.put("split", o.split);
+            res.put("backend", be.name());
+            res.put("samples", n);
+            res.put("validation_samples", val.n());
+            res.put("score", "reconstruction MSE per sample");
+            res.put("threshold_rule", rule);
+            res.put("threshold", threshold);
+            res.put("flagged", flagged);
+            res.put("validation_flagged_fraction", (double) java.util.Arrays.stream(valScores).filter(v -> v > threshold).count() / valScores.length);
+            String metrics = "";
+            if (y != null) {
+                double auc = Ranking.rocAuc(sc.scores(), y), ap = Ranking.averagePrecision(sc.scores(), y);
+                var conf = dev.bottleneck.anomaly.Metrics.confusion(flag, y);
+                res.put("normal_labels", new ArrayList<>(new java.util.TreeSet<>(normal)));
+                res.put("anomalies", java.util.Arrays.stream(y).sum());
+                res.put("roc_auc", auc);
+                res.put("pr_auc", ap);
+                res.put("precision", conf.precision());
+                res.put("recall", conf.recall());
+                res.put("f1", conf.f1());
+                res.put("false_positive_rate", conf.fp() + conf.tn() == 0 ? null : (double) conf.fp() / (conf.fp() + conf.tn()));
+                metrics = String.format(Locale.ROOT, "; ROC-AUC %.4f, PR-AUC %.4f, precision %.3f, recall %.3f", auc, ap,
+                        conf.precision(), conf.recall());
+            }
+            if (PreparedData.isImage(test) && o.top > 0) {
+                int[] s = test.sampleShape();
+                int k = Math.min(o.top, n);
+                int[] order = AnomalyScoring.byScoreDescending(sc.scores());
+                double max = 0;
+                for (int i = 0; i < n * d; i++) max = Math.max(max, Math.pow(test.x()[i] - sc.reconstructions()[i], 2));
+                float[][] orig = new float[k][], rec = new float[k][], err = new float[k][];
+                for (int i = 0; i < k; i++) {
+                    int at = order[i];
+                    orig[i] = java.util.Arrays.copyOfRange(test.x(), at * d, at * d + d);
+                    rec[i] = java.util.Arrays.copyOfRange(sc.reconstructions(), at * d, at * d + d);
+                    err[i] = AnomalyScoring.errorMap(test.x(), sc.reconstructions(), at, d, Math.max(max, 1e-12));
+                }
+                Path png = out.resolve("errors.png");
+                ImageGrid.writeRows(png, List.of(orig, rec, err), s[0], s[1], s[2], 2, 0, 1);
+                res.put("error_maps", png.toString());
+            }
+            res.put("out", out.toString());
+            AtomicFiles.writeString(out.resolve("report.json"), Json.write(res) + "\n");
+            PrintResult.print(stdout, res, json, String.format(Locale.ROOT,
+                    "%s/%s: %d samples, threshold %.5g (%s), %d flagged%s; written to %s", pd.source(), o.split, n, threshold, rule,
+                    flagged, metrics, out));
+            return 0;
+        }
+    }
+
+    private static boolean isBinary(int[] labels) {
+        for (int l : labels) if (l != 0 && l != 1) return false;
+        return true;
+    }
+}

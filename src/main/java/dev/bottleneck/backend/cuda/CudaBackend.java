@@ -207,6 +207,7 @@ public final class CudaBackend implements Backend {
             cudaSetDevice(device);
             if (!stream.isNull()) cudaStreamSynchronize(stream);
         } finally {
+            if (rnn != null) rnn.close(); // its cuDNN descriptors, before the handle goes
             if (kernels != null) kernels.close();
             if (staging != null) staging.close();
             if (cudnn != null) cudnn.close();

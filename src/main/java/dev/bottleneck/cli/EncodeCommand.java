@@ -13,7 +13,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "encode", mixinStandardHelpOptions = true,
-        description = {"Write the codes of a data split as CSV (one row per sample: index, label if known, code values).",
+        description = {"Write the codes of a data split as CSV (one row per sample: index, label if known, code values), or as NumPy "
+                        + "float32 [n, code] when --out ends in .npy (labels then go to NAME.labels.npy as int64).",
                 "Example: bottleneck encode runs/w1 --out codes.csv"})
 final class EncodeCommand extends ModelCommandBase implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "CSV file to write.")
@@ -39,6 +40,8 @@ final class EncodeCommand extends ModelCommandBase implements Callable<Integer> 
             for (int j = 0; j < c; j++) sb.append(",z").append(j);
             sb.append('\n');
             var be = s.backend();
+            boolean npy = out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy");
+            float[] all = npy ? new float[n * c] : null;
             for (int from = 0; from < n; from += batch) {
                 int b = Math.min(batch, n - from);
                 float[] codes;
@@ -47,6 +50,10 @@ final class EncodeCommand extends ModelCommandBase implements Callable<Integer> 
                     be.memory().upload(d.x(), from * f, x);
                     codes = be.memory().toFloatArray(m.encode(g, g.constant(x)).value());
                 }
+                if (npy) {   // NumPy output: codes as float32 [n, c]; labels beside them as int64 [n]
+                    System.arraycopy(codes, 0, all, from * c, b * c);
+                    continue;
+                }
                 for (int i = 0; i < b; i++) {
                     sb.append(from + i);
                     if (d.hasLabels()) sb.append(',').append(d.label(from + i));
@@ -54,7 +61,18 @@ final class EncodeCommand extends ModelCommandBase implements Callable<Integer> 
                     sb.append('\n');
                 }
             }
-            AtomicFiles.writeString(out, sb.toString());
+            if (npy) {
+                dev.bottleneck.io.Npy.writeFloat32(out, all, n, c);
+                if (d.hasLabels()) {
+                    long[] labels = new long[n];
+                    for (int i = 0; i < n; i++) labels[i] = d.label(i);
+                    String name = out.getFileName().toString();
+                    AtomicFiles.writeBytes(out.resolveSibling(name.substring(0, name.length() - 4) + ".labels.npy"),
+                            dev.bottleneck.io.Npy.int64(labels, n));
+                }
+            } else {
+                AtomicFiles.writeString(out, sb.toString());
+            }
             spec.commandLine().getOut().println(String.format(Locale.ROOT, "wrote %d codes of %d values to %s", n, c, out));
             return 0;
         }

@@ -12,7 +12,9 @@ import java.io.PrintWriter;
         subcommands = {TrainCommand.class, EvalCommand.class, EncodeCommand.class, ReconstructCommand.class,
                 DenoiseCommand.class, ComparePcaCommand.class,
                 SampleCommand.class, InterpolateCommand.class, LatentMapCommand.class,
-                DetectCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+                DetectCommand.class, OneClassCommand.class, InpaintCommand.class, ImputeCommand.class, IndexCommand.class,
+                SearchCommand.class, PlotLatentCommand.class, ProbeCommand.class, ClusterCommand.class, CompressCommand.class,
+                DecompressCommand.class, InfoCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final String VERSION = "0.1.0";
 

@@ -184,11 +184,11 @@ public final class Autoencoder implements AutoCloseable {
     /** A Keras-style table: layer, output shape, parameter count. */
     public String summary() {
         StringBuilder b = new StringBuilder();
-        String line = "-".repeat(66) + "\n";
+        String line = "-".repeat(78) + "\n";
         b.append(String.format("Model: %s%n", spec.name())).append(line);
-        b.append(String.format("%-36s %-18s %10s%n", "Layer", "Output shape", "Params")).append(line);
+        b.append(String.format("%-44s %-22s %10s%n", "Layer", "Output shape", "Params")).append(line);
         int[] shape = spec.input();
-        b.append(String.format("%-36s %-18s %10d%n", "input", Arrays.toString(shape), 0));
+        b.append(String.format("%-44s %-22s %10d%n", "input", Arrays.toString(shape), 0));
         long total = 0;
         for (String part : List.of("encoder", "decoder")) {
             Sequential s = part.equals("encoder") ? encoder : decoder;
@@ -202,7 +202,7 @@ public final class Autoencoder implements AutoCloseable {
                 long p = 0;
                 for (Parameter q : m.parameters()) p += q.size();
                 total += p;
-                b.append(String.format("%-36s %-18s %10d%n", part + "." + i + " " + m.describe(), Arrays.toString(shape), p));
+                b.append(String.format("%-44s %-22s %10d%n", part + "." + i + " " + m.describe(), Arrays.toString(shape), p));
             }
         }
         b.append(line).append(String.format("Total params: %,d   code: %s   loss: %s (%s)%s%n", total, Arrays.toString(codeShape),

@@ -1,0 +1,58 @@
+package dev.bottleneck.cli;
+
+import dev.bottleneck.apps.ModelOps;
+import dev.bottleneck.data.Dataset;
+import dev.bottleneck.io.Safetensors;
+import dev.bottleneck.io.Safetensors.TensorData;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "index", mixinStandardHelpOptions = true,
+        description = {"Build a similarity-search index of a data split: a safetensors file with the codes (f32 [n, code]), "
+                + "the labels and the row ids (i64), and the model directory, data and split in its metadata.",
+                "Example: bottleneck index runs/w1 --split train --out index.safetensors"})
+final class IndexCommand extends ModelCommandBase implements Callable<Integer> {
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.safetensors") Path out;
+    @Option(names = "--limit", description = "Only the first N samples.") Integer limit;
+    @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
+
+    @Override
+    public Integer call() {
+        try (Session s = open(log())) {
+            Dataset d = s.data().split(split);
+            int n = limit == null ? d.n() : Math.min(limit, d.n());
+            int c = s.loaded().model().codeFeatures();
+            float[] codes = ModelOps.encode(s.loaded().model(), d.x(), n);
+            Map<String, TensorData> t = new LinkedHashMap<>();
+            t.put("codes", TensorData.f32(new long[] {n, c}, codes));
+            long[] rows = new long[n];
+            for (int i = 0; i < n; i++) rows[i] = i;
+            t.put("rows", TensorData.i64(new long[] {n}, rows));
+            if (d.hasLabels()) {
+                long[] labels = new long[n];
+                for (int i = 0; i < n; i++) labels[i] = d.label(i);
+                t.put("labels", TensorData.i64(new long[] {n}, labels));
+            }
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("format", "bottleneck-index");
+            meta.put("model_dir", modelDir.toAbsolutePath().toString());
+            meta.put("data", s.data().source());
+            if (dataset != null) meta.put("dataset_override", dataset);
+            meta.put("split", split);
+            Safetensors.write(out, t, meta);
+            Map<String, Object> res = new LinkedHashMap<>();
+            res.put("samples", n);
+            res.put("code_features", c);
+            res.put("out", out.toString());
+            PrintResult.print(spec.commandLine().getOut(), res, json,
+                    String.format(Locale.ROOT, "indexed %d codes of %d values from %s/%s into %s", n, c, s.data().source(), split, out));
+            return 0;
+        }
+    }
+}

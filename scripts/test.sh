@@ -5,5 +5,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 scripts/fetch-data.sh
+scripts/fetch-data.sh --only movielens  # R + dslabs via apt (about 20 s): the recommendation end-to-end test
 if [ -x native/check-kernels.sh ]; then native/check-kernels.sh; fi
 mvn -B verify "$@"

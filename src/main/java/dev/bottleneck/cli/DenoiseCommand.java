@@ -148,7 +148,8 @@ final class DenoiseCommand extends ModelCommandBase implements Callable<Integer>
                 if (clean != null) be.memory().upload(clean.x(), from * d, x);
                 if (given != null) be.memory().upload(given.x(), from * d, xn);
                 else noise.apply(be, x, xn, stream, (long) from * d, range[0], range[1]);
-                Tensor y = m.forward(g, g.constant(xn), g.constant(clean != null ? x : xn), true).output().value();
+                // outputs come in the model's sample shape (e.g. N x 1 x 28 x 28 for conv models): compare them flat
+                Tensor y = m.forward(g, g.constant(xn), g.constant(clean != null ? x : xn), true).output().value().reshape(b, d);
                 if (clean != null) {
                     be.elementwise().binary(BinaryOp.SUB, xn, x, diff);
                     be.reduce().sumSquares(diff, ss);

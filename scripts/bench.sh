@@ -30,8 +30,8 @@ JAVA=${JAVA:-java}
 if [ "$NATIVE" = 1 ]; then unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-(unset)} backend=$BACKEND data=$DATA epochs=$EPOCHS"
-printf '| %-8s | %-7s | %10s | %9s | %9s | %10s | %9s | %9s |\n' workload backend samples/s test_loss peak_MiB gemm_share raw_GF/s vs_GEMM
-printf '|%s|\n' "----------|---------|------------|-----------|-----------|------------|-----------|-----------"
+printf '| %-8s | %-7s | %10s | %9s | %9s | %10s | %9s | %9s | %10s | %9s |\n' workload backend samples/s test_loss peak_MiB gemm_share raw_GF/s vs_GEMM conv_share conv_GF/s
+printf '|%s|\n' "----------|---------|------------|-----------|-----------|------------|-----------|-----------|------------|-----------"
 IFS=, read -ra WS <<< "$WORKLOADS"
 for w in "${WS[@]}"; do
   line=$("$JAVA" -Xmx4g -cp "$JAR:target/lib/*" dev.bottleneck.bench.Bench "$w" "$DATA" "$EPOCHS" "$BACKEND" 2>/dev/null | tail -1)
@@ -39,8 +39,8 @@ for w in "${WS[@]}"; do
 import json, sys
 r = json.loads(sys.argv[1])
 g = lambda k, f: (f % r[k]) if r.get(k) is not None else "-"
-print("| %-8s | %-7s | %10s | %9s | %9s | %10s | %9s | %9s |" % (r["workload"], r["backend"], g("samples_per_s", "%d"),
+print("| %-8s | %-7s | %10s | %9s | %9s | %10s | %9s | %9s | %10s | %9s |" % (r["workload"], r["backend"], g("samples_per_s", "%d"),
       g("test_loss", "%.4f"), g("peak_rss_mib", "%.0f"), g("gemm_share", "%.2f"), g("raw_gemm_gflops", "%.0f"),
-      g("ratio_to_pure_gemm", "%.2fx")))
+      g("ratio_to_pure_gemm", "%.2fx"), g("conv_share", "%.2f"), (g("conv_gflops_in_training", "%.0f") + (" of " + g("raw_gemm_gflops_1024", "%.0f") if r.get("raw_gemm_gflops_1024") else ""))))
 PY
 done

@@ -69,6 +69,8 @@ public final class Bench {
                     out.put("conv_seconds", convSeconds);
                     out.put("conv_share", convSeconds / r.seconds());
                     out.put("conv_gflops_in_training", convFlop / convSeconds / 1e9);
+                    // the machine's GEMM ceiling, for comparing the convolutions' rate with it
+                    out.put("raw_gemm_gflops_1024", rawSquareGemmGflops(be, 1024));
                 }
             }
             if (!Double.isNaN(gemmSeconds)) {
@@ -89,6 +91,27 @@ public final class Bench {
     }
 
     /** GFLOP/s of the forward and backward GEMMs of the workload's dense layers, called in a loop. */
+    /** GFLOP/s of an n x n x n GEMM through the backend (the machine's practical GEMM rate). */
+    static double rawSquareGemmGflops(Backend be, int n) {
+        Tensor a = be.memory().allocate(n, n), b = be.memory().allocate(n, n), c = be.memory().allocate(n, n);
+        be.random().uniform(a, 1, 0, -1, 1);
+        be.random().uniform(b, 2, 0, -1, 1);
+        long t0 = 0;
+        for (int rep = 0; rep < 12; rep++) {
+            if (rep == 2) {
+                be.synchronize();
+                t0 = System.nanoTime();
+            }
+            be.blas().gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n);
+        }
+        be.synchronize();
+        double s = (System.nanoTime() - t0) / 1e9;
+        be.memory().release(a);
+        be.memory().release(b);
+        be.memory().release(c);
+        return 10 * 2.0 * n * n * n / s / 1e9;
+    }
+
     static double rawGemmGflops(Backend be, String workload, int batch) {
         int[] sizes = workload.equals("w2") ? new int[] {784, 1000, 500, 250, 30, 250, 500, 1000, 784}
                 : workload.equals("w3") ? new int[] {3136, 16, 3136} : new int[] {784, 32, 784}; // w3: its dense layers only

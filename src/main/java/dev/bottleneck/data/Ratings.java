@@ -64,7 +64,7 @@ public final class Ratings {
     }
 
     /** A seeded split: a fraction {@code holdout} of the ratings (rounded, at least one) is held out. */
-    public record Split(Ratings train, Ratings test) { }
+    public record Split(Ratings train, Ratings test, boolean[] heldOut) { }
 
     public Split split(double holdout, long seed) {
         if (!(holdout > 0 && holdout < 1)) throw new BottleneckException("the held-out fraction must be between 0 and 1, got " + holdout);
@@ -83,7 +83,9 @@ public final class Ratings {
         int[] test = Arrays.copyOfRange(perm, 0, nTest), train = Arrays.copyOfRange(perm, nTest, n);
         Arrays.sort(test);
         Arrays.sort(train);
-        return new Split(subset(train), subset(test));
+        boolean[] held = new boolean[n];
+        for (int k : test) held[k] = true;
+        return new Split(subset(train), subset(test), held);
     }
 
     /** Mean of all ratings. */
@@ -100,12 +102,36 @@ public final class Ratings {
     private static final List<String> RATING_NAMES = List.of("rating", "ratings", "score", "stars");
 
     public static Ratings readCsv(Path file) {
+        return read(file, null);
+    }
+
+    /**
+     * Reads a ratings file written with a {@code split} column ({@code train} or {@code test}, as 'bottleneck autorec'
+     * writes it) and returns the split it records; the user and item numbering is that of the whole file.
+     */
+    public static Split readSplit(Path file) {
+        boolean[][] held = new boolean[1][];
+        Ratings all = read(file, held);
+        if (held[0] == null) throw new BottleneckException(file + ": no 'split' column (expected user,item,rating,split)");
+        int nt = 0;
+        for (boolean h : held[0]) if (h) nt++;
+        int[] test = new int[nt], train = new int[all.size() - nt];
+        int a = 0, b = 0;
+        for (int k = 0; k < all.size(); k++) {
+            if (held[0][k]) test[a++] = k;
+            else train[b++] = k;
+        }
+        return new Split(all.subset(train), all.subset(test), held[0]);
+    }
+
+    private static Ratings read(Path file, boolean[][] splitOut) {
         if (!Files.isRegularFile(file)) throw new BottleneckException("ratings file " + file + " not found");
         int[] user = new int[1024], item = new int[1024];
         float[] rating = new float[1024];
         int n = 0;
         Map<String, Integer> users = new LinkedHashMap<>(), items = new LinkedHashMap<>();
-        int cu = 0, ci = 1, cr = 2;
+        int cu = 0, ci = 1, cr = 2, cs = -1;
+        boolean[] held = new boolean[1024];
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
             int lineNo = 0;
@@ -122,13 +148,14 @@ public final class Ratings {
                         cu = find(f, USER_NAMES, 0);
                         ci = find(f, ITEM_NAMES, 1);
                         cr = find(f, RATING_NAMES, 2);
+                        cs = splitOut == null ? -1 : find(f, List.of("split"), -1);
                         if (cu == ci || cu == cr || ci == cr) {
                             throw new BottleneckException(file + ":1: cannot tell the user, item and rating columns apart in header " + Arrays.toString(f));
                         }
                         continue;
                     }
                 }
-                int need = Math.max(cu, Math.max(ci, cr));
+                int need = Math.max(Math.max(cu, cs), Math.max(ci, cr));
                 if (f.length <= need) {
                     throw new BottleneckException(file + ":" + lineNo + ": expected at least " + (need + 1) + " columns, got " + f.length);
                 }
@@ -144,6 +171,13 @@ public final class Ratings {
                     user = Arrays.copyOf(user, n * 2);
                     item = Arrays.copyOf(item, n * 2);
                     rating = Arrays.copyOf(rating, n * 2);
+                    held = Arrays.copyOf(held, n * 2);
+                }
+                if (cs >= 0) {
+                    if (!f[cs].equals("train") && !f[cs].equals("test")) {
+                        throw new BottleneckException(file + ":" + lineNo + ": split '" + f[cs] + "' must be train or test");
+                    }
+                    held[n] = f[cs].equals("test");
                 }
                 user[n] = users.computeIfAbsent(f[cu], k -> users.size());
                 item[n] = items.computeIfAbsent(f[ci], k -> items.size());
@@ -154,6 +188,7 @@ public final class Ratings {
             throw new BottleneckException("cannot read ratings " + file + ": " + e.getMessage());
         }
         if (n == 0) throw new BottleneckException(file + ": no ratings (expected lines of user,item,rating)");
+        if (splitOut != null && cs >= 0) splitOut[0] = Arrays.copyOf(held, n);
         return new Ratings(Arrays.copyOf(user, n), Arrays.copyOf(item, n), Arrays.copyOf(rating, n),
                 new ArrayList<>(users.keySet()), new ArrayList<>(items.keySet()), file.toString());
     }

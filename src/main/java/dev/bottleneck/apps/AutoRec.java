@@ -1,0 +1,268 @@
+package dev.bottleneck.apps;
+
+import dev.bottleneck.BottleneckException;
+import dev.bottleneck.autograd.Graph;
+import dev.bottleneck.autograd.Var;
+import dev.bottleneck.backend.Backend;
+import dev.bottleneck.backend.Loss;
+import dev.bottleneck.data.Dataset;
+import dev.bottleneck.data.Ratings;
+import dev.bottleneck.model.Autoencoder;
+import dev.bottleneck.model.MaskedLoss;
+import dev.bottleneck.model.ModelSpec;
+import dev.bottleneck.nn.Parameter;
+import dev.bottleneck.optim.Optimizer;
+import dev.bottleneck.optim.OptimizerConfig;
+import dev.bottleneck.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Item-based AutoRec (Sedhain et al., 2015, "I-AutoRec"): every item is a sample whose features are its ratings by
+ * all users (0 where unknown). The autoencoder {@code users -> hidden (sigmoid or identity) -> users (identity)} is
+ * trained on the observed entries only ({@link MaskedLoss#mse}) with an L2 penalty on both weight matrices; the
+ * reconstruction of item i at user u predicts u's rating of i.
+ */
+public final class AutoRec {
+    private AutoRec() {}
+
+    /** Training settings. {@code l2}: λ of {@code λ/2 (|W_enc|² + |W_dec|²)}, added to the per-rating mean squared error. */
+    public record Config(int hidden, String activation, double l2, int epochs, int batch, double lr, long seed) {
+        public Config {
+            if (hidden < 1) throw new BottleneckException("--hidden must be at least 1");
+            if (epochs < 1) throw new BottleneckException("--epochs must be at least 1");
+            if (batch < 1) throw new BottleneckException("--batch must be at least 1");
+            if (!(l2 >= 0)) throw new BottleneckException("--l2 must be >= 0");
+            if (!(lr > 0)) throw new BottleneckException("--lr must be positive");
+            String a = activation.toLowerCase(Locale.ROOT);
+            if (!a.equals("sigmoid") && !a.equals("identity") && !a.equals("linear")) {
+                throw new BottleneckException("--activation must be sigmoid or identity, not '" + activation + "'");
+            }
+        }
+
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("hidden", hidden);
+            m.put("activation", activation);
+            m.put("l2", l2);
+            m.put("epochs", epochs);
+            m.put("batch", batch);
+            m.put("lr", lr);
+            m.put("seed", seed);
+            return m;
+        }
+    }
+
+    /** The model spec: {@code users -> hidden -> users}, MSE (the masked loss is applied by {@link #train}). */
+    public static ModelSpec spec(int users, int hidden, String activation) {
+        Map<String, Object> enc = new LinkedHashMap<>();
+        enc.put("type", "linear");
+        enc.put("units", hidden);
+        enc.put("activation", activation.equalsIgnoreCase("identity") ? "linear" : activation.toLowerCase(Locale.ROOT));
+        enc.put("init", "xavier_uniform");
+        Map<String, Object> dec = new LinkedHashMap<>();
+        dec.put("type", "linear");
+        dec.put("units", users);
+        dec.put("activation", "linear");
+        dec.put("init", "xavier_uniform");
+        return new ModelSpec("autorec-" + users + "-" + hidden, new int[] {users}, List.of(enc), List.of(dec), Loss.MSE,
+                Loss.Reduction.MEAN, List.of());
+    }
+
+    /** Item-major matrices [items, users]: the ratings (0 where unknown) and the 0/1 mask of known entries. */
+    public record Matrix(float[] values, float[] mask, int items, int users) {
+        public int observed(int item) {
+            int c = 0;
+            for (int u = 0; u < users; u++) if (mask[item * users + u] != 0) c++;
+            return c;
+        }
+    }
+
+    public static Matrix matrix(Ratings r) {
+        int items = r.items(), users = r.users();
+        long cells = (long) items * users;
+        if (cells > Integer.MAX_VALUE - 8) {
+            throw new BottleneckException(r.source() + ": " + items + " items x " + users + " users is too large for a dense rating matrix");
+        }
+        float[] v = new float[(int) cells], m = new float[(int) cells];
+        for (int k = 0; k < r.size(); k++) {
+            int at = r.item(k) * users + r.user(k);
+            v[at] = r.rating(k);
+            m[at] = 1f;
+        }
+        return new Matrix(v, m, items, users);
+    }
+
+    /** Per-epoch training loss (masked MSE of the training ratings, without the penalty). */
+    public record Trained(Autoencoder model, double[] epochLoss, double seconds) { }
+
+    /** Trains a fresh model on the training ratings with Adam. */
+    public static Trained train(Backend be, Ratings train, Config c, Consumer<String> log) {
+        Matrix mx = matrix(train);
+        Autoencoder model = new Autoencoder(spec(mx.users(), c.hidden(), c.activation()));
+        model.bind(be, c.seed());
+        List<Parameter> weights = new ArrayList<>();
+        for (Map.Entry<String, Parameter> e : model.params().parameters().entrySet()) {
+            if (e.getKey().endsWith("weight")) weights.add(e.getValue());
+        }
+        // only items with at least one training rating carry a signal
+        int[] rows = java.util.stream.IntStream.range(0, mx.items()).filter(i -> mx.observed(i) > 0).toArray();
+        int n = rows.length, d = mx.users();
+        double[] hist = new double[c.epochs()];
+        long t0 = System.nanoTime();
+        try (Optimizer opt = new Optimizer(OptimizerConfig.adam(c.lr()), model.params())) {
+            float[] xb = new float[Math.min(c.batch(), n) * d], mb = new float[xb.length];
+            for (int epoch = 0; epoch < c.epochs(); epoch++) {
+                int[] perm = Dataset.epochPermutation(n, c.seed(), epoch);
+                double sse = 0, count = 0;
+                for (int from = 0; from < n; from += c.batch()) {
+                    int b = Math.min(c.batch(), n - from);
+                    int obs = 0;
+                    for (int k = 0; k < b; k++) {
+                        int item = rows[perm[from + k]];
+                        System.arraycopy(mx.values(), item * d, xb, k * d, d);
+                        System.arraycopy(mx.mask(), item * d, mb, k * d, d);
+                    }
+                    for (int k = 0; k < b * d; k++) if (mb[k] != 0) obs++;
+                    try (Graph g = new Graph(be, true, true, Graph.streamSeed(c.seed(), epoch * 100_003L + from))) {
+                        Tensor x = g.temp(b, d), m = g.temp(b, d);
+                        be.memory().upload(xb, 0, x);
+                        be.memory().upload(mb, 0, m);
+                        model.params().zeroGrads();
+                        Var xv = g.constant(x);
+                        Var out = model.decoder().forward(g, model.encoder().forward(g, xv));
+                        Var mse = MaskedLoss.mse(g, out, xv, g.constant(m), obs);
+                        Var loss = mse;
+                        if (c.l2() > 0) for (Parameter p : weights) loss = g.add(loss, MaskedLoss.l2(g, p.in(g), c.l2()));
+                        g.backward(loss);
+                        opt.step(c.lr());
+                        double l = be.memory().readScalar(mse.value());
+                        if (!Double.isFinite(l)) {
+                            throw new BottleneckException("AutoRec training diverged at epoch " + (epoch + 1) + ": lower --lr (now " + c.lr() + ")");
+                        }
+                        sse += l * obs;
+                        count += obs;
+                    }
+                }
+                hist[epoch] = sse / Math.max(1, count);
+                if (log != null) log.accept(String.format(Locale.ROOT, "epoch %d/%d  train RMSE %.4f", epoch + 1, c.epochs(), Math.sqrt(hist[epoch])));
+            }
+        }
+        return new Trained(model, hist, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Predictions for every (item, user) [items, users] from the known ratings {@code mx}. */
+    public static float[] predictAll(Autoencoder model, Matrix mx) {
+        return ModelOps.reconstruct(model, mx.values(), mx.items());
+    }
+
+    /** Predictions of one user for every item, from the known ratings {@code mx}. */
+    public static float[] predictUser(Autoencoder model, Matrix mx, int user) {
+        float[] all = predictAll(model, mx);
+        float[] out = new float[mx.items()];
+        for (int i = 0; i < mx.items(); i++) out[i] = all[i * mx.users() + user];
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------ evaluation
+
+    /** Root mean squared error of {@code predicted[k]} against the ratings of {@code test}. */
+    public static double rmse(double[] predicted, Ratings test) {
+        if (predicted.length != test.size()) throw new IllegalArgumentException("rmse: " + predicted.length + " predictions for " + test.size() + " ratings");
+        if (test.size() == 0) return Double.NaN;
+        double s = 0;
+        for (int k = 0; k < test.size(); k++) {
+            double e = predicted[k] - test.rating(k);
+            s += e * e;
+        }
+        return Math.sqrt(s / test.size());
+    }
+
+    /** Rating range of a set of ratings: [min, max]. */
+    public static double[] range(Ratings r) {
+        double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+        for (int k = 0; k < r.size(); k++) {
+            lo = Math.min(lo, r.rating(k));
+            hi = Math.max(hi, r.rating(k));
+        }
+        return new double[] {lo, hi};
+    }
+
+    /**
+     * Model predictions for the test ratings, clipped to the training ratings' range; items or users without any
+     * training rating fall back to the item mean, then the global mean (AutoRec has nothing to go on there).
+     */
+    public static double[] predictTest(float[] all, Matrix mx, Ratings train, Ratings test) {
+        double[] range = range(train);
+        double[] itemMean = itemMeans(train);
+        int[] userCount = new int[train.users()];
+        for (int k = 0; k < train.size(); k++) userCount[train.user(k)]++;
+        double[] out = new double[test.size()];
+        for (int k = 0; k < test.size(); k++) {
+            int i = test.item(k), u = test.user(k);
+            boolean known = mx.observed(i) > 0 && userCount[u] > 0;
+            double p = known ? all[i * mx.users() + u] : itemMean[i];
+            out[k] = Math.max(range[0], Math.min(range[1], p));
+        }
+        return out;
+    }
+
+    /** Mean training rating of every item; items without ratings get the global mean. */
+    public static double[] itemMeans(Ratings train) {
+        double[] s = new double[train.items()];
+        int[] c = new int[train.items()];
+        for (int k = 0; k < train.size(); k++) {
+            s[train.item(k)] += train.rating(k);
+            c[train.item(k)]++;
+        }
+        double g = train.mean();
+        for (int i = 0; i < s.length; i++) s[i] = c[i] == 0 ? g : s[i] / c[i];
+        return s;
+    }
+
+    /** The item-mean baseline's predictions for the test ratings. */
+    public static double[] itemMeanPredictions(Ratings train, Ratings test) {
+        double[] m = itemMeans(train);
+        double[] out = new double[test.size()];
+        for (int k = 0; k < test.size(); k++) out[k] = m[test.item(k)];
+        return out;
+    }
+
+    /** The global-mean baseline's predictions. */
+    public static double[] globalMeanPredictions(Ratings train, Ratings test) {
+        double[] out = new double[test.size()];
+        Arrays.fill(out, train.mean());
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------ recommendation
+
+    /** One recommended item: its index, id and predicted rating. */
+    public record Recommendation(int item, String id, double predicted) { }
+
+    /**
+     * The {@code top} items with the highest predicted rating among those the user has not rated ({@code rated[i]}
+     * true where the user rated item i); ties go to the lower item index.
+     */
+    public static List<Recommendation> recommend(float[] userPredictions, boolean[] rated, List<String> itemIds, int top) {
+        Integer[] order = new Integer[userPredictions.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> {
+            int c = Float.compare(userPredictions[b], userPredictions[a]);
+            return c != 0 ? c : Integer.compare(a, b);
+        });
+        List<Recommendation> out = new ArrayList<>();
+        for (int i : order) {
+            if (out.size() >= top) break;
+            if (rated[i] || Float.isNaN(userPredictions[i])) continue;
+            out.add(new Recommendation(i, itemIds.get(i), userPredictions[i]));
+        }
+        return out;
+    }
+}

@@ -10,6 +10,7 @@ import dev.bottleneck.tensor.DType;
 import dev.bottleneck.tensor.Tensor;
 import dev.bottleneck.testing.BackendsUnderTest;
 import dev.bottleneck.testing.HostData;
+import dev.bottleneck.testing.GradCheck;
 import dev.bottleneck.testing.TensorScope;
 import dev.bottleneck.BottleneckException;
 import org.junit.jupiter.api.Test;
@@ -25,11 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Float64 checks of the sparse and contractive regularizers and of {@link Graph#clamp}: gradients against central
- * differences ({@code eps = 1e-6}, tolerance {@code 1e-6 |numeric| + 1e-8}, as in GradientCheckTest), and penalty
- * values against a Jacobian computed numerically.
+ * differences (the shared harness {@link GradCheck}, as in GradientCheckTest), and penalty values against a Jacobian
+ * computed numerically.
  */
 class VariantRegularizerTest {
-    static final double EPS = 1e-6;
     private final Backend be = BackendsUnderTest.reference();
 
     /** A scalar function of one input tensor (and of the parameters of {@code store}, when not null). */
@@ -43,57 +43,13 @@ class VariantRegularizerTest {
         }
     }
 
-    /** Checks d f / d x (when checkInput) and d f / d parameters of store (when not null) against central differences. */
+    /**
+     * Checks d f / d x (when checkInput) and d f / d parameters of store (when not null) against central differences:
+     * {@link GradCheck} with f's scalar output as the objective, in a training graph of the given seed.
+     */
     private void gradCheck(String what, Fn f, double[] x, int[] shape, ParameterStore store, boolean checkInput, long seed) {
-        double[] gx = null, gp = null;
-        if (store != null) store.zeroGrads();
-        try (TensorScope s = new TensorScope(be); Graph g = new Graph(be, true, true, seed)) {
-            Var xv = checkInput ? g.leaf(s.tensor(x, shape)) : g.constant(s.tensor(x, shape));
-            Var out = f.apply(g, xv);
-            assertEquals(1, out.value().size(), what + ": scalar output");
-            g.backward(out);
-            if (checkInput) gx = TensorScope.download(be, xv.grad());
-            if (store != null) gp = TensorScope.download(be, store.grads()).clone();
-        }
-        if (checkInput) {
-            double[] num = new double[x.length];
-            for (int j = 0; j < x.length; j++) {
-                double x0 = x[j];
-                x[j] = x0 + EPS;
-                double fp = value(f, x, shape, seed);
-                x[j] = x0 - EPS;
-                double fm = value(f, x, shape, seed);
-                x[j] = x0;
-                num[j] = (fp - fm) / (2 * EPS);
-            }
-            assertClose(num, gx, 1e-6, 1e-8, what + ": d/d input");
-            assertNonTrivial(num, what);
-        }
-        if (store != null) {
-            Tensor values = store.values();
-            double[] p = TensorScope.download(be, values);
-            double[] num = new double[(int) store.size()];
-            for (int j = 0; j < num.length; j++) {
-                double p0 = p[j];
-                p[j] = p0 + EPS;
-                be.memory().upload(p, 0, values);
-                double fp = value(f, x, shape, seed);
-                p[j] = p0 - EPS;
-                be.memory().upload(p, 0, values);
-                double fm = value(f, x, shape, seed);
-                p[j] = p0;
-                num[j] = (fp - fm) / (2 * EPS);
-            }
-            be.memory().upload(p, 0, values);
-            assertClose(num, java.util.Arrays.copyOf(gp, num.length), 1e-6, 1e-8, what + ": d/d parameters");
-            assertNonTrivial(num, what);
-        }
-    }
-
-    private static void assertNonTrivial(double[] g, String what) {
-        double m = 0;
-        for (double v : g) m = Math.max(m, Math.abs(v));
-        assertTrue(m > 1e-6, what + ": all numeric gradients ~0");
+        GradCheck.check(what, new GradCheck.Setup(store, true, seed).withScalarOutput(), (g, v) -> f.apply(g, v[0]),
+                new GradCheck.In("input", x, shape, checkInput));
     }
 
     private Autoencoder bound(ModelSpec spec, long seed) {
@@ -111,7 +67,7 @@ class VariantRegularizerTest {
 
     @Test
     void clampGradient() {
-        // values away from the bounds by more than EPS: inside they pass the gradient, outside they get none
+        // values away from the bounds by more than GradCheck.EPS: inside they pass the gradient, outside they get none
         double[] x = {-0.8, -0.31, 0.05, 0.22, 0.47, 0.71, 1.3, -0.05, 0.9};
         double[] r = HostData.signed(new SplittableRandom(3), x.length);
         Fn f = (g, v) -> g.sum(g.mul(g.clamp(v, -0.3, 0.7), g.constant(tensorOf(g, r, 3, 3))));

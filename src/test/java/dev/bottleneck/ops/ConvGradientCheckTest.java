@@ -14,156 +14,53 @@ import dev.bottleneck.nn.Conv2d;
 import dev.bottleneck.nn.ConvTranspose2d;
 import dev.bottleneck.nn.Init;
 import dev.bottleneck.nn.MaxPool2d;
-import dev.bottleneck.nn.Module;
 import dev.bottleneck.nn.ParameterStore;
 import dev.bottleneck.nn.Sequential;
 import dev.bottleneck.nn.UpsampleLayer;
 import dev.bottleneck.tensor.Tensor;
 import dev.bottleneck.testing.BackendsUnderTest;
 import dev.bottleneck.testing.HostData;
+import dev.bottleneck.testing.GradCheck;
+import dev.bottleneck.testing.GradCheck.Fn;
+import dev.bottleneck.testing.GradCheck.In;
+import dev.bottleneck.testing.GradCheck.Setup;
 import dev.bottleneck.testing.TensorScope;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 import static dev.bottleneck.testing.Asserts.assertClose;
+import static dev.bottleneck.testing.GradCheck.constant;
+import static dev.bottleneck.testing.GradCheck.in;
+import static dev.bottleneck.testing.GradCheck.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Finite-difference gradient checks in float64 (DESIGN principle 7) for the convolution, pooling, up-sampling and
- * batch-norm ops of the graph, their modules, and small convolutional autoencoders. Same method and tolerances as
- * {@link GradientCheckTest}: objective {@code L = sum(f(inputs) * R)} with a fixed random R (|R| >= 0.25), central
- * differences with {@code eps = 1e-6}, {@code |analytic - numeric| <= 1e-6 |numeric| + 1e-8}. Sizes are odd and
+ * batch-norm ops of the graph, their modules, and small convolutional autoencoders, with the shared harness
+ * {@link GradCheck} (method and tolerances as in {@link GradientCheckTest}). Sizes are odd and
  * non-square so a swapped height/width or a transposed weight cannot pass by accident; random float inputs make ties
  * in max pooling (and kinks of ReLU within eps) vanishingly unlikely.
  */
 class ConvGradientCheckTest {
-    static final double EPS = 1e-6, RTOL = 1e-6, ATOL = 1e-8;
-
     private final Backend be = BackendsUnderTest.reference();
 
-    // --------------------------------------------------------------------------------------------- harness
+    /** The seed of every graph of these checks. */
+    private static final long SEED = 7;
 
-    interface Fn {
-        Var apply(Graph g, Var[] in);
+    private static int check(String what, Fn f, In... ins) {
+        return check(what, new Setup(null, false, SEED), f, ins);
     }
 
-    record In(String name, double[] data, int[] shape, boolean grad) { }
-
-    static In in(String name, double[] data, int... shape) { return new In(name, data, shape, true); }
-
-    static In constant(String name, double[] data, int... shape) { return new In(name, data, shape, false); }
-
-    record Setup(ParameterStore store, boolean training) {
-        static final Setup PLAIN = new Setup(null, false);
-    }
-
-    private int check(String what, Fn f, In... ins) {
-        return check(what, Setup.PLAIN, f, ins);
-    }
-
-    private int check(String what, Setup setup, Fn f, In... ins) {
-        int[] outShape;
-        try (TensorScope s = new TensorScope(be); Graph g = new Graph(be, setup.training(), false, 7)) {
-            outShape = f.apply(g, vars(g, s, ins, false)).shape();
-        }
-        double[] r = HostData.signed(new SplittableRandom(what.hashCode()), HostData.size(outShape));
-        for (int i = 0; i < r.length; i++) r[i] += Math.copySign(0.25, r[i]);
-
-        int compared = 0;
-        double[][] analytic = new double[ins.length][];
-        double[] paramGrads = null;
-        ParameterStore store = setup.store();
-        if (store != null) store.zeroGrads();
-        try (TensorScope s = new TensorScope(be); Graph g = new Graph(be, setup.training(), true, 7)) {
-            Var[] vs = vars(g, s, ins, true);
-            Var out = f.apply(g, vs);
-            assertTrue(out.requiresGrad(), what + ": output does not require a gradient");
-            g.backward(objective(g, s, out, r));
-            for (int i = 0; i < ins.length; i++) {
-                if (!ins[i].grad()) continue;
-                assertNotNull(vs[i].grad(), what + ": no gradient reached input " + ins[i].name());
-                analytic[i] = TensorScope.download(be, vs[i].grad());
-            }
-            if (store != null) paramGrads = TensorScope.download(be, store.grads()).clone();
-        }
-        for (int i = 0; i < ins.length; i++) {
-            if (!ins[i].grad()) continue;
-            double[] x = ins[i].data().clone();
-            double[] num = new double[x.length];
-            for (int j = 0; j < x.length; j++) {
-                double x0 = x[j];
-                x[j] = x0 + EPS;
-                double fp = eval(setup, f, ins, i, x, r);
-                x[j] = x0 - EPS;
-                double fm = eval(setup, f, ins, i, x, r);
-                x[j] = x0;
-                num[j] = (fp - fm) / (2 * EPS);
-            }
-            assertClose(num, analytic[i], RTOL, ATOL, what + ": d/d " + ins[i].name() + " (numeric vs analytic)");
-            assertNonTrivial(num, what + ": d/d " + ins[i].name());
-            compared += num.length;
-        }
-        if (store != null) {
-            Tensor values = store.values();
-            double[] p = TensorScope.download(be, values);
-            double[] num = new double[(int) store.size()];
-            for (int j = 0; j < num.length; j++) {
-                double p0 = p[j];
-                p[j] = p0 + EPS;
-                be.memory().upload(p, 0, values);
-                double fp = eval(setup, f, ins, -1, null, r);
-                p[j] = p0 - EPS;
-                be.memory().upload(p, 0, values);
-                double fm = eval(setup, f, ins, -1, null, r);
-                p[j] = p0;
-                num[j] = (fp - fm) / (2 * EPS);
-            }
-            be.memory().upload(p, 0, values);
-            assertClose(num, Arrays.copyOf(paramGrads, num.length), RTOL, ATOL,
-                    what + ": d/d parameters " + store.parameters().keySet() + " (numeric vs gradient arena)");
-            assertNonTrivial(num, what + ": d/d parameters");
-            compared += num.length;
-        }
-        assertTrue(compared > 0, what + ": nothing compared");
-        return compared;
-    }
-
-    private static void assertNonTrivial(double[] g, String what) {
-        double m = 0;
-        for (double v : g) m = Math.max(m, Math.abs(v));
-        assertTrue(m > 1e-6, what + ": every numeric gradient is ~0, the check would prove nothing");
-    }
-
-    private Var[] vars(Graph g, TensorScope s, In[] ins, boolean recording) {
-        Var[] vs = new Var[ins.length];
-        for (int i = 0; i < ins.length; i++) {
-            Tensor t = s.tensor(ins[i].data(), ins[i].shape());
-            vs[i] = ins[i].grad() && recording ? g.leaf(t) : g.constant(t);
-        }
-        return vs;
-    }
-
-    private Var objective(Graph g, TensorScope s, Var out, double[] r) {
-        return g.sum(g.mul(out, g.constant(s.tensor(r, out.shape()))));
-    }
-
-    private double eval(Setup setup, Fn f, In[] ins, int which, double[] x, double[] r) {
-        In[] use = ins.clone();
-        if (which >= 0) use[which] = new In(ins[which].name(), x, ins[which].shape(), false);
-        try (TensorScope s = new TensorScope(be); Graph g = new Graph(be, setup.training(), false, 7)) {
-            Var out = f.apply(g, vars(g, s, use, false));
-            return be.memory().readScalar(objective(g, s, out, r).value());
-        }
+    private static int check(String what, Setup setup, Fn f, In... ins) {
+        return GradCheck.check(what, setup, f, ins);
     }
 
     private static SplittableRandom rnd(String what) {
@@ -265,13 +162,13 @@ class ConvGradientCheckTest {
         In bs = in("beta", HostData.signed(r, c), c);
         try (TensorScope s = new TensorScope(be)) {
             Tensor rm = s.tensor(HostData.constant(c, 0), c), rv = s.tensor(HostData.constant(c, 1), c);
-            check("batchNorm2d training", new Setup(null, true), (g, v) -> g.batchNorm2d(v[0], v[1], v[2], rm, rv, 0.1, 1e-5), xs, gs, bs);
+            check("batchNorm2d training", new Setup(null, true, SEED), (g, v) -> g.batchNorm2d(v[0], v[1], v[2], rm, rv, 0.1, 1e-5), xs, gs, bs);
             // a nonlinearity after it, so the output is not just a linear map of the normalised values
-            check("tanh(batchNorm2d) training", new Setup(null, true),
+            check("tanh(batchNorm2d) training", new Setup(null, true, SEED),
                     (g, v) -> g.activation(Activation.TANH, g.batchNorm2d(v[0], v[1], v[2], rm, rv, 0.1, 1e-5)), xs, gs, bs);
             // 2-D input [n, c]
             In x2 = in("x", HostData.uniform(r, 5 * c, -1, 2), 5, c);
-            check("batchNorm [n, c] training", new Setup(null, true), (g, v) -> g.batchNorm2d(v[0], v[1], v[2], rm, rv, 0.1, 1e-5), x2, gs, bs);
+            check("batchNorm [n, c] training", new Setup(null, true, SEED), (g, v) -> g.batchNorm2d(v[0], v[1], v[2], rm, rv, 0.1, 1e-5), x2, gs, bs);
         }
     }
 
@@ -313,29 +210,19 @@ class ConvGradientCheckTest {
 
     // --------------------------------------------------------------------------------------------- modules
 
-    private ParameterStore store(Module m, long seed) {
-        Map<String, Module> roots = new LinkedHashMap<>();
-        roots.put("m", m);
-        ParameterStore st = new ParameterStore(be, roots);
-        st.initialize(seed);
-        double[] v = HostData.signed(new SplittableRandom(seed), (int) st.size());
-        be.memory().upload(v, 0, st.values());
-        return st;
-    }
-
     @Test
     void convModules() {
         Conv2d conv = new Conv2d(3, 4, 3, 2, 1, 1, true, Init.HE_UNIFORM);
         try (ParameterStore st = store(conv, 51)) {
             assertEquals(4 * 3 * 9 + 4, st.size());
             assertArrayEquals(new int[] {4, 4, 3}, conv.outputShape(new int[] {3, 7, 6}));
-            check("Conv2d(3 -> 4, 3x3, s2, p1)", new Setup(st, false), (g, v) -> conv.forward(g, v[0]), x("Conv2d", 2, 3, 7, 6));
+            check("Conv2d(3 -> 4, 3x3, s2, p1)", new Setup(st, false, SEED), (g, v) -> conv.forward(g, v[0]), x("Conv2d", 2, 3, 7, 6));
         }
         ConvTranspose2d convT = new ConvTranspose2d(3, 2, 3, 2, 1, 1, 1, true, Init.XAVIER_UNIFORM);
         try (ParameterStore st = store(convT, 52)) {
             assertEquals(3 * 2 * 9 + 2, st.size());
             assertArrayEquals(new int[] {2, 8, 6}, convT.outputShape(new int[] {3, 4, 3}));
-            check("ConvTranspose2d(3 -> 2, 3x3, s2, p1, op1)", new Setup(st, false), (g, v) -> convT.forward(g, v[0]),
+            check("ConvTranspose2d(3 -> 2, 3x3, s2, p1, op1)", new Setup(st, false, SEED), (g, v) -> convT.forward(g, v[0]),
                     x("ConvT", 2, 3, 4, 3));
         }
     }
@@ -363,10 +250,10 @@ class ConvGradientCheckTest {
             double[] v = TensorScope.download(be, st.values());
             for (int i = 0; i < 3; i++) v[(int) st.offsetOf("m.1.running_var") + i] = 0.5 + i;
             be.memory().upload(v, 0, st.values());
-            check("Conv2d -> BatchNorm2d -> tanh (training)", new Setup(st, true), (g, x) -> seq.forward(g, x[0]), x("bn module", 3, 2, 4, 5));
+            check("Conv2d -> BatchNorm2d -> tanh (training)", new Setup(st, true, SEED), (g, x) -> seq.forward(g, x[0]), x("bn module", 3, 2, 4, 5));
             // evaluation mode: the output depends on the running statistics, which by design get no gradient, so only
             // the input gradient is checked here (gamma and beta in evaluation mode: batchNorm2dRecordedInEvaluationMode)
-            check("Conv2d -> BatchNorm2d -> tanh (evaluation)", new Setup(null, false), (g, x) -> seq.forward(g, x[0]), x("bn module eval", 3, 2, 4, 5));
+            check("Conv2d -> BatchNorm2d -> tanh (evaluation)", new Setup(null, false, SEED), (g, x) -> seq.forward(g, x[0]), x("bn module eval", 3, 2, 4, 5));
             // the running statistics never get a gradient
             st.zeroGrads();
             try (TensorScope s = new TensorScope(be); Graph g = new Graph(be, true, true, 0)) {
@@ -406,7 +293,7 @@ class ConvGradientCheckTest {
             SplittableRandom r = rnd(what);
             In xs = in("input", HostData.uniform(r, size, 0.05, 0.95), shape);
             In ts = constant("target", HostData.uniform(r, size, 0.05, 0.95), shape);
-            int compared = check(what, new Setup(model.params(), training), (g, vs) -> model.forward(g, vs[0], vs[1], false).loss(), xs, ts);
+            int compared = check(what, new Setup(model.params(), training, SEED), (g, vs) -> model.forward(g, vs[0], vs[1], false).loss(), xs, ts);
             assertEquals(size + model.params().size(), compared);
         } finally {
             model.close();

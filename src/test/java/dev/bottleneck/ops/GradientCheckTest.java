@@ -14,14 +14,15 @@ import dev.bottleneck.nn.ActivationLayer;
 import dev.bottleneck.nn.Dropout;
 import dev.bottleneck.nn.Init;
 import dev.bottleneck.nn.Linear;
-import dev.bottleneck.nn.Module;
 import dev.bottleneck.nn.ParameterStore;
 import dev.bottleneck.nn.Reshape;
 import dev.bottleneck.nn.Sequential;
 import dev.bottleneck.tensor.DType;
-import dev.bottleneck.tensor.Tensor;
 import dev.bottleneck.testing.BackendsUnderTest;
 import dev.bottleneck.testing.HostData;
+import dev.bottleneck.testing.GradCheck;
+import dev.bottleneck.testing.GradCheck.In;
+import dev.bottleneck.testing.GradCheck.Setup;
 import dev.bottleneck.testing.TensorScope;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,163 +31,28 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 import static dev.bottleneck.testing.Asserts.assertClose;
+import static dev.bottleneck.testing.GradCheck.check;
+import static dev.bottleneck.testing.GradCheck.constant;
+import static dev.bottleneck.testing.GradCheck.in;
+import static dev.bottleneck.testing.GradCheck.randomize;
+import static dev.bottleneck.testing.GradCheck.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Finite-difference gradient checks in float64 for every autograd op and module (DESIGN principle 7).
  *
- * <p>Each check evaluates the scalar objective {@code L = sum(f(inputs) * R)} with a fixed random R (so every output
- * element matters), back-propagates it on the F64 CPU backend, and compares every gradient element (inputs AND
- * parameters, the latter read from the {@link ParameterStore}'s gradient arena) with the central difference
- * {@code (L(x + eps) - L(x - eps)) / (2 eps)}, {@code eps = 1e-6}.
- *
- * <p>Tolerance: {@code |analytic - numeric| <= 1e-6 * |numeric| + 1e-8}. Truncation error of the central
- * difference is ~eps^2 f'''/6 ~ 1e-12 and rounding ~1e-16 * |L| / eps ~ 1e-9 for these sizes, so a wrong
- * gradient (a dropped term, a missing factor, a wrong transpose) is orders of magnitude above it. Inputs stay
- * away from kinks (ReLU, |x|, L1) and poles (log, 1/x, division) so the function is smooth within eps.
+ * <p>The harness and its tolerance are {@link GradCheck}'s: {@code L = sum(f(inputs) * R)} with a fixed random R,
+ * every input and parameter gradient element against central differences. Inputs stay away from kinks (ReLU, |x|,
+ * L1) and poles (log, 1/x, division) so the function is smooth within eps.
  * Sizes are odd (7x4, 3x5...) so transposes and broadcasts cannot line up by accident.
  */
 class GradientCheckTest {
-    static final double EPS = 1e-6;
-    static final double RTOL = 1e-6;
-    static final double ATOL = 1e-8;
-
     private final Backend be = BackendsUnderTest.reference();
-
-    // --------------------------------------------------------------------------------------------- harness
-
-    interface Fn {
-        Var apply(Graph g, Var[] in);
-    }
-
-    /** An input of the function; {@code grad} says whether its gradient is checked (else it is a constant). */
-    record In(String name, double[] data, int[] shape, boolean grad) { }
-
-    static In in(String name, double[] data, int... shape) { return new In(name, data, shape, true); }
-
-    static In constant(String name, double[] data, int... shape) { return new In(name, data, shape, false); }
-
-    /** Options of one check: a parameter store whose arenas are checked too, and the graph mode. */
-    record Setup(ParameterStore store, boolean training, long seed) {
-        static final Setup PLAIN = new Setup(null, false, 0);
-    }
-
-    private void check(String what, Fn f, In... ins) {
-        check(what, Setup.PLAIN, f, ins);
-    }
-
-    /** Runs the gradient check; returns the number of gradient elements compared. */
-    private int check(String what, Setup setup, Fn f, In... ins) {
-        // output shape, then the fixed weighting R
-        int[] outShape;
-        try (TensorScope s = new TensorScope(be); Graph g = new Graph(be, setup.training(), false, setup.seed())) {
-            outShape = f.apply(g, vars(g, s, ins, null, false)).shape();
-        }
-        double[] r = HostData.signed(new SplittableRandom(what.hashCode()), HostData.size(outShape));
-        for (int i = 0; i < r.length; i++) r[i] += Math.copySign(0.25, r[i]); // |R| >= 0.25: no output is ignored
-
-        // analytic gradients
-        int compared = 0;
-        double[][] analytic = new double[ins.length][];
-        double[] paramGrads = null;
-        ParameterStore store = setup.store();
-        if (store != null) store.zeroGrads();
-        try (TensorScope s = new TensorScope(be); Graph g = new Graph(be, setup.training(), true, setup.seed())) {
-            Var[] vs = vars(g, s, ins, null, true);
-            Var out = f.apply(g, vs);
-            assertTrue(out.requiresGrad(), what + ": output does not require a gradient");
-            Var obj = objective(g, s, out, r);
-            g.backward(obj);
-            for (int i = 0; i < ins.length; i++) {
-                if (!ins[i].grad()) continue;
-                assertNotNull(vs[i].grad(), what + ": no gradient reached input " + ins[i].name());
-                analytic[i] = TensorScope.download(be, vs[i].grad());
-            }
-            if (store != null) paramGrads = TensorScope.download(be, store.grads()).clone();
-        }
-
-        // numeric gradients w.r.t. inputs
-        for (int i = 0; i < ins.length; i++) {
-            if (!ins[i].grad()) continue;
-            double[] x = ins[i].data().clone();
-            double[] num = new double[x.length];
-            for (int j = 0; j < x.length; j++) {
-                double x0 = x[j];
-                x[j] = x0 + EPS;
-                double fp = eval(setup, f, ins, i, x, r);
-                x[j] = x0 - EPS;
-                double fm = eval(setup, f, ins, i, x, r);
-                x[j] = x0;
-                num[j] = (fp - fm) / (2 * EPS);
-            }
-            assertClose(num, analytic[i], RTOL, ATOL, what + ": d/d " + ins[i].name() + " (numeric vs analytic)");
-            assertNonTrivial(num, what + ": d/d " + ins[i].name());
-            compared += num.length;
-        }
-
-        // numeric gradients w.r.t. every parameter, perturbing the value arena element by element
-        if (store != null) {
-            Tensor values = store.values();
-            double[] p = TensorScope.download(be, values);
-            double[] num = new double[(int) store.size()];
-            for (int j = 0; j < num.length; j++) {
-                double p0 = p[j];
-                p[j] = p0 + EPS;
-                be.memory().upload(p, 0, values);
-                double fp = eval(setup, f, ins, -1, null, r);
-                p[j] = p0 - EPS;
-                be.memory().upload(p, 0, values);
-                double fm = eval(setup, f, ins, -1, null, r);
-                p[j] = p0;
-                num[j] = (fp - fm) / (2 * EPS);
-            }
-            be.memory().upload(p, 0, values);
-            assertClose(num, Arrays.copyOf(paramGrads, num.length), RTOL, ATOL,
-                    what + ": d/d parameters " + store.parameters().keySet() + " (numeric vs gradient arena)");
-            assertNonTrivial(num, what + ": d/d parameters");
-            compared += num.length;
-        }
-        assertTrue(compared > 0, what + ": nothing compared");
-        return compared;
-    }
-
-    private static void assertNonTrivial(double[] g, String what) {
-        double m = 0;
-        for (double v : g) m = Math.max(m, Math.abs(v));
-        assertTrue(m > 1e-6, what + ": every numeric gradient is ~0, the check would prove nothing");
-    }
-
-    private Var[] vars(Graph g, TensorScope s, In[] ins, double[] replace, boolean recording) {
-        Var[] vs = new Var[ins.length];
-        for (int i = 0; i < ins.length; i++) {
-            Tensor t = s.tensor(ins[i].data(), ins[i].shape());
-            vs[i] = ins[i].grad() && recording ? g.leaf(t) : g.constant(t);
-        }
-        return vs;
-    }
-
-    private Var objective(Graph g, TensorScope s, Var out, double[] r) {
-        Var rv = g.constant(s.tensor(r, out.shape()));
-        return g.sum(g.mul(out, rv));
-    }
-
-    /** The objective with input {@code which} replaced by {@code x} (which = -1: inputs as given). */
-    private double eval(Setup setup, Fn f, In[] ins, int which, double[] x, double[] r) {
-        In[] use = ins.clone();
-        if (which >= 0) use[which] = new In(ins[which].name(), x, ins[which].shape(), false);
-        try (TensorScope s = new TensorScope(be); Graph g = new Graph(be, setup.training(), false, setup.seed())) {
-            Var out = f.apply(g, vars(g, s, use, null, false));
-            return be.memory().readScalar(objective(g, s, out, r).value());
-        }
-    }
 
     private static SplittableRandom rnd(String what) {
         return new SplittableRandom(0xB0771E ^ what.hashCode());
@@ -400,21 +266,6 @@ class GradientCheckTest {
     }
 
     // --------------------------------------------------------------------------------------------- modules
-
-    private ParameterStore store(Module m, long seed) {
-        Map<String, Module> roots = new LinkedHashMap<>();
-        roots.put("m", m);
-        ParameterStore st = new ParameterStore(be, roots);
-        st.initialize(seed);
-        randomize(st, seed);
-        return st;
-    }
-
-    /** Random values (not the initialiser's: biases start at zero) so every parameter matters. */
-    private void randomize(ParameterStore st, long seed) {
-        double[] v = HostData.signed(new SplittableRandom(seed), (int) st.size());
-        be.memory().upload(v, 0, st.values());
-    }
 
     @ParameterizedTest(name = "Linear module bias={0}")
     @CsvSource({"true", "false"})

@@ -5,9 +5,9 @@ import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.RnnGeometry;
 import dev.bottleneck.backend.RnnGeometry.Cell;
-import dev.bottleneck.tensor.Tensor;
 import dev.bottleneck.testing.BackendsUnderTest;
 import dev.bottleneck.testing.HostData;
+import dev.bottleneck.testing.GradCheck;
 import dev.bottleneck.testing.TensorScope;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -15,11 +15,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.util.SplittableRandom;
 
 import static dev.bottleneck.testing.Asserts.assertClose;
+import static dev.bottleneck.testing.GradCheck.in;
 
 /**
  * Float64 checks of the recurrent op on the CPU reference: the forward pass against a plain transcription of
  * PyTorch's LSTM/GRU equations over the canonical flat layout, and every gradient (input and all weights) against
- * central differences, as in {@link GradientCheckTest} (eps 1e-6, |analytic - numeric| <= 1e-6 |numeric| + 1e-8).
+ * central differences with the shared harness {@link GradCheck}, as in {@link GradientCheckTest}.
  * Odd sizes (N 3, T 4, F 3, H 5) so no dimension lines up with another.
  */
 class RnnGradientCheckTest {
@@ -80,17 +81,6 @@ class RnnGradientCheckTest {
 
     // ------------------------------------------------------------------------------------------ checks
 
-    private double objective(RnnGeometry geo, double[] x, double[] w, double[] r, boolean last) {
-        try (TensorScope s = new TensorScope(be); Graph g = Graph.inference(be)) {
-            Var y = g.rnn(geo, g.constant(s.tensor(x, N, T, geo.input())), g.constant(s.tensor(w, (int) geo.weightCount())));
-            if (last) y = g.lastHidden(y, geo.directions());
-            double[] v = s.get(y.value());
-            double sum = 0;
-            for (int i = 0; i < v.length; i++) sum += v[i] * r[i];
-            return sum;
-        }
-    }
-
     @ParameterizedTest(name = "{0} layers={1} bidirectional={2} last={3}")
     @CsvSource({"LSTM,1,false,false", "LSTM,2,true,false", "LSTM,2,true,true", "GRU,1,false,true", "GRU,2,true,false"})
     void gradientsMatchFiniteDifferences(Cell cell, int layers, boolean bidi, boolean last) {
@@ -107,39 +97,10 @@ class RnnGradientCheckTest {
             assertClose(naive(geo, x, w, N, T), s.get(y.value()), 1e-12, 1e-13, geo + " forward vs plain equations");
         }
 
-        double[] gx, gw;
-        try (TensorScope s = new TensorScope(be); Graph g = new Graph(be, true, true, 0)) {
-            Var xv = g.leaf(s.tensor(x, N, T, F));
-            Var wv = g.leaf(s.tensor(w, (int) geo.weightCount()));
-            Var y = g.rnn(geo, xv, wv);
-            if (last) y = g.lastHidden(y, geo.directions());
-            Tensor rt = s.tensor(r, y.shape());
-            Var obj = g.sum(g.mul(y, g.constant(rt)));
-            g.backward(obj);
-            gx = s.get(xv.grad());
-            gw = s.get(wv.grad());
-        }
-        double eps = 1e-6;
-        double[] nx = new double[x.length], nw = new double[w.length];
-        for (int i = 0; i < x.length; i++) {
-            double o = x[i];
-            x[i] = o + eps;
-            double p = objective(geo, x, w, r, last);
-            x[i] = o - eps;
-            double m = objective(geo, x, w, r, last);
-            x[i] = o;
-            nx[i] = (p - m) / (2 * eps);
-        }
-        for (int i = 0; i < w.length; i++) {
-            double o = w[i];
-            w[i] = o + eps;
-            double p = objective(geo, x, w, r, last);
-            w[i] = o - eps;
-            double m = objective(geo, x, w, r, last);
-            w[i] = o;
-            nw[i] = (p - m) / (2 * eps);
-        }
-        assertClose(nx, gx, 1e-6, 1e-8, geo + " d/dx");
-        assertClose(nw, gw, 1e-6, 1e-8, geo + " d/dw");
+        // every gradient (input and weights) against central differences, with this R
+        GradCheck.check(geo.toString(), GradCheck.Setup.PLAIN.withWeights(r), (g, v) -> {
+            Var y = g.rnn(geo, v[0], v[1]);
+            return last ? g.lastHidden(y, geo.directions()) : y;
+        }, in("x", x, N, T, F), in("w", w, (int) geo.weightCount()));
     }
 }

@@ -9,10 +9,10 @@ import dev.bottleneck.backend.UnaryOp;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.ModelSpec;
 import dev.bottleneck.model.VariationalSpec;
-import dev.bottleneck.nn.ParameterStore;
-import dev.bottleneck.tensor.Tensor;
 import dev.bottleneck.testing.BackendsUnderTest;
 import dev.bottleneck.testing.HostData;
+import dev.bottleneck.testing.GradCheck;
+import dev.bottleneck.testing.GradCheck.Setup;
 import dev.bottleneck.testing.TensorScope;
 import org.junit.jupiter.api.Test;
 
@@ -22,9 +22,11 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import static dev.bottleneck.testing.Asserts.assertClose;
+import static dev.bottleneck.testing.GradCheck.check;
+import static dev.bottleneck.testing.GradCheck.constant;
+import static dev.bottleneck.testing.GradCheck.in;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,100 +36,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * β KL) with respect to the input and every parameter. The graph seed is fixed, so ε is the same in every
  * evaluation of the objective and the function being differentiated is deterministic.
  *
- * <p>Same method and tolerance as {@link GradientCheckTest}: objective {@code L = sum(f * R)} with a fixed random R
- * ({@code |R| >= 0.25}), central differences with {@code eps = 1e-6}, {@code |analytic - numeric| <= 1e-6 |numeric|
- * + 1e-8}; smooth activations (tanh, sigmoid) so no kink lies within eps.
+ * <p>The shared harness {@link GradCheck} (method and tolerance as in {@link GradientCheckTest}); smooth activations
+ * (tanh, sigmoid) so no kink lies within eps.
  */
 class VariationalGradientCheckTest {
-    static final double EPS = 1e-6, RTOL = 1e-6, ATOL = 1e-8;
-
     private final Backend be = BackendsUnderTest.reference();
-
-    interface Fn {
-        Var apply(Graph g, Var[] in);
-    }
-
-    /** Checks d(sum(f(in) * R))/d(in[i]) for every input i < gradInputs, and d/d(params) when store != null. */
-    private void check(String what, ParameterStore store, long seed, boolean training, Fn f, int gradInputs,
-                       double[][] data, int[][] shapes) {
-        int[] outShape;
-        try (TensorScope s = new TensorScope(be); Graph g = new Graph(be, training, false, seed)) {
-            outShape = f.apply(g, vars(g, s, data, shapes, 0)).shape();
-        }
-        double[] r = HostData.signed(new SplittableRandom(what.hashCode()), HostData.size(outShape));
-        for (int i = 0; i < r.length; i++) r[i] += Math.copySign(0.25, r[i]);
-
-        double[][] analytic = new double[gradInputs][];
-        double[] paramGrads = null;
-        if (store != null) store.zeroGrads();
-        try (TensorScope s = new TensorScope(be); Graph g = new Graph(be, training, true, seed)) {
-            Var[] vs = vars(g, s, data, shapes, gradInputs);
-            Var out = f.apply(g, vs);
-            g.backward(g.sum(g.mul(out, g.constant(s.tensor(r, out.shape())))));
-            for (int i = 0; i < gradInputs; i++) {
-                assertNotNull(vs[i].grad(), what + ": no gradient reached input " + i);
-                analytic[i] = TensorScope.download(be, vs[i].grad());
-            }
-            if (store != null) paramGrads = TensorScope.download(be, store.grads()).clone();
-        }
-        for (int i = 0; i < gradInputs; i++) {
-            double[] x = data[i].clone(), num = new double[x.length];
-            for (int j = 0; j < x.length; j++) {
-                double x0 = x[j];
-                double[][] d = data.clone();
-                d[i] = x;
-                x[j] = x0 + EPS;
-                double fp = eval(f, seed, training, d, shapes, r);
-                x[j] = x0 - EPS;
-                double fm = eval(f, seed, training, d, shapes, r);
-                x[j] = x0;
-                num[j] = (fp - fm) / (2 * EPS);
-            }
-            assertClose(num, analytic[i], RTOL, ATOL, what + ": d/d input " + i);
-            assertTrue(maxAbs(num) > 1e-6, what + ": numeric gradient of input " + i + " is ~0");
-        }
-        if (store != null) {
-            Tensor values = store.values();
-            double[] p = TensorScope.download(be, values), num = new double[(int) store.size()];
-            for (int j = 0; j < num.length; j++) {
-                double p0 = p[j];
-                p[j] = p0 + EPS;
-                be.memory().upload(p, 0, values);
-                double fp = eval(f, seed, training, data, shapes, r);
-                p[j] = p0 - EPS;
-                be.memory().upload(p, 0, values);
-                double fm = eval(f, seed, training, data, shapes, r);
-                p[j] = p0;
-                num[j] = (fp - fm) / (2 * EPS);
-            }
-            be.memory().upload(p, 0, values);
-            assertClose(num, java.util.Arrays.copyOf(paramGrads, num.length), RTOL, ATOL, what + ": d/d parameters");
-            assertTrue(maxAbs(num) > 1e-6, what + ": numeric parameter gradient is ~0");
-        }
-    }
-
-    private Var[] vars(Graph g, TensorScope s, double[][] data, int[][] shapes, int gradInputs) {
-        Var[] vs = new Var[data.length];
-        for (int i = 0; i < data.length; i++) {
-            Tensor t = s.tensor(data[i], shapes[i]);
-            vs[i] = i < gradInputs ? g.leaf(t) : g.constant(t);
-        }
-        return vs;
-    }
-
-    private double eval(Fn f, long seed, boolean training, double[][] data, int[][] shapes, double[] r) {
-        try (TensorScope s = new TensorScope(be); Graph g = new Graph(be, training, false, seed)) {
-            Var out = f.apply(g, vars(g, s, data, shapes, 0));
-            Var obj = g.sum(g.mul(out, g.constant(s.tensor(r, out.shape()))));
-            return be.memory().readScalar(obj.value());
-        }
-    }
-
-    private static double maxAbs(double[] x) {
-        double m = 0;
-        for (double v : x) m = Math.max(m, Math.abs(v));
-        return m;
-    }
 
     // ------------------------------------------------------------------------------------------ ops
 
@@ -135,10 +48,8 @@ class VariationalGradientCheckTest {
     void columnSliceGradient() {
         SplittableRandom r = new SplittableRandom(1);
         double[] x = HostData.signed(r, 7 * 6);
-        check("columns(x[7,6], 2, 3)", null, 0, false, (g, v) -> g.columns(v[0], 2, 3), 1,
-                new double[][] {x}, new int[][] {{7, 6}});
-        check("columns at the edges", null, 0, false, (g, v) -> g.columns(v[0], 5, 1), 1,
-                new double[][] {x}, new int[][] {{7, 6}});
+        check("columns(x[7,6], 2, 3)", (g, v) -> g.columns(v[0], 2, 3), in("x", x, 7, 6));
+        check("columns at the edges", (g, v) -> g.columns(v[0], 5, 1), in("x", x, 7, 6));
     }
 
     @Test
@@ -146,10 +57,10 @@ class VariationalGradientCheckTest {
         // mu * exp(logvar) + mu: both halves and a reused half, so gradients accumulate into one input gradient
         SplittableRandom r = new SplittableRandom(2);
         double[] h = HostData.signed(r, 5 * 8);
-        check("mu/logvar halves", null, 0, false, (g, v) -> {
+        check("mu/logvar halves", (g, v) -> {
             Var mu = g.columns(v[0], 0, 4), lv = g.columns(v[0], 4, 4);
             return g.add(g.mul(mu, g.unary(UnaryOp.EXP, lv)), mu);
-        }, 1, new double[][] {h}, new int[][] {{5, 8}});
+        }, in("h", h, 5, 8));
     }
 
     @Test
@@ -170,10 +81,10 @@ class VariationalGradientCheckTest {
     void reparameterisationGradientWithFixedNoise() {
         SplittableRandom r = new SplittableRandom(3);
         double[] mu = HostData.signed(r, 6 * 3), lv = HostData.uniform(r, 6 * 3, -1.5, 1.0);
-        check("z = mu + exp(lv/2) * eps", null, 77, true, (g, v) -> {
+        check("z = mu + exp(lv/2) * eps", new Setup(null, true, 77), (g, v) -> {
             Var std = g.unary(UnaryOp.EXP, g.scale(v[1], 0.5));
             return g.add(v[0], g.mul(std, g.normal(6, 3)));
-        }, 2, new double[][] {mu, lv}, new int[][] {{6, 3}, {6, 3}});
+        }, in("mu", mu, 6, 3), in("logvar", lv, 6, 3));
     }
 
     @Test
@@ -216,8 +127,8 @@ class VariationalGradientCheckTest {
             model.beginEpoch(epoch);
             SplittableRandom r = new SplittableRandom(seed + 2);
             double[] x = HostData.uniform(r, 5 * 6, 0.05, 0.95), t = HostData.uniform(r, 5 * 6, 0.05, 0.95);
-            check(what, model.params(), seed + 3, true, (g, v) -> model.forward(g, v[0], v[1], false).loss(), 1,
-                    new double[][] {x, t}, new int[][] {{5, 6}, {5, 6}});
+            check(what, new Setup(model.params(), true, seed + 3), (g, v) -> model.forward(g, v[0], v[1], false).loss(),
+                    in("input", x, 5, 6), constant("target", t, 5, 6));
         } finally {
             model.close();
         }

@@ -11,22 +11,24 @@ final class FastMath {
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693359375f;
     private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f; // 1.5 * 2^23
 
     /**
-     * e^x for x ≤ 0 (Cephes-style: x = n ln2 + f with |f| ≤ ln2/2, a degree-6 polynomial for e^f, then 2^n from
-     * the exponent bits). Returns 0 below -87.3, where the result would be subnormal.
+     * e^x for x ≤ 0 (Cephes-style: x = n ln2 + f with |f| ≤ ln2/2, a degree-6 polynomial for e^f evaluated with
+     * fused multiply-adds, then 2^n from the exponent bits). Returns 0 below -87.3, where the result would be subnormal.
      */
     static float expNonPositive(float x) {
         if (x < -87.3f) return 0f;
-        float n = (float) Math.floor(x * LOG2E + 0.5f);
-        float f = x - n * LN2_HI - n * LN2_LO;
+        // round x·log2(e) to the nearest integer by adding and removing 1.5·2^23 (no call, no conversion)
+        float n = (x * LOG2E + ROUND) - ROUND;
+        float f = Math.fma(n, -LN2_LO, Math.fma(n, -LN2_HI, x));
         float p = 1.9875691500E-4f;
-        p = p * f + 1.3981999507E-3f;
-        p = p * f + 8.3334519073E-3f;
-        p = p * f + 4.1665795894E-2f;
-        p = p * f + 1.6666665459E-1f;
-        p = p * f + 5.0000001201E-1f;
-        float r = p * f * f + f + 1f;
+        p = Math.fma(p, f, 1.3981999507E-3f);
+        p = Math.fma(p, f, 8.3334519073E-3f);
+        p = Math.fma(p, f, 4.1665795894E-2f);
+        p = Math.fma(p, f, 1.6666665459E-1f);
+        p = Math.fma(p, f, 5.0000001201E-1f);
+        float r = Math.fma(p * f, f, f + 1f);
         return r * Float.intBitsToFloat(((int) n + 127) << 23);
     }
 
@@ -38,13 +40,13 @@ final class FastMath {
         float s = e / (2f + e);
         float s2 = s * s;
         float p = 1f / 15f;
-        p = p * s2 + 1f / 13f;
-        p = p * s2 + 1f / 11f;
-        p = p * s2 + 1f / 9f;
-        p = p * s2 + 1f / 7f;
-        p = p * s2 + 1f / 5f;
-        p = p * s2 + 1f / 3f;
-        p = p * s2 + 1f;
+        p = Math.fma(p, s2, 1f / 13f);
+        p = Math.fma(p, s2, 1f / 11f);
+        p = Math.fma(p, s2, 1f / 9f);
+        p = Math.fma(p, s2, 1f / 7f);
+        p = Math.fma(p, s2, 1f / 5f);
+        p = Math.fma(p, s2, 1f / 3f);
+        p = Math.fma(p, s2, 1f);
         return 2f * s * p;
     }
 }

@@ -663,6 +663,57 @@ public final class Graph implements AutoCloseable {
         return out;
     }
 
+    /** A max pooling's output and, per output element, the flat index of its maximum within the input plane. */
+    public record Pooled(Var out, Tensor indices) { }
+
+    /** Max pooling that also returns the argmax indices (SegNet); the gradient goes to the recorded maximum. */
+    public Pooled maxPool2dWithIndices(Var x, int kernel, int stride) {
+        Tensor xt = x.value;
+        dev.bottleneck.backend.Pool2dGeometry geo = poolGeometry("maxPool2dWithIndices", xt, kernel, kernel, stride, stride, 0, 0, true);
+        Tensor y = temp(geo.outputShape()), idx = temp(geo.outputShape());
+        be.seg().maxPoolIndicesForward(geo, xt, y, idx);
+        Var out = result(y, x);
+        record(out, () -> {
+            if (out.grad == null || !x.requiresGrad) return;
+            boolean acc = prepareGrad(x);
+            be.seg().maxPoolIndicesBackward(geo, idx, out.grad, x.grad, acc);
+        });
+        return new Pooled(out, idx);
+    }
+
+    /** Max un-pooling: x [n, c, h, w] placed at {@code indices} (from maxPool2dWithIndices) into zeros [n, c, outH, outW]. */
+    public Var maxUnpool2d(Var x, Tensor indices, int outH, int outW) {
+        Tensor xt = x.value;
+        if (xt.rank() != 4 || indices.size() != xt.size()) {
+            throw new IllegalArgumentException("maxUnpool2d: input " + Shapes.str(xt.shape()) + " must be [n, c, h, w] with indices of its shape, got "
+                    + Shapes.str(indices.shape()));
+        }
+        Tensor y = temp(xt.dim(0), xt.dim(1), outH, outW);
+        be.seg().maxUnpoolForward(xt, indices, y);
+        Var out = result(y, x);
+        record(out, () -> {
+            if (out.grad == null || !x.requiresGrad) return;
+            boolean acc = prepareGrad(x);
+            be.seg().maxUnpoolBackward(indices, out.grad, x.grad, acc);
+        });
+        return out;
+    }
+
+    /** Mean per-pixel softmax cross-entropy of logits [n, c, h, w] against class numbers [n, h, w] (a constant). */
+    public Var softmaxCrossEntropy(Var logits, Tensor target) {
+        Tensor l = temp(1);
+        Tensor gr = logits.requiresGrad ? temp(logits.value.shape()) : null;
+        be.seg().softmaxCrossEntropy(logits.value, target, l, gr, 1.0);
+        Var out = result(l, logits);
+        record(out, () -> {
+            if (out.grad == null || gr == null) return;
+            Tensor scaled = temp(logits.value.shape());
+            be.elementwise().binary(BinaryOp.MUL, gr, out.grad, scaled);
+            accumulate(logits, scaled);
+        });
+        return out;
+    }
+
     /**
      * Batch normalisation per channel of x [n, c, ...]. In a training graph: batch statistics, and the running
      * statistics (plain tensors, no gradient) are updated in place with {@code momentum}; otherwise the running

@@ -59,6 +59,11 @@ public interface Backend extends AutoCloseable {
         throw new UnsupportedOperationException("the " + name() + " backend has no recurrent layers yet");
     }
 
+    /** Segmentation ops: max pooling with indices, max un-pooling, per-pixel softmax cross-entropy (NCHW). */
+    default SegOps seg() {
+        throw new UnsupportedOperationException("the " + name() + " backend has no segmentation ops yet");
+    }
+
     OptimizerOps optimizer();
 
     /**

@@ -50,6 +50,7 @@ public final class CpuBackend implements Backend {
     private final CpuPool pool = new CpuPool(this);
     private final CpuNorm norm = new CpuNorm(this);
     private final CpuRnn rnn = new CpuRnn(this);
+    private final CpuSeg seg = new CpuSeg(this);
 
     /** Nanoseconds spent inside GEMM calls (for the benchmark's GEMM share); off unless enabled. */
     private volatile boolean profileGemm;
@@ -92,6 +93,7 @@ public final class CpuBackend implements Backend {
     @Override public dev.bottleneck.backend.PoolOps pool() { return pool; }
     @Override public dev.bottleneck.backend.NormOps norm() { return norm; }
     @Override public dev.bottleneck.backend.RnnOps rnn() { return rnn; }
+    @Override public dev.bottleneck.backend.SegOps seg() { return seg; }
     @Override public void synchronize() { }
     @Override public boolean cheapSync() { return true; }
 

@@ -182,6 +182,10 @@ public final class CudaBackend implements Backend {
     @Override public PoolOps pool() { return pool; }
     @Override public NormOps norm() { return norm; }
 
+    private final CudaSeg seg = new CudaSeg(this); // kernels/seg.cu (CudaSeg.java)
+
+    @Override public dev.bottleneck.backend.SegOps seg() { return seg; }
+
     private CudaRnn rnn; // cuDNN RNNs, created on first use (CudaRnn.java)
 
     @Override

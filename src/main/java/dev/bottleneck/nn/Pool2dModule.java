@@ -1,0 +1,72 @@
+package dev.bottleneck.nn;
+
+import dev.bottleneck.BottleneckException;
+import dev.bottleneck.autograd.Graph;
+import dev.bottleneck.autograd.Var;
+import dev.bottleneck.backend.Pool2dGeometry;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** What max and average pooling share: the window, its validation, the output shape and the spec fields. */
+abstract class Pool2dModule extends Module {
+    final int kh, kw, strideH, strideW, padH, padW;
+    final boolean countIncludePad;
+    private final String type;
+
+    Pool2dModule(String type, int kh, int kw, int strideH, int strideW, int padH, int padW, boolean countIncludePad) {
+        this.type = type;
+        this.kh = kh;
+        this.kw = kw;
+        this.strideH = strideH;
+        this.strideW = strideW;
+        this.padH = padH;
+        this.padW = padW;
+        this.countIncludePad = countIncludePad;
+        try { // validates the window (padding at most half of it, positive sizes) once, with a 1x1 batch of its own size
+            geometry(1, 1, Math.max(kh, 1), Math.max(kw, 1));
+        } catch (IllegalArgumentException e) {
+            throw new BottleneckException(type + ": " + e.getMessage());
+        }
+    }
+
+    final Pool2dGeometry geometry(int n, int c, int h, int w) {
+        return new Pool2dGeometry(n, c, h, w, kh, kw, strideH, strideW, padH, padW, countIncludePad);
+    }
+
+    /** The pooling op itself on a checked [N, c, h, w] input. */
+    abstract Var pool(Graph g, Var x);
+
+    @Override
+    public final Var forward(Graph g, Var x) {
+        if (x.value().rank() != 4) throw new BottleneckException(describe() + " needs input [N, c, h, w], got " + Arrays.toString(x.shape()));
+        return pool(g, x);
+    }
+
+    @Override
+    public final int[] outputShape(int[] inputShape) {
+        if (inputShape.length != 3) throw new BottleneckException(describe() + " needs samples of shape [c, h, w], got " + Arrays.toString(inputShape));
+        try {
+            Pool2dGeometry geo = geometry(1, inputShape[0], inputShape[1], inputShape[2]);
+            return new int[] {inputShape[0], geo.outH(), geo.outW()};
+        } catch (IllegalArgumentException e) {
+            throw new BottleneckException(describe() + " cannot take samples of shape " + Arrays.toString(inputShape) + ": " + e.getMessage());
+        }
+    }
+
+    /** {@code Name(kxk, stride s, pad p} without the closing parenthesis. */
+    final String describeWindow(String name) {
+        return name + "(" + Conv2d.pair(kh, kw) + ", stride " + Conv2d.pair(strideH, strideW) + ", pad " + Conv2d.pair(padH, padW);
+    }
+
+    @Override
+    public Map<String, Object> spec() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", type);
+        m.put("kernel", Conv2d.specPair(kh, kw));
+        m.put("stride", Conv2d.specPair(strideH, strideW));
+        m.put("padding", Conv2d.specPair(padH, padW));
+        return m;
+    }
+}

@@ -758,7 +758,7 @@ public final class Graph implements AutoCloseable {
                 dg = temp(c);
                 db = temp(c);
             }
-            be.norm().batchNormBackward(xt, dy, gamma.value, mean, invStd, dx, dg, db, paramsDirect);
+            be.norm().batchNormBackward(xt, dy, gamma.value, mean, invStd, eps, dx, dg, db, paramsDirect);
             if (!dxDirect) accumulate(x, dx);
             if (!paramsDirect) {
                 accumulate(gamma, dg);

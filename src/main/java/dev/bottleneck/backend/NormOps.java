@@ -19,7 +19,10 @@ public interface NormOps {
     void batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, double eps,
                             Tensor y);
 
-    /** Gradients of the training forward; dgamma and dbeta are accumulated when {@code accumulateParams}. */
-    void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
+    /**
+     * Gradients of the training forward; dgamma and dbeta are accumulated when {@code accumulateParams}.
+     * {@code eps} must be the value the forward used (cuDNN asks for it again; the CPU uses saveInvStd).
+     */
+    void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, double eps, Tensor dx,
                            Tensor dgamma, Tensor dbeta, boolean accumulateParams);
 }

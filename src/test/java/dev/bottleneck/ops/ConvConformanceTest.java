@@ -465,8 +465,8 @@ class ConvConformanceTest {
             b.norm().batchNormInference(xt, g, bt, rm, rv, 1e-5, yi);
             Tensor dx = s.nan(shape), dg = s.nan(c), db = s.nan(c), dx2 = s.nan(shape);
             Tensor dgAcc = s.tensor(dgOld, c), dbAcc = s.tensor(dbOld, c);
-            b.norm().batchNormBackward(xt, s.tensor(dy, shape), g, m, inv, dx, dg, db, false);
-            b.norm().batchNormBackward(xt, s.tensor(dy, shape), g, m, inv, dx2, dgAcc, dbAcc, true);
+            b.norm().batchNormBackward(xt, s.tensor(dy, shape), g, m, inv, 1e-5, dx, dg, db, false);
+            b.norm().batchNormBackward(xt, s.tensor(dy, shape), g, m, inv, 1e-5, dx2, dgAcc, dbAcc, true);
             return new Tensor[] {y, m, inv, rm, rv, yi, dx, dg, db, dx2, dgAcc, dbAcc};
         });
     }

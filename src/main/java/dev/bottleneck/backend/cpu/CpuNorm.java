@@ -90,7 +90,7 @@ final class CpuNorm implements NormOps {
     }
 
     @Override
-    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
+    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, double eps, Tensor dx,
                                   Tensor dgamma, Tensor dbeta, boolean accumulateParams) {
         int[] d = dims(x, "batch norm backward", gamma, saveMean, saveInvStd, dgamma, dbeta);
         int n = d[0], c = d[1], s = d[2];

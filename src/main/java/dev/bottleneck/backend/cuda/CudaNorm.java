@@ -32,14 +32,10 @@ import static org.bytedeco.cuda.global.cudnn.cudnnDeriveBNTensorDescriptor;
  *       both running statistics or neither and always writes both parameter gradients, so a missing one is
  *       replaced by a scratch tensor from the pool.</li>
  * </ul>
- * The backward call needs epsilon although it uses the saved statistics; {@link NormOps#batchNormBackward} does
- * not pass it, so the epsilon of the last training forward of the same shape is used (cuDNN asks for the same
- * value in both).
+ * The backward call needs the forward's epsilon again, although it uses the saved statistics.
  */
 @SuppressWarnings("deprecation")
 final class CudaNorm implements NormOps {
-    static final double DEFAULT_EPS = 1e-5;
-
     private final CudaBackend backend;
     private final Cudnn dnn;
     private final Map<Shape, Descs> cache = new HashMap<>();
@@ -48,7 +44,6 @@ final class CudaNorm implements NormOps {
 
     private static final class Descs {
         final cudnnTensorStruct x, bn;
-        double lastEps = DEFAULT_EPS;
 
         Descs(cudnnTensorStruct x, cudnnTensorStruct bn) {
             this.x = x;
@@ -74,7 +69,6 @@ final class CudaNorm implements NormOps {
         backend.enter();
         synchronized (backend) {
             Descs d = descs(s);
-            d.lastEps = eps;
             boolean one = (runningMean == null) != (runningVar == null);
             Tensor scratch = one ? backend.memory().allocate(s.c) : null;
             try {
@@ -108,9 +102,10 @@ final class CudaNorm implements NormOps {
     }
 
     @Override
-    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
+    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, double eps, Tensor dx,
                                   Tensor dgamma, Tensor dbeta, boolean accumulateParams) {
         Shape s = shape(x, "batchNormBackward");
+        checkEps(eps);
         sizes(s.c, "batchNormBackward", gamma, saveMean, saveInvStd);
         if (dgamma != null) sizes(s.c, "batchNormBackward", dgamma);
         if (dbeta != null) sizes(s.c, "batchNormBackward", dbeta);
@@ -126,7 +121,7 @@ final class CudaNorm implements NormOps {
                 if (scratch != null) backend.memory().fill(scratch, 0.0);   // beta 1 then reads zeros, not garbage
                 CudaCheck.cudnn(cudnnBatchNormalizationBackward(dnn.handle, CUDNN_BATCHNORM_SPATIAL, dnn.one, dnn.zero,
                         dnn.one, dnn.beta(accumulateParams), d.x, at(x), d.x, at(dy), d.x, at(dx), d.bn, at(gamma),
-                        at(dg), at(db), d.lastEps, at(saveMean), at(saveInvStd)),
+                        at(dg), at(db), eps, at(saveMean), at(saveInvStd)),
                         "cudnnBatchNormalizationBackward(" + s + ")");
                 dnn.after("cudnnBatchNormalizationBackward");
             } finally {

@@ -332,16 +332,16 @@ class CudnnOpsGpuTest {
         close(newRm, get(trm), 1e-5, "batch norm running mean");
         close(newRv, get(trv), 1e-4, "batch norm running var (unbiased)");
 
-        gpu.norm().batchNormBackward(tx, tdy, tg, sm, sis, tdx, tdg, tdb, false);
+        gpu.norm().batchNormBackward(tx, tdy, tg, sm, sis, eps, tdx, tdg, tdb, false);
         close(dx, get(tdx), 1e-4, "batch norm dx");
         close(dgamma, get(tdg), 1e-4, "batch norm dgamma");
         close(dbeta, get(tdb), 1e-4, "batch norm dbeta");
         float[] g0 = get(tdg), b0 = get(tdb);
-        gpu.norm().batchNormBackward(tx, tdy, tg, sm, sis, tdx, tdg, tdb, true);
+        gpu.norm().batchNormBackward(tx, tdy, tg, sm, sis, eps, tdx, tdg, tdb, true);
         close(plus(dgamma, g0), get(tdg), 1e-4, "batch norm dgamma accumulate");
         close(plus(dbeta, b0), get(tdb), 1e-4, "batch norm dbeta accumulate");
         float[] g1 = get(tdg);
-        gpu.norm().batchNormBackward(tx, tdy, tg, sm, sis, tdx, tdg, null, true);   // a null gradient, as the CPU allows
+        gpu.norm().batchNormBackward(tx, tdy, tg, sm, sis, eps, tdx, tdg, null, true);   // a null gradient, as the CPU allows
         close(plus(dgamma, g1), get(tdg), 1e-4, "batch norm dgamma accumulate without dbeta");
         close(dx, get(tdx), 1e-4, "batch norm dx without dbeta");
 

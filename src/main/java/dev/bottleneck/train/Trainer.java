@@ -219,12 +219,18 @@ public final class Trainer implements AutoCloseable {
         return false;
     }
 
+    /**
+     * Scales the gradient arena by min(1, clip / ||g||) entirely on the backend (no host read inside the step):
+     * ||g||² → ||g|| → clip / ||g|| → clamped to at most 1 (a zero norm gives +inf, clamped to 1) → broadcast multiply.
+     */
     private void clip(Tensor gradNorm) {
-        be.reduce().sumSquares(model.params().grads(), gradNorm);
-        double norm = Math.sqrt(be.memory().readScalar(gradNorm));
-        if (norm > cfg.clipNorm()) {
-            be.elementwise().affine(model.params().grads(), cfg.clipNorm() / norm, 0.0, model.params().grads());
-        }
+        Tensor g = model.params().grads();
+        be.reduce().sumSquares(g, gradNorm);
+        be.elementwise().unary(dev.bottleneck.backend.UnaryOp.SQRT, gradNorm, gradNorm);
+        be.elementwise().unary(dev.bottleneck.backend.UnaryOp.RECIPROCAL, gradNorm, gradNorm);
+        be.elementwise().affine(gradNorm, cfg.clipNorm(), 0.0, gradNorm);
+        be.elementwise().clamp(gradNorm, 0.0, 1.0, gradNorm);
+        be.elementwise().binary(dev.bottleneck.backend.BinaryOp.MUL, g, gradNorm, g);
     }
 
     private void checkpoint(TrainState state, boolean improved) {

@@ -3,11 +3,11 @@
 // Computes: y = f(x) and dx = (accumulate ? dx : 0) + f'(x, y) * dy for IDENTITY RELU LEAKY_RELU SIGMOID TANH
 // ELU SOFTPLUS GELU (tanh approximation); `kind` is the ordinal of dev.bottleneck.backend.Activation.
 // Launch shape: 1-D grid-stride loop, BN_BLOCK (256) threads per block.
-// Must match: dev.bottleneck.backend.cpu.CpuBackend activations, i.e. Activation.apply / Activation.derivative
-// (float maths here; within a few float ulps of the double reference).
+// Must match: the CPU backend's float path (dev.bottleneck.backend.cpu.CpuActivations), which evaluates
+// Activation.apply / Activation.derivative in double for TANH ELU SOFTPLUS GELU and in float for the rest.
 #include "common.cuh"
 
-#define BN_GELU_C 0.7978845608028654f   /* sqrt(2/pi) */
+#define BN_GELU_C 0.7978845608028654   /* sqrt(2/pi), as the double Math.sqrt(2 / Math.PI) */
 
 __device__ __forceinline__ float bn_sigmoid(float v) {
     if (v >= 0.0f) return 1.0f / (1.0f + expf(-v));
@@ -15,38 +15,45 @@ __device__ __forceinline__ float bn_sigmoid(float v) {
     return e / (1.0f + e);
 }
 
-__device__ __forceinline__ float bn_act(int kind, float x, float alpha) {
+// NaN rule (the same on every backend, as PyTorch): the piecewise functions test `x <= 0` for their negative
+// branch, so a NaN takes the identity branch: relu/leaky_relu/elu(NaN) = NaN and their derivative there is the
+// identity's (1), so dy passes through; +0 and -0 both take the negative branch (relu(-0) = +0).
+// TANH ELU SOFTPLUS GELU are evaluated in double and rounded once, as the CPU's float path does: in float, the
+// GELU form 0.5 x (1 + tanh u) loses most of its digits to cancellation near x = -4.
+__device__ __forceinline__ float bn_act(int kind, float xf, float alpha) {
+    const double x = (double) xf;
     switch (kind) {
-        case 0: return x;
-        case 1: return x > 0.0f ? x : 0.0f;
-        case 2: return x > 0.0f ? x : alpha * x;
-        case 3: return bn_sigmoid(x);
-        case 4: return tanhf(x);
-        case 5: return x > 0.0f ? x : alpha * expm1f(x);
-        case 6: return x > 20.0f ? x : log1pf(expf(x));
+        case 0: return xf;
+        case 1: return xf <= 0.0f ? 0.0f : xf;
+        case 2: return xf <= 0.0f ? alpha * xf : xf;
+        case 3: return bn_sigmoid(xf);
+        case 4: return (float) tanh(x);
+        case 5: return xf <= 0.0f ? (float) ((double) alpha * expm1(x)) : xf;
+        case 6: return xf > 20.0f ? xf : (float) log1p(exp(x));
         case 7: {
-            const float u = BN_GELU_C * (x + 0.044715f * x * x * x);
-            return 0.5f * x * (1.0f + tanhf(u));
+            const double u = BN_GELU_C * (x + 0.044715 * x * x * x);
+            return (float) (0.5 * x * (1.0 + tanh(u)));
         }
         default: return __int_as_float(0x7fc00000);
     }
 }
 
-__device__ __forceinline__ float bn_act_grad(int kind, float x, float y, float alpha) {
+__device__ __forceinline__ float bn_act_grad(int kind, float xf, float yf, float alpha) {
+    const double x = (double) xf, y = (double) yf;
     switch (kind) {
         case 0: return 1.0f;
-        case 1: return x > 0.0f ? 1.0f : 0.0f;
-        case 2: return x > 0.0f ? 1.0f : alpha;
-        case 3: return y * (1.0f - y);
-        case 4: return 1.0f - y * y;
-        case 5: return x > 0.0f ? 1.0f : y + alpha;
-        case 6: return x > 20.0f ? 1.0f : 1.0f / (1.0f + expf(-x));
+        case 1: return xf <= 0.0f ? 0.0f : 1.0f;
+        case 2: return xf <= 0.0f ? alpha : 1.0f;
+        case 3: return yf * (1.0f - yf);
+        case 4: return 1.0f - yf * yf;
+        case 5: return xf <= 0.0f ? (float) (y + (double) alpha) : 1.0f;
+        case 6: return xf > 20.0f ? 1.0f : (float) (1.0 / (1.0 + exp(-x)));
         case 7: {
-            const float x2 = x * x;
-            const float u = BN_GELU_C * (x + 0.044715f * x2 * x);
-            const float t = tanhf(u);
-            const float du = BN_GELU_C * (1.0f + 3.0f * 0.044715f * x2);
-            return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
+            const double x2 = x * x;
+            const double u = BN_GELU_C * (x + 0.044715 * x2 * x);
+            const double t = tanh(u);
+            const double du = BN_GELU_C * (1.0 + 3.0 * 0.044715 * x2);
+            return (float) (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du);
         }
         default: return __int_as_float(0x7fc00000);
     }

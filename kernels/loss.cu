@@ -4,9 +4,15 @@
 // l(p, t), one double partial sum per block into `partials`, and (when grad != 0) grad = gs * dl/dp where
 // gs = gradScale / denom is precomputed on the host. The reduced value is then folded by reduce.cu's
 // red_finish with divisor = denom (denom = n for MEAN, batch rows for SUM_PER_SAMPLE).
-// Launch shape: BN_BLOCK (256) threads per block, grid = partial count G (<= 1024, a function of n only).
+// loss_softmax_ce: per-pixel softmax cross-entropy over the channels of NCHW logits: out[0] = mean over the n*hw
+// pixels of logsumexp_c(l) - l[target]; grad = scale * (softmax - onehot) with scale = gradScale / (n*hw). A target
+// that is not an integer class in [0, c) (an "ignore" value such as 255, a negative or fractional number, NaN)
+// is never used as an address: that pixel's loss and gradients are NaN, so the divergence guard stops the run.
+// Launch shape: BN_BLOCK (256) threads per block, grid = partial count G (<= 1024, a function of n only);
+// loss_softmax_ce with exactly one block of BN_BLOCK threads (per-thread double sums, then bn_block_sum).
 // Must match: dev.bottleneck.backend.cpu.CpuBackend#lossAndGrad (its F32 path, which mirrors Loss.value /
-// Loss.derivative: BCE clamps p to [1e-7, 1-1e-7] and has a zero gradient where the clamp is active).
+// Loss.derivative: BCE clamps p to [1e-7, 1-1e-7] and has a zero gradient where the clamp is active);
+// loss_softmax_ce: dev.bottleneck.backend.cpu.CpuSeg#softmaxCrossEntropy.
 #include "common.cuh"
 
 extern "C" __global__ void loss_partials(int kind, const float* pred, const float* target, float* grad, i64 n,
@@ -50,4 +56,40 @@ extern "C" __global__ void loss_partials(int kind, const float* pred, const floa
     }
     acc = bn_block_sum(acc);
     if (threadIdx.x == 0) partials[blockIdx.x] = acc;
+}
+
+extern "C" __global__ void loss_softmax_ce(const float* logits, const float* target, float* out, float* grad, i64 n,
+                                           int c, i64 hw, float scale) {
+    const i64 pixels = n * hw;
+    const float nan = __int_as_float(0x7fc00000);
+    double sum = 0.0;
+    for (i64 q = threadIdx.x; q < pixels; q += blockDim.x) {
+        const i64 s = q / hw, i = q % hw;
+        const float* l = logits + s * c * hw + i;
+        const float t = target[q];
+        if (!(t >= 0.0f && t < (float) c && t == (float) (int) t)) {   // NaN fails every comparison
+            sum += (double) nan;
+            if (grad != 0) {
+                float* g = grad + s * c * hw + i;
+                for (int j = 0; j < c; j++) g[j * hw] = nan;
+            }
+            continue;
+        }
+        const int k = (int) t;
+        float m = l[0];
+        for (int j = 1; j < c; j++) m = fmaxf(m, l[j * hw]);
+        double z = 0.0;
+        for (int j = 0; j < c; j++) z += exp((double) (l[j * hw] - m));
+        const double logZ = (double) m + log(z);
+        sum += logZ - (double) l[k * hw];
+        if (grad != 0) {
+            float* g = grad + s * c * hw + i;
+            for (int j = 0; j < c; j++) {
+                const double pj = exp((double) l[j * hw] - logZ);
+                g[j * hw] = (float) ((double) scale * (pj - (j == k ? 1.0 : 0.0)));
+            }
+        }
+    }
+    const double total = bn_block_sum(sum);
+    if (threadIdx.x == 0) out[0] = (float) (total / (double) pixels);
 }

@@ -1,47 +1,79 @@
 #!/usr/bin/env bash
-# Every GPU verification of the open issues in one run, for the device machine (no Java, no Maven, no network).
+# Every GPU verification in one run, for a machine with an NVIDIA GPU but no Java, Maven or network.
 # Prepare here:   NO_DESKTOP=1 scripts/gpu-bundle.sh --mnist 20000      (about 63 MiB with the repository)
 # Run there:      bash scripts/gpu-check.sh        (from the repository root; the log goes to $OUT or ./gpu-check-out)
-# It runs: the CUDA probe (info), the conformance suites on CUDA (every op against the float64 CPU reference),
-# the CUDA-only tests, then W1, W2 and W3 trained on the same MNIST subset with --backend cpu and --backend cuda
-# (test loss and samples/s side by side), each step under its own time limit so one hang cannot eat the budget.
+#
+# It runs, each step under its own time limit so that one hang cannot eat the budget:
+#   1. the CUDA probe (bottleneck info --json): when it says CUDA is unavailable the check stops at once, exit 2,
+#      naming the driver version and what is missing;
+#   2. every conformance suite (each op on CUDA against the float64 CPU reference) and every CUDA test, with
+#      BOTTLENECK_REQUIRE_CUDA=1, so that a test that cannot use the GPU fails instead of skipping;
+#   3. W1, W2 and W3 trained on the same MNIST subset with --backend cpu and --backend cuda;
+# and ends with one screen: suite / passed / failed / skipped, and test loss and samples/s per workload and backend.
+# Exit status: 0 when every test passed and every training run finished, 1 otherwise, 2 when CUDA is unavailable.
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-B="$ROOT/.bundle"
+B="${BUNDLE:-$ROOT/.bundle}"
 OUTDIR="${OUT:-$ROOT/gpu-check-out}"
 mkdir -p "$OUTDIR"
 LOG="$OUTDIR/gpu-check.log"
 exec > >(tee -a "$LOG") 2>&1
 step() { echo; echo "=== $(date +%T) $*"; }
-[[ -x "$B/bin/bottleneck" ]] || { echo "no bundle in $B: run NO_DESKTOP=1 scripts/gpu-bundle.sh --mnist 20000 first"; exit 1; }
-export BOTTLENECK_DATA="$B/data" BOTTLENECK_CACHE="$OUTDIR/cache"
+[[ -x "$B/bin/bottleneck" ]] || { echo "gpu-check: no bundle in $B: run NO_DESKTOP=1 scripts/gpu-bundle.sh --mnist 20000 first"; exit 1; }
+export BOTTLENECK_DATA="$B/data" BOTTLENECK_CACHE="$OUTDIR/cache" BOTTLENECK_REQUIRE_CUDA=1
+PY="$(command -v python3 || true)"
 
 step "machine"
+DRIVER="$(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -1)"
 nvidia-smi --query-gpu=name,compute_cap,memory.total,driver_version --format=csv 2>&1 | head -3
-nproc
+echo "cpus: $(nproc)"
 
 step "bottleneck info (probe)"
-timeout 120 "$B/bin/bottleneck" info --json | tail -1 | tee "$OUTDIR/info.json"
+timeout 120 "$B/bin/bottleneck" info --json | tail -1 > "$OUTDIR/info.json"
+cat "$OUTDIR/info.json"
+if [[ -n "$PY" ]]; then
+    verdict="$("$PY" - "$OUTDIR/info.json" <<'PYEOF'
+import json, sys
+try:
+    c = json.load(open(sys.argv[1]))["backends"]["cuda"]
+except Exception as e:
+    print("unreadable: bottleneck info --json printed no usable result (%s)" % e); sys.exit(0)
+print("ok" if c.get("available") else "unavailable: " + str(c.get("reason")) + " (libraries: " + str(c.get("libraries")) + ")")
+PYEOF
+)"
+else
+    verdict="$(grep -q '"cuda":{"available":true' "$OUTDIR/info.json" && echo ok || echo "unavailable: see $OUTDIR/info.json")"
+fi
+if [[ "$verdict" != ok ]]; then
+    echo "gpu-check: STOPPED: CUDA is $verdict; NVIDIA driver: ${DRIVER:-none found (nvidia-smi failed)}"
+    exit 2
+fi
 
-step "conformance and CUDA tests"
-timeout 420 "$B/bin/run-tests" \
-    --select-class dev.bottleneck.ops.ConformanceTest --select-class dev.bottleneck.ops.ConvConformanceTest \
-    --select-class dev.bottleneck.ops.RnnConformanceTest --select-class dev.bottleneck.ops.CopyColumnsConformanceTest \
-    --select-package dev.bottleneck.backend.cuda 2>&1 | tail -150
-echo "tests exit: ${PIPESTATUS[0]}"
+step "conformance suites and CUDA tests (BOTTLENECK_REQUIRE_CUDA=1)"
+rm -rf "$OUTDIR/junit"
+timeout 420 "$B/bin/run-tests" --scan-class-path "$B/test-classes" \
+    --include-classname '^dev\.bottleneck\.(ops|seg)\..*ConformanceTest$|^dev\.bottleneck\.backend\.cuda\..*Test$' \
+    --reports-dir "$OUTDIR/junit" 2>&1 | tail -150
+TESTS_RC=${PIPESTATUS[0]}
+echo "tests exit: $TESTS_RC"
 
+TRAIN_RC=0
 train() {  # model epochs backend
     timeout 240 "$B/bin/bottleneck" train mnist --data "$B/data/mnist" --model "$1" --epochs "$2" --backend "$3" \
-        --pictures 0 --out "$OUTDIR/runs/$1-$3" --json 2>"$OUTDIR/$1-$3.err" | tail -1 | tee "$OUTDIR/$1-$3.json"
-    tail -3 "$OUTDIR/$1-$3.err"
+        --pictures 0 --out "$OUTDIR/runs/$1-$3" --json 2>"$OUTDIR/$1-$3.err" | tail -1 > "$OUTDIR/$1-$3.json"
+    local rc=${PIPESTATUS[0]}
+    [[ $rc -eq 0 ]] || TRAIN_RC=1
+    cat "$OUTDIR/$1-$3.json"; tail -3 "$OUTDIR/$1-$3.err"; echo "exit $rc"
 }
 step "W1 (3 epochs) cpu vs cuda";  train w1 3 cpu;  train w1 3 cuda
 step "W2 (3 epochs) cpu vs cuda";  train w2 3 cpu;  train w2 3 cuda
 step "W3 (2 epochs) cpu vs cuda";  train w3 2 cpu;  train w3 2 cuda
 
-step "summary (model backend test_loss samples/s)"
-for f in "$OUTDIR"/w*-*.json; do
-    python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).read() or "{}"); print(sys.argv[1].split("/")[-1], r.get("backend"), r.get("test_loss"), r.get("samples_per_s"))' "$f" 2>/dev/null \
-        || echo "$f: no result"
-done
-step "done"
+step "verdict"
+if [[ -n "$PY" ]]; then
+    "$PY" "$ROOT/scripts/gpu-verdict.py" "$OUTDIR"
+else
+    echo "no python3: read $OUTDIR/junit/*.xml and $OUTDIR/w*-*.json by hand"
+fi
+echo "log: $LOG"
+[[ $TESTS_RC -eq 0 && $TRAIN_RC -eq 0 ]] && exit 0 || exit 1

@@ -5,6 +5,11 @@ import java.util.Locale;
 /**
  * Activation functions. GELU is the tanh approximation (PyTorch {@code approximate='tanh'}); LEAKY_RELU and
  * ELU take a parameter {@code alpha} (defaults 0.01 and 1.0).
+ *
+ * <p>NaN rule, the same on every backend (as PyTorch): the piecewise functions test {@code x <= 0} for their
+ * negative branch, so NaN takes the identity branch. RELU, LEAKY_RELU and ELU of NaN are NaN, and their derivative
+ * at NaN is 1 (the output gradient passes through); +0 and -0 take the negative branch ({@code relu(-0) = +0},
+ * {@code leaky_relu(-0) = -0}). A diverging run therefore shows NaN at the same step on every backend.
  */
 public enum Activation {
     IDENTITY(0), RELU(0), LEAKY_RELU(0.01), SIGMOID(0), TANH(0), ELU(1.0), SOFTPLUS(0), GELU(0);
@@ -43,11 +48,11 @@ public enum Activation {
     public double apply(double x, double alpha) {
         switch (this) {
             case IDENTITY: return x;
-            case RELU: return x > 0 ? x : 0.0;
-            case LEAKY_RELU: return x > 0 ? x : alpha * x;
+            case RELU: return x <= 0 ? 0.0 : x;
+            case LEAKY_RELU: return x <= 0 ? alpha * x : x;
             case SIGMOID: return x >= 0 ? 1.0 / (1.0 + Math.exp(-x)) : Math.exp(x) / (1.0 + Math.exp(x));
             case TANH: return Math.tanh(x);
-            case ELU: return x > 0 ? x : alpha * Math.expm1(x);
+            case ELU: return x <= 0 ? alpha * Math.expm1(x) : x;
             case SOFTPLUS: return x > 20 ? x : Math.log1p(Math.exp(x));
             case GELU: {
                 double u = GELU_C * (x + 0.044715 * x * x * x);
@@ -61,11 +66,11 @@ public enum Activation {
     public double derivative(double x, double y, double alpha) {
         switch (this) {
             case IDENTITY: return 1.0;
-            case RELU: return x > 0 ? 1.0 : 0.0;
-            case LEAKY_RELU: return x > 0 ? 1.0 : alpha;
+            case RELU: return x <= 0 ? 0.0 : 1.0;
+            case LEAKY_RELU: return x <= 0 ? alpha : 1.0;
             case SIGMOID: return y * (1.0 - y);
             case TANH: return 1.0 - y * y;
-            case ELU: return x > 0 ? 1.0 : y + alpha;
+            case ELU: return x <= 0 ? y + alpha : 1.0;
             case SOFTPLUS: return x > 20 ? 1.0 : 1.0 / (1.0 + Math.exp(-x));
             case GELU: {
                 double x2 = x * x;

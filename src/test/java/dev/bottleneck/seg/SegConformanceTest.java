@@ -62,4 +62,36 @@ class SegConformanceTest {
         assertClose(ref.loss(), got.loss(), 1e-5, 1e-6, name + " cross-entropy");
         assertClose(ref.grad(), got.grad(), 1e-4, 1e-7, name + " cross-entropy gradient");
     }
+
+    /**
+     * A target that is not a class (255 as an "ignore" label, -1, 2.5, NaN, c itself) is never used as an index: the
+     * pixel's loss and its c gradients are NaN on every backend (so the NaN guard stops training), and the other
+     * pixels' gradients are untouched.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.bottleneck.testing.BackendsUnderTest#names")
+    void badTargetsGiveNaNNotAnAddress(String name) {
+        int n = 1, c = 3, h = 2, w = 3, hw = h * w;
+        double[] logits = HostData.f32(HostData.uniform(new SplittableRandom(5), n * c * hw, -2, 2));
+        for (double bad : new double[] {255, -1, 2.5, Double.NaN, c}) {
+            double[] target = {0, 1, 2, bad, 1, 0};
+            for (Backend be : new Backend[] {BackendsUnderTest.get(name), BackendsUnderTest.reference()}) {
+                try (TensorScope s = new TensorScope(be)) {
+                    Tensor l = s.alloc(1), gr = s.alloc(n, c, h, w);
+                    be.seg().softmaxCrossEntropy(s.tensor(logits, n, c, h, w), s.tensor(target, n, h, w), l, gr, 1.0);
+                    double loss = s.scalar(l);
+                    double[] g = s.get(gr);
+                    String what = "target " + bad + " on " + be.name() + " " + be.dtype();
+                    org.junit.jupiter.api.Assertions.assertTrue(Double.isNaN(loss), what + ": loss " + loss + " is not NaN");
+                    for (int j = 0; j < c; j++) {
+                        for (int i = 0; i < hw; i++) {
+                            double v = g[j * hw + i];
+                            org.junit.jupiter.api.Assertions.assertEquals(i == 3, Double.isNaN(v),
+                                    what + ": gradient of class " + j + " at pixel " + i + " is " + v);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -17,12 +17,13 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * The backends the conformance suite runs on (DESIGN principle 9): the CPU backend in F32 always, and every other
+ * The backends the conformance suite runs on: the CPU backend in F32 always, and every other
  * provider found by {@link Backends#providers()} in F32 where {@link Backends#probeAll()} says it is available.
  *
  * <p>Tests take backend <em>names</em> from {@link #names()} ({@code @MethodSource(
  * "dev.bottleneck.testing.BackendsUnderTest#names")}) and call {@link #get(String)}, which skips the test with
- * the probe's reason when the backend cannot load here. {@code cuda} is always listed, even when its provider is
+ * the probe's reason when the backend cannot load here (a failure instead with {@code BOTTLENECK_REQUIRE_CUDA=1},
+ * see {@link RequireCuda}). {@code cuda} is always listed, even when its provider is
  * not on the class path, so a CPU-only run shows the skip and why.
  *
  * <p>Backends are created once per JVM and shared by every test (creating a CUDA context per test would be slow);
@@ -86,11 +87,11 @@ public final class BackendsUnderTest {
     public static synchronized Backend get(String name) {
         Candidate c = candidates().stream().filter(x -> x.name().equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("unknown backend under test: " + name));
-        Assumptions.assumeTrue(c.available(), () -> {
-            String msg = name + ": " + c.reason();
-            System.out.println("skipped on " + msg);
-            return msg;
-        });
+        if (name.equals("cpu")) {
+            Assumptions.assumeTrue(c.available(), () -> name + ": " + c.reason());
+        } else {
+            RequireCuda.assume(c.available(), () -> name + ": " + c.reason());
+        }
         return OPEN.computeIfAbsent(name, n -> {
             BackendOptions o = new BackendOptions(DTYPE, TF32, 0);
             Backend b = n.equals("cpu") ? new CpuBackend(o) : c.provider().create(o);

@@ -419,7 +419,12 @@ public final class CpuBackend implements Backend {
             CpuBuffer bx = buf(x), bo = buf(out);
             long xo = x.offset(), oo = out.offset();
             par.range(x.size(), (lo, hi) -> {
-                for (int i = lo; i < hi; i++) bo.set(oo + i, Math.min(Math.max(bx.get(xo + i), lo0), hi0));
+                for (int i = lo; i < hi; i++) {
+                    // comparisons, not Math.max/min: NaN stays NaN and -0 stays -0 (lo = 0), as in the CUDA kernel
+                    double v = bx.get(xo + i);
+                    double r = v < lo0 ? lo0 : v;
+                    bo.set(oo + i, r > hi0 ? hi0 : r);
+                }
             });
         }
     }
@@ -550,7 +555,7 @@ public final class CpuBackend implements Backend {
                             reluF(fx, xo, fy, yo, lo, hi);
                             break;
                         case LEAKY_RELU:
-                            for (int i = lo; i < hi; i++) { float v = fx.get(xo + i); fy.put(yo + i, v > 0 ? v : al * v); }
+                            for (int i = lo; i < hi; i++) { float v = fx.get(xo + i); fy.put(yo + i, v <= 0 ? al * v : v); }
                             break;
                         case SIGMOID:
                             for (int i = lo; i < hi; i++) fy.put(yo + i, sigmoidF(fx.get(xo + i)));
@@ -584,8 +589,8 @@ public final class CpuBackend implements Backend {
                         float d;
                         switch (kind) {
                             case IDENTITY: d = 1f; break;
-                            case RELU: d = fx.get(xo + i) > 0 ? 1f : 0f; break;
-                            case LEAKY_RELU: d = fx.get(xo + i) > 0 ? 1f : al; break;
+                            case RELU: d = fx.get(xo + i) <= 0 ? 0f : 1f; break;
+                            case LEAKY_RELU: d = fx.get(xo + i) <= 0 ? al : 1f; break;
                             case SIGMOID: { float s = fy.get(yo + i); d = s * (1f - s); break; }
                             case TANH: { float t = fy.get(yo + i); d = 1f - t * t; break; }
                             default: d = (float) kind.derivative(fx.get(xo + i), fy.get(yo + i), alpha);
@@ -613,15 +618,18 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * dx (+)= dy where x > 0, else 0, without branches (random signs would mispredict every other element):
-     * the int bits of a float are positive exactly when it is > 0, so {@code -bits >> 31} is the mask.
+     * dx (+)= dy where !(x <= 0) (x > 0 or NaN of either sign), else 0, without branches (random signs would
+     * mispredict every other element): the int bits of a float are positive exactly when it is > 0 or a NaN with
+     * the sign bit clear, so {@code (-bits & ~bits) >> 31} is the mask for those, and {@code (0x7f800000 - (bits &
+     * 0x7fffffff)) >> 31} adds the NaNs with the sign bit set (x86 produces those for 0/0).
      */
     private static void reluBackwardF(FloatBuffer x, int xo, FloatBuffer dy, int dyo, FloatBuffer dx, int dxo,
                                       boolean accumulate, int lo, int hi) {
         for (int i = lo; i < hi; i++) {
             int bits = Float.floatToRawIntBits(x.get(xo + i));
-            int mask = (-bits & ~bits) >> 31; // -0.0f (bits = MIN_VALUE) must give 0 too
-            float g = Float.intBitsToFloat(Float.floatToRawIntBits(dy.get(dyo + i)) & mask);
+            int mask = ((-bits & ~bits) | (0x7f800000 - (bits & 0x7fffffff))) >> 31; // -0.0f (bits = MIN_VALUE) gives 0
+            // masked: keep dy's sign bit, so the result is 0 * dy (+-0) as on the other backends
+            float g = Float.intBitsToFloat(Float.floatToRawIntBits(dy.get(dyo + i)) & (mask | 0x80000000));
             dx.put(dxo + i, accumulate ? dx.get(dxo + i) + g : g);
         }
     }

@@ -6,7 +6,7 @@ import dev.bottleneck.backend.Shapes;
 import dev.bottleneck.tensor.Tensor;
 
 /**
- * Segmentation ops of the CPU backend (the reference for {@code kernels/seg.cu}): plain loops over (sample, channel)
+ * Segmentation ops of the CPU backend (the reference for {@code kernels/pool.cu} and {@code loss_softmax_ce} in {@code kernels/loss.cu}): plain loops over (sample, channel)
  * planes, one plane per thread, so scatters need no synchronisation. Sums are in double.
  */
 final class CpuSeg implements SegOps {
@@ -135,9 +135,12 @@ final class CpuSeg implements SegOps {
                 for (int i = 0; i < hw; i++) {
                     double t = ta.get(s * hw + i);
                     int k = (int) t;
-                    if (k < 0 || k >= c || k != t) {
-                        throw new IllegalArgumentException("softmax cross-entropy: target " + t + " at sample " + s + ", pixel " + i
-                                + " is not a class in [0, " + c + ")");
+                    if (!(t >= 0 && t < c && k == t)) {
+                        // not a class (an "ignore" value such as 255, negative, fractional, NaN): as the CUDA kernel,
+                        // that pixel's loss and gradients are NaN, never an index, so the divergence guard stops the run
+                        sum += Double.NaN;
+                        if (ga != null) for (int j = 0; j < c; j++) ga.set(base + j * hw + i, Double.NaN);
+                        continue;
                     }
                     double m = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < c; j++) m = Math.max(m, la.get(base + j * hw + i));

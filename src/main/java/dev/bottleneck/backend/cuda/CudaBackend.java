@@ -100,9 +100,10 @@ public final class CudaBackend implements Backend {
     private final cublasContext cublas = new cublasContext();
     private final FloatPointer alphaHost = new FloatPointer(1), betaHost = new FloatPointer(1);
     private final CudaAllocator allocator = new CudaAllocator();
-    private final LaunchArgs args = new LaunchArgs();
     private PinnedStaging staging;
-    private KernelLibrary kernels;
+    private KernelLibrary library;
+    private KernelLauncher launcher;
+    private Kernels kernels;
     private Cudnn cudnn;
     private CudaConv conv;
     private CudaPool pool;
@@ -143,7 +144,9 @@ public final class CudaBackend implements Backend {
             // strict FP32 unless TF32 was asked for (CUBLAS_DEFAULT_MATH is strict FP32 in CUDA 13 cuBLAS)
             CudaCheck.cublas(cublasSetMathMode(cublas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
             staging = new PinnedStaging(stream);
-            kernels = new KernelLibrary(probe.ccMajor() * 10 + probe.ccMinor(), probe.nvrtcVersion());
+            library = new KernelLibrary(probe.ccMajor() * 10 + probe.ccMinor(), probe.nvrtcVersion());
+            launcher = new KernelLauncher(library, stream, syncEveryLaunch);
+            kernels = new Kernels(launcher);
             partials = allocator.allocate(8L * MAX_PARTIALS, "reduction scratch");
             cudnn = new Cudnn(stream, allocator, syncEveryLaunch);
             conv = new CudaConv(this, cudnn, tf32);
@@ -166,8 +169,8 @@ public final class CudaBackend implements Backend {
                 probe.gpuName(), probe.ccMajor(), probe.ccMinor(), Math.round(probe.totalBytes() / (double) (1L << 30)),
                 CudaProbe.version(probe.driverVersion()), CudaProbe.version(probe.runtimeVersion()), probe.cublasVersion(),
                 probe.cudnnVersion(), probe.nvrtcVersion(), tf32 ? "on for GEMM and convolutions" : "off",
-                kernels != null && !kernels.target.startsWith("sm_" + probe.ccMajor() + probe.ccMinor())
-                        ? ", kernels " + kernels.target : "");
+                library != null && !library.target.startsWith("sm_" + probe.ccMajor() + probe.ccMinor())
+                        ? ", kernels " + library.target : "");
     }
 
     @Override public MemoryOps memory() { return memory; }
@@ -182,7 +185,7 @@ public final class CudaBackend implements Backend {
     @Override public PoolOps pool() { return pool; }
     @Override public NormOps norm() { return norm; }
 
-    private final CudaSeg seg = new CudaSeg(this); // kernels/seg.cu (CudaSeg.java)
+    private final CudaSeg seg = new CudaSeg(this); // kernels/pool.cu and kernels/loss.cu (CudaSeg.java)
 
     @Override public dev.bottleneck.backend.SegOps seg() { return seg; }
 
@@ -212,13 +215,13 @@ public final class CudaBackend implements Backend {
             if (!stream.isNull()) cudaStreamSynchronize(stream);
         } finally {
             if (rnn != null) rnn.close(); // its cuDNN descriptors, before the handle goes
-            if (kernels != null) kernels.close();
+            if (library != null) library.close();
+            if (launcher != null) launcher.close();
             if (staging != null) staging.close();
             if (cudnn != null) cudnn.close();
             if (!cublas.isNull()) cublasDestroy_v2(cublas);
             allocator.freeAll();
             if (!stream.isNull()) cudaStreamDestroy(stream);
-            args.close();
             alphaHost.deallocate();
             betaHost.deallocate();
         }
@@ -309,7 +312,7 @@ public final class CudaBackend implements Backend {
 
     /** The kernel target actually used ("sm_90", or "compute_XY" when the driver JIT-compiles PTX). */
     public String kernelTarget() {
-        return kernels.target;
+        return library.target;
     }
 
     // -------------------------------------------------------------------------------------------- plumbing
@@ -358,20 +361,9 @@ public final class CudaBackend implements Backend {
         return (int) Math.max(1, Math.min(MAX_PARTIALS, (n + BLOCK * 4L - 1) / (BLOCK * 4L)));
     }
 
-    /** Starts building the arguments of the next launch (call under the backend lock). */
-    LaunchArgs args() {
-        return args.reset();
-    }
-
-    /** Launches kernel {@code name} with the arguments built in {@link #args}; on the backend stream. */
-    void launch(String name, int grid, int block) {
-        CUfunc_st fn = kernels.function(name);
-        CudaCheck.cu(cuLaunchKernel(fn, grid, 1, 1, block, 1, 1, 0, stream, args.params, (PointerPointer<?>) null),
-                "cuLaunchKernel(" + name + ", grid " + grid + ", block " + block + ")");
-        if (syncEveryLaunch) {
-            CudaCheck.cuda(cudaStreamSynchronize(stream), "kernel " + name);
-            CudaCheck.cuda(cudaGetLastError(), "kernel " + name);
-        }
+    /** The typed kernel entry points (call under the backend lock). */
+    Kernels kernels() {
+        return kernels;
     }
 
     private void memcpyAsync(long dst, long src, long bytes, int kind, String what) {
@@ -546,8 +538,7 @@ public final class CudaBackend implements Backend {
                 if (Float.floatToRawIntBits(v) == 0) {
                     CudaCheck.cuda(cudaMemsetAsync(DevicePointers.at(addr(t)), 0, 4L * n, stream), "cudaMemsetAsync");
                 } else {
-                    args().ptr(addr(t)).f32(v).i64(n);
-                    launch("ew_fill", gridFor(n), BLOCK);
+                    kernels().ew_fill(gridFor(n), BLOCK, addr(t), v, n);
                 }
             }
         }
@@ -576,8 +567,7 @@ public final class CudaBackend implements Backend {
                 memcpyAsync(indexBlock, s.host.address(), 4L * count, cudaMemcpyHostToDevice, "cudaMemcpyAsync(gather indices)");
                 staging.recordUse(s);
                 long n = (long) count * cols;
-                args().ptr(addr(src)).ptr(indexBlock).ptr(addr(dst)).i64(count).i64(cols);
-                launch("gather_rows", gridFor(n), BLOCK);
+                kernels().gather_rows(gridFor(n), BLOCK, addr(src), indexBlock, addr(dst), count, cols);
             }
         }
 
@@ -647,8 +637,7 @@ public final class CudaBackend implements Backend {
             long pa = suffixPeriod(a.shape(), shape), pb = suffixPeriod(b.shape(), shape);
             synchronized (CudaBackend.this) {
                 if (pa > 0 && pb > 0) {
-                    args().i32(op.ordinal()).ptr(addr(a)).i64(pa).ptr(addr(b)).i64(pb).ptr(addr(out)).i64(n);
-                    launch("ew_binary_mod", gridFor(n), BLOCK);
+                    kernels().ew_binary_mod(gridFor(n), BLOCK, op.ordinal(), addr(a), pa, addr(b), pb, addr(out), n);
                     return;
                 }
                 long[] sa = Shapes.broadcastStrides(a.shape(), shape), sb = Shapes.broadcastStrides(b.shape(), shape);
@@ -672,14 +661,9 @@ public final class CudaBackend implements Backend {
                     throw new IllegalArgumentException(op + ": broadcasting " + Shapes.str(a.shape()) + " with " + Shapes.str(b.shape())
                             + " needs " + r + " dimensions; the cuda backend supports " + MAX_RANK);
                 }
-                long[] longs = new long[3 * MAX_RANK];
-                for (int d = 0; d < r; d++) {
-                    longs[d] = dims[d];
-                    longs[MAX_RANK + d] = as[d];
-                    longs[2 * MAX_RANK + d] = bs[d];
-                }
-                args().i32(op.ordinal()).ptr(addr(a)).ptr(addr(b)).ptr(addr(out)).i64(n).struct(longs, new int[] {r, 0});
-                launch("ew_binary_bcast", gridFor(n), BLOCK);
+                KernelStruct.BnBroadcast bcast = new KernelStruct.BnBroadcast(Arrays.copyOf(dims, r), Arrays.copyOf(as, r),
+                        Arrays.copyOf(bs, r), r);
+                kernels().ew_binary_bcast(gridFor(n), BLOCK, op.ordinal(), addr(a), addr(b), addr(out), n, bcast);
             }
         }
 
@@ -708,8 +692,7 @@ public final class CudaBackend implements Backend {
             long n = x.size();
             if (n == 0) return;
             synchronized (CudaBackend.this) {
-                args().i32(op.ordinal()).ptr(addr(x)).ptr(addr(out)).i64(n);
-                launch("ew_unary", gridFor(n), BLOCK);
+                kernels().ew_unary(gridFor(n), BLOCK, op.ordinal(), addr(x), addr(out), n);
             }
         }
 
@@ -720,8 +703,7 @@ public final class CudaBackend implements Backend {
             long n = x.size();
             if (n == 0) return;
             synchronized (CudaBackend.this) {
-                args().ptr(addr(x)).f32((float) alpha).f32((float) beta).ptr(addr(out)).i64(n);
-                launch("ew_affine", gridFor(n), BLOCK);
+                kernels().ew_affine(gridFor(n), BLOCK, addr(x), (float) alpha, (float) beta, addr(out), n);
             }
         }
 
@@ -732,8 +714,7 @@ public final class CudaBackend implements Backend {
             long n = x.size();
             if (n == 0) return;
             synchronized (CudaBackend.this) {
-                args().f32((float) alpha).ptr(addr(x)).f32((float) beta).ptr(addr(y)).i64(n);
-                launch("ew_axpby", gridFor(n), BLOCK);
+                kernels().ew_axpby(gridFor(n), BLOCK, (float) alpha, addr(x), (float) beta, addr(y), n);
             }
         }
 
@@ -744,8 +725,7 @@ public final class CudaBackend implements Backend {
             long n = x.size();
             if (n == 0) return;
             synchronized (CudaBackend.this) {
-                args().ptr(addr(x)).f64(lo).f64(hi).ptr(addr(out)).i64(n);
-                launch("ew_clamp", gridFor(n), BLOCK);
+                kernels().ew_clamp(gridFor(n), BLOCK, addr(x), lo, hi, addr(out), n);
             }
         }
     }
@@ -755,15 +735,13 @@ public final class CudaBackend implements Backend {
     private int partialSums(int mode, Tensor x) {
         long n = x.size();
         int g = partialsFor(n);
-        args().i32(mode).ptr(addr(x)).i64(n).ptr(partials);
-        launch("red_partials", g, BLOCK);
+        kernels().red_partials(g, BLOCK, mode, addr(x), n, partials);
         return g;
     }
 
     /** Stage 2: out[0] = sum / divisor + beta * out[0] (or the non-finite flag). Under the lock. */
     private void finish(int count, Tensor out, double divisor, double beta, boolean flag) {
-        args().ptr(partials).i32(count).ptr(addr(out)).f64(divisor).f64(beta).i32(flag ? 1 : 0);
-        launch("red_finish", 1, FINISH_BLOCK);
+        kernels().red_finish(1, FINISH_BLOCK, partials, count, addr(out), divisor, beta, flag ? 1 : 0);
     }
 
     private final class Reduce implements ReduceOps {
@@ -818,21 +796,13 @@ public final class CudaBackend implements Backend {
                     throw new IllegalArgumentException("sumTo " + Shapes.str(xs) + " -> " + Shapes.str(os)
                             + ": too many dimensions for the cuda backend (" + MAX_RANK + " max after merging)");
                 }
-                long[] longs = new long[4 * MAX_RANK];
-                for (int i = 0; i < nk; i++) {
-                    longs[i] = kd[i];
-                    longs[MAX_RANK + i] = ks[i];
-                }
-                for (int i = 0; i < nr; i++) {
-                    longs[2 * MAX_RANK + i] = rd[i];
-                    longs[3 * MAX_RANK + i] = rs[i];
-                }
+                KernelStruct.BnReduce plan = new KernelStruct.BnReduce(Arrays.copyOf(kd, nk), Arrays.copyOf(ks, nk),
+                        Arrays.copyOf(rd, nr), Arrays.copyOf(rs, nr), nk, nr);
                 long nRed = n / m;
-                args().ptr(addr(x)).ptr(addr(out)).i64(m).i64(nRed).struct(longs, new int[] {nk, nr}).f64(beta);
                 if (m >= 4096 || nRed <= 32) {
-                    launch("red_sum_to_thread", gridFor(m), BLOCK);
+                    kernels().red_sum_to_thread(gridFor(m), BLOCK, addr(x), addr(out), m, nRed, plan, beta);
                 } else {
-                    launch("red_sum_to_block", (int) Math.min(m, 65535), BLOCK);
+                    kernels().red_sum_to_block((int) Math.min(m, 65535), BLOCK, addr(x), addr(out), m, nRed, plan, beta);
                 }
             }
         }
@@ -874,8 +844,7 @@ public final class CudaBackend implements Backend {
             long n = x.size();
             if (n == 0) return;
             synchronized (CudaBackend.this) {
-                args().i32(kind.ordinal()).f32((float) alpha).ptr(addr(x)).ptr(addr(y)).i64(n);
-                launch("act_forward", gridFor(n), BLOCK);
+                kernels().act_forward(gridFor(n), BLOCK, kind.ordinal(), (float) alpha, addr(x), addr(y), n);
             }
         }
 
@@ -888,9 +857,8 @@ public final class CudaBackend implements Backend {
             long n = x.size();
             if (n == 0) return;
             synchronized (CudaBackend.this) {
-                args().i32(kind.ordinal()).f32((float) alpha).ptr(addr(x)).ptr(addr(y)).ptr(addr(dy)).ptr(addr(dx))
-                        .i64(n).i32(accumulate ? 1 : 0);
-                launch("act_backward", gridFor(n), BLOCK);
+                kernels().act_backward(gridFor(n), BLOCK,
+                        kind.ordinal(), (float) alpha, addr(x), addr(y), addr(dy), addr(dx), n, accumulate ? 1 : 0);
             }
         }
     }
@@ -908,9 +876,8 @@ public final class CudaBackend implements Backend {
             double denom = reduction == Loss.Reduction.MEAN ? n : pred.rows();
             synchronized (CudaBackend.this) {
                 int g = partialsFor(n);
-                args().i32(kind.ordinal()).ptr(addr(pred)).ptr(addr(target)).ptr(grad == null ? 0 : addr(grad)).i64(n)
-                        .f32((float) (gradScale / denom)).ptr(partials);
-                launch("loss_partials", g, BLOCK);
+                kernels().loss_partials(g, BLOCK,
+                        kind.ordinal(), addr(pred), addr(target), grad == null ? 0 : addr(grad), n, (float) (gradScale / denom), partials);
                 finish(g, out, denom, 0.0, false);
             }
         }
@@ -924,8 +891,7 @@ public final class CudaBackend implements Backend {
             long n = out.size();
             if (n == 0) return;
             synchronized (CudaBackend.this) {
-                args().ptr(addr(out)).i64(n).i64(seed).i64(counter).f64(lo).f64(hi - lo);
-                launch("rng_uniform", gridFor(n), BLOCK);
+                kernels().rng_uniform(gridFor(n), BLOCK, addr(out), n, seed, counter, lo, hi - lo);
             }
         }
 
@@ -935,8 +901,7 @@ public final class CudaBackend implements Backend {
             long n = out.size();
             if (n == 0) return;
             synchronized (CudaBackend.this) {
-                args().ptr(addr(out)).i64(n).i64(seed).i64(counter).f64(mean).f64(std);
-                launch("rng_normal", gridFor(n), BLOCK);
+                kernels().rng_normal(gridFor(n), BLOCK, addr(out), n, seed, counter, mean, std);
             }
         }
 
@@ -946,8 +911,7 @@ public final class CudaBackend implements Backend {
             long n = out.size();
             if (n == 0) return;
             synchronized (CudaBackend.this) {
-                args().ptr(addr(out)).i64(n).i64(seed).i64(counter).f64(p);
-                launch("rng_bernoulli", gridFor(n), BLOCK);
+                kernels().rng_bernoulli(gridFor(n), BLOCK, addr(out), n, seed, counter, p);
             }
         }
     }
@@ -966,9 +930,8 @@ public final class CudaBackend implements Backend {
             long n = params.size();
             if (n == 0) return;
             synchronized (CudaBackend.this) {
-                args().ptr(addr(params)).ptr(addr(grads)).ptr(momentum != 0 ? addr(velocity) : 0).i64(n)
-                        .f64(lr).f64(momentum).i32(nesterov ? 1 : 0).f64(weightDecay);
-                launch("opt_sgd", gridFor(n), BLOCK);
+                kernels().opt_sgd(gridFor(n), BLOCK,
+                        addr(params), addr(grads), momentum != 0 ? addr(velocity) : 0, n, lr, momentum, nesterov ? 1 : 0, weightDecay);
             }
         }
 
@@ -985,11 +948,8 @@ public final class CudaBackend implements Backend {
             // the same float constants as the CPU backend's F32 path
             double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
             synchronized (CudaBackend.this) {
-                args().ptr(addr(params)).ptr(addr(grads)).ptr(addr(m)).ptr(addr(v)).i64(n)
-                        .f32((float) beta1).f32((float) beta2).f32((float) (1 - beta1)).f32((float) (1 - beta2))
-                        .f32((float) (lr / bc1)).f32((float) (1 / Math.sqrt(bc2))).f32((float) eps)
-                        .f32((float) weightDecay).f32((float) (1 - lr * weightDecay)).i32(decoupled ? 1 : 0);
-                launch("opt_adam", gridFor(n), BLOCK);
+                kernels().opt_adam(gridFor(n), BLOCK,
+                        addr(params), addr(grads), addr(m), addr(v), n, (float) beta1, (float) beta2, (float) (1 - beta1), (float) (1 - beta2), (float) (lr / bc1), (float) (1 / Math.sqrt(bc2)), (float) eps, (float) weightDecay, (float) (1 - lr * weightDecay), decoupled ? 1 : 0);
             }
         }
 
@@ -1006,9 +966,8 @@ public final class CudaBackend implements Backend {
             long n = params.size();
             if (n == 0) return;
             synchronized (CudaBackend.this) {
-                args().ptr(addr(params)).ptr(addr(grads)).ptr(addr(sqAvg)).ptr(momentum != 0 ? addr(buf) : 0).i64(n)
-                        .f64(lr).f64(alpha).f64(eps).f64(weightDecay).f64(momentum);
-                launch("opt_rmsprop", gridFor(n), BLOCK);
+                kernels().opt_rmsprop(gridFor(n), BLOCK,
+                        addr(params), addr(grads), addr(sqAvg), momentum != 0 ? addr(buf) : 0, n, lr, alpha, eps, weightDecay, momentum);
             }
         }
     }

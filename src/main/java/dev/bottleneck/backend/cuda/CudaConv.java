@@ -16,6 +16,7 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.SizeTPointer;
 
 import java.util.HashMap;
+import java.util.function.IntFunction;
 import java.util.Locale;
 import java.util.Map;
 
@@ -25,6 +26,7 @@ import static org.bytedeco.cuda.global.cudnn.CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_CROSS_CORRELATION;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_DATA_FLOAT;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_DETERMINISTIC;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_DEFAULT_MATH;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_FMA_MATH;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_STATUS_SUCCESS;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_TENSOR_OP_MATH;
@@ -83,17 +85,28 @@ final class CudaConv implements ConvOps {
         cudnnTensorStruct x, y, bias;
         cudnnFilterStruct w;
         cudnnConvolutionStruct conv;
-        int fwdAlgo = -1, bwdDataAlgo = -1, bwdFilterAlgo = -1;
-        long fwdBytes, bwdDataBytes, bwdFilterBytes;
+        /** The algorithm chosen per direction (absent until first needed). */
+        final java.util.EnumMap<Direction, Choice> choices = new java.util.EnumMap<>(Direction.class);
+        /** The math type the convolution descriptor is set to now. */
+        int mathType = -1;
 
         Plan(Conv2dGeometry g) {
             this.g = g;
         }
 
-        /** For logs and tests: "fwd 1 (0 B), bwdData 1 (0 B), bwdFilter 1 (0 B)". */
+        /** For logs and tests: "fwd 1 (0 B, math 1), bwdData 1 (0 B, math 1), bwdFilter 1 (0 B, math 1)"; -1 = not chosen. */
         String algorithms() {
-            return String.format(Locale.ROOT, "fwd %d (%d B), bwdData %d (%d B), bwdFilter %d (%d B)",
-                    fwdAlgo, fwdBytes, bwdDataAlgo, bwdDataBytes, bwdFilterAlgo, bwdFilterBytes);
+            StringBuilder sb = new StringBuilder();
+            for (Direction d : Direction.values()) {
+                Choice c = choices.get(d);
+                sb.append(sb.length() == 0 ? "" : ", ").append(switch (d) {
+                    case FORWARD -> "fwd ";
+                    case BACKWARD_DATA -> "bwdData ";
+                    case BACKWARD_FILTER -> "bwdFilter ";
+                });
+                sb.append(c == null ? "-1" : String.format(Locale.ROOT, "%d (%d B, math %d)", c.algo(), c.bytes(), c.mathType()));
+            }
+            return sb.toString();
         }
     }
 
@@ -124,10 +137,11 @@ final class CudaConv implements ConvOps {
         backend.enter();
         synchronized (backend) {
             Plan p = plan(g);
-            if (p.fwdAlgo < 0) chooseForward(p);
-            Pointer ws = dnn.workspace(p.fwdBytes);
-            CudaCheck.cudnn(cudnnConvolutionForward(dnn.handle, dnn.one, p.x, at(x), p.w, at(w), p.conv, p.fwdAlgo,
-                    ws, p.fwdBytes, dnn.zero, p.y, at(y)), "cudnnConvolutionForward(" + g + ", algo " + p.fwdAlgo + ")");
+            Choice c = choice(p, Direction.FORWARD);
+            setMathType(p, c.mathType());
+            Pointer ws = dnn.workspace(c.bytes());
+            CudaCheck.cudnn(cudnnConvolutionForward(dnn.handle, dnn.one, p.x, at(x), p.w, at(w), p.conv, c.algo(),
+                    ws, c.bytes(), dnn.zero, p.y, at(y)), "cudnnConvolutionForward(" + g + ", algo " + c.algo() + ")");
             dnn.after("cudnnConvolutionForward");
             if (bias != null) {
                 // y = 1 * bias (broadcast over n, h, w) + 1 * y
@@ -146,11 +160,12 @@ final class CudaConv implements ConvOps {
         backend.enter();
         synchronized (backend) {
             Plan p = plan(g);
-            if (p.bwdDataAlgo < 0) chooseBackwardData(p);
-            Pointer ws = dnn.workspace(p.bwdDataBytes);
-            CudaCheck.cudnn(cudnnConvolutionBackwardData(dnn.handle, dnn.one, p.w, at(w), p.y, at(dy), p.conv, p.bwdDataAlgo,
-                    ws, p.bwdDataBytes, dnn.beta(accumulate), p.x, at(dx)),
-                    "cudnnConvolutionBackwardData(" + g + ", algo " + p.bwdDataAlgo + ")");
+            Choice c = choice(p, Direction.BACKWARD_DATA);
+            setMathType(p, c.mathType());
+            Pointer ws = dnn.workspace(c.bytes());
+            CudaCheck.cudnn(cudnnConvolutionBackwardData(dnn.handle, dnn.one, p.w, at(w), p.y, at(dy), p.conv, c.algo(),
+                    ws, c.bytes(), dnn.beta(accumulate), p.x, at(dx)),
+                    "cudnnConvolutionBackwardData(" + g + ", algo " + c.algo() + ")");
             dnn.after("cudnnConvolutionBackwardData");
         }
     }
@@ -163,11 +178,12 @@ final class CudaConv implements ConvOps {
         backend.enter();
         synchronized (backend) {
             Plan p = plan(g);
-            if (p.bwdFilterAlgo < 0) chooseBackwardFilter(p);
-            Pointer ws = dnn.workspace(p.bwdFilterBytes);
-            CudaCheck.cudnn(cudnnConvolutionBackwardFilter(dnn.handle, dnn.one, p.x, at(x), p.y, at(dy), p.conv, p.bwdFilterAlgo,
-                    ws, p.bwdFilterBytes, dnn.beta(accumulate), p.w, at(dw)),
-                    "cudnnConvolutionBackwardFilter(" + g + ", algo " + p.bwdFilterAlgo + ")");
+            Choice c = choice(p, Direction.BACKWARD_FILTER);
+            setMathType(p, c.mathType());
+            Pointer ws = dnn.workspace(c.bytes());
+            CudaCheck.cudnn(cudnnConvolutionBackwardFilter(dnn.handle, dnn.one, p.x, at(x), p.y, at(dy), p.conv, c.algo(),
+                    ws, c.bytes(), dnn.beta(accumulate), p.w, at(dw)),
+                    "cudnnConvolutionBackwardFilter(" + g + ", algo " + c.algo() + ")");
             dnn.after("cudnnConvolutionBackwardFilter");
         }
     }
@@ -199,8 +215,7 @@ final class CudaConv implements ConvOps {
         p.conv = dnn.convolution();
         CudaCheck.cudnn(cudnnSetConvolution2dDescriptor(p.conv, g.padH(), g.padW(), g.strideH(), g.strideW(), g.dilH(), g.dilW(),
                 CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT), "cudnnSetConvolution2dDescriptor(" + g + ")");
-        CudaCheck.cudnn(cudnnSetConvolutionMathType(p.conv, tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH),
-                "cudnnSetConvolutionMathType");
+        setMathType(p, tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH);   // for the heuristics; each algorithm then sets its own
         int[] n = {0}, c = {0}, h = {0}, w = {0};
         CudaCheck.cudnn(cudnnGetConvolution2dForwardOutputDim(p.conv, p.x, p.w, n, c, h, w),
                 "cudnnGetConvolution2dForwardOutputDim(" + g + ")");
@@ -236,7 +251,8 @@ final class CudaConv implements ConvOps {
      * The first candidate (cuDNN lists them best-first) that succeeded, fits the workspace cap, keeps strict FP32
      * when TF32 is off, and is deterministic; then the same without the determinism wish; else an exception.
      */
-    private Candidate pick(Candidate[] cs, int returned, String what, Conv2dGeometry g) {
+    private Candidate pick(Candidate[] cs, String what, Conv2dGeometry g) {
+        int returned = cs.length;
         Candidate fallback = null;
         for (int i = 0; i < returned; i++) {
             Candidate c = cs[i];
@@ -257,111 +273,110 @@ final class CudaConv implements ConvOps {
                 + " MiB, raise it with BOTTLENECK_CUDNN_WORKSPACE_MB)");
     }
 
-    private void chooseForward(Plan p) {
-        int max = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
-        cudnnConvolutionFwdAlgoPerf_t perf = new cudnnConvolutionFwdAlgoPerf_t(max);
-        try {
-            int[] returned = {0};
-            if (FIND) {
-                IntPointer r = new IntPointer(1);
-                CudaCheck.cudnn(cudnnFindConvolutionForwardAlgorithm(dnn.handle, p.x, p.w, p.conv, p.y, max, r, perf),
-                        "cudnnFindConvolutionForwardAlgorithm(" + p.g + ")");
-                returned[0] = r.get();
-                r.deallocate();
-            } else {
-                CudaCheck.cudnn(cudnnGetConvolutionForwardAlgorithm_v7(dnn.handle, p.x, p.w, p.conv, p.y, max, returned, perf),
-                        "cudnnGetConvolutionForwardAlgorithm_v7(" + p.g + ")");
-            }
-            Candidate[] cs = new Candidate[returned[0]];
-            for (int i = 0; i < returned[0]; i++) {
-                perf.position(i);
-                cs[i] = new Candidate(perf.algo(), perf.status(), perf.memory(), perf.determinism(), perf.mathType());
-            }
-            perf.position(0);
-            Candidate c = pick(cs, returned[0], "forward", p.g);
-            SizeTPointer sz = new SizeTPointer(1);
-            try {
-                CudaCheck.cudnn(cudnnGetConvolutionForwardWorkspaceSize(dnn.handle, p.x, p.w, p.conv, p.y, c.algo, sz),
-                        "cudnnGetConvolutionForwardWorkspaceSize(" + p.g + ", algo " + c.algo + ")");
-                p.fwdBytes = sz.get();
-            } finally {
-                sz.deallocate();
-            }
-            p.fwdAlgo = c.algo;
-        } finally {
-            perf.deallocate();
+    /** The three directions of a convolution, each with its own algorithm (and that algorithm's math type). */
+    enum Direction {
+        FORWARD("forward"), BACKWARD_DATA("backward-data"), BACKWARD_FILTER("backward-filter");
+
+        final String label;
+
+        Direction(String label) {
+            this.label = label;
         }
     }
 
-    private void chooseBackwardData(Plan p) {
-        int max = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
-        cudnnConvolutionBwdDataAlgoPerf_t perf = new cudnnConvolutionBwdDataAlgoPerf_t(max);
+    /** An algorithm chosen for one direction: its id, the math type cuDNN listed it with, its workspace bytes. */
+    record Choice(int algo, int mathType, long bytes) {}
+
+    /**
+     * The algorithm for direction d of p, chosen once and cached: cuDNN's candidates (heuristics, or benchmarks with
+     * {@code BOTTLENECK_CUDNN_FIND=1}), filtered by {@link #pick}, then its workspace size queried with the
+     * descriptor set to the algorithm's own math type.
+     */
+    private Choice choice(Plan p, Direction d) {
+        Choice c = p.choices.get(d);
+        if (c != null) return c;
+        Candidate best = pick(candidates(p, d), d.label, p.g);
+        setMathType(p, best.mathType);
+        SizeTPointer sz = new SizeTPointer(1);
         try {
-            int[] returned = {0};
-            if (FIND) {
-                IntPointer r = new IntPointer(1);
-                CudaCheck.cudnn(cudnnFindConvolutionBackwardDataAlgorithm(dnn.handle, p.w, p.y, p.conv, p.x, max, r, perf),
-                        "cudnnFindConvolutionBackwardDataAlgorithm(" + p.g + ")");
-                returned[0] = r.get();
-                r.deallocate();
-            } else {
-                CudaCheck.cudnn(cudnnGetConvolutionBackwardDataAlgorithm_v7(dnn.handle, p.w, p.y, p.conv, p.x, max, returned, perf),
-                        "cudnnGetConvolutionBackwardDataAlgorithm_v7(" + p.g + ")");
+            String what = "workspace size of the " + d.label + " algorithm " + best.algo + " for " + p.g;
+            switch (d) {
+                case FORWARD -> CudaCheck.cudnn(cudnnGetConvolutionForwardWorkspaceSize(dnn.handle, p.x, p.w, p.conv, p.y,
+                        best.algo, sz), what);
+                case BACKWARD_DATA -> CudaCheck.cudnn(cudnnGetConvolutionBackwardDataWorkspaceSize(dnn.handle, p.w, p.y, p.conv,
+                        p.x, best.algo, sz), what);
+                case BACKWARD_FILTER -> CudaCheck.cudnn(cudnnGetConvolutionBackwardFilterWorkspaceSize(dnn.handle, p.x, p.y,
+                        p.conv, p.w, best.algo, sz), what);
             }
-            Candidate[] cs = new Candidate[returned[0]];
-            for (int i = 0; i < returned[0]; i++) {
-                perf.position(i);
-                cs[i] = new Candidate(perf.algo(), perf.status(), perf.memory(), perf.determinism(), perf.mathType());
-            }
-            perf.position(0);
-            Candidate c = pick(cs, returned[0], "backward-data", p.g);
-            SizeTPointer sz = new SizeTPointer(1);
-            try {
-                CudaCheck.cudnn(cudnnGetConvolutionBackwardDataWorkspaceSize(dnn.handle, p.w, p.y, p.conv, p.x, c.algo, sz),
-                        "cudnnGetConvolutionBackwardDataWorkspaceSize(" + p.g + ", algo " + c.algo + ")");
-                p.bwdDataBytes = sz.get();
-            } finally {
-                sz.deallocate();
-            }
-            p.bwdDataAlgo = c.algo;
+            c = new Choice(best.algo, best.mathType, sz.get());
         } finally {
-            perf.deallocate();
+            sz.deallocate();
+        }
+        p.choices.put(d, c);
+        return c;
+    }
+
+    /**
+     * The convolution descriptor carries the math type the chosen algorithm was listed with (it is shared by the
+     * three directions, so it is set before each call); an algorithm must run with the math type it was chosen for.
+     */
+    private void setMathType(Plan p, int listed) {
+        // CUDNN_DEFAULT_MATH permits TF32 on sm_80+: without TF32 an algorithm listed with it runs as strict FP32
+        int mathType = !tf32 && listed == CUDNN_DEFAULT_MATH ? CUDNN_FMA_MATH : listed;
+        if (p.mathType == mathType) return;
+        CudaCheck.cudnn(cudnnSetConvolutionMathType(p.conv, mathType), "cudnnSetConvolutionMathType(" + mathType + ")");
+        p.mathType = mathType;
+    }
+
+    /** cuDNN's candidates for direction d, best first, copied to Java. */
+    private Candidate[] candidates(Plan p, Direction d) {
+        int[] returned = {0};
+        IntPointer found = new IntPointer(1);
+        String what = (FIND ? "cudnnFind" : "cudnnGet") + " " + d.label + " algorithm (" + p.g + ")";
+        try {
+            switch (d) {
+                case FORWARD: {
+                    int max = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
+                    cudnnConvolutionFwdAlgoPerf_t perf = new cudnnConvolutionFwdAlgoPerf_t(max);
+                    return read(perf, FIND ? cudnnFindConvolutionForwardAlgorithm(dnn.handle, p.x, p.w, p.conv, p.y, max, found, perf)
+                            : cudnnGetConvolutionForwardAlgorithm_v7(dnn.handle, p.x, p.w, p.conv, p.y, max, returned, perf),
+                            what, FIND ? found.get() : returned[0], i -> new Candidate(perf.position(i).algo(), perf.status(),
+                                    perf.memory(), perf.determinism(), perf.mathType()));
+                }
+                case BACKWARD_DATA: {
+                    int max = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
+                    cudnnConvolutionBwdDataAlgoPerf_t perf = new cudnnConvolutionBwdDataAlgoPerf_t(max);
+                    return read(perf, FIND ? cudnnFindConvolutionBackwardDataAlgorithm(dnn.handle, p.w, p.y, p.conv, p.x, max, found, perf)
+                            : cudnnGetConvolutionBackwardDataAlgorithm_v7(dnn.handle, p.w, p.y, p.conv, p.x, max, returned, perf),
+                            what, FIND ? found.get() : returned[0], i -> new Candidate(perf.position(i).algo(), perf.status(),
+                                    perf.memory(), perf.determinism(), perf.mathType()));
+                }
+                default: {
+                    int max = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
+                    cudnnConvolutionBwdFilterAlgoPerf_t perf = new cudnnConvolutionBwdFilterAlgoPerf_t(max);
+                    return read(perf, FIND ? cudnnFindConvolutionBackwardFilterAlgorithm(dnn.handle, p.x, p.y, p.conv, p.w, max, found, perf)
+                            : cudnnGetConvolutionBackwardFilterAlgorithm_v7(dnn.handle, p.x, p.y, p.conv, p.w, max, returned, perf),
+                            what, FIND ? found.get() : returned[0], i -> new Candidate(perf.position(i).algo(), perf.status(),
+                                    perf.memory(), perf.determinism(), perf.mathType()));
+                }
+            }
+        } finally {
+            found.deallocate();
         }
     }
 
-    private void chooseBackwardFilter(Plan p) {
-        int max = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
-        cudnnConvolutionBwdFilterAlgoPerf_t perf = new cudnnConvolutionBwdFilterAlgoPerf_t(max);
+    /**
+     * Checks the status of the query that filled {@code perf}, copies its first {@code count} entries with
+     * {@code at}, and frees it. The count argument is read after the query ran (Java evaluates arguments in order).
+     */
+    private static Candidate[] read(Pointer perf, int status, String what, int count, IntFunction<Candidate> at) {
         try {
-            int[] returned = {0};
-            if (FIND) {
-                IntPointer r = new IntPointer(1);
-                CudaCheck.cudnn(cudnnFindConvolutionBackwardFilterAlgorithm(dnn.handle, p.x, p.y, p.conv, p.w, max, r, perf),
-                        "cudnnFindConvolutionBackwardFilterAlgorithm(" + p.g + ")");
-                returned[0] = r.get();
-                r.deallocate();
-            } else {
-                CudaCheck.cudnn(cudnnGetConvolutionBackwardFilterAlgorithm_v7(dnn.handle, p.x, p.y, p.conv, p.w, max, returned, perf),
-                        "cudnnGetConvolutionBackwardFilterAlgorithm_v7(" + p.g + ")");
-            }
-            Candidate[] cs = new Candidate[returned[0]];
-            for (int i = 0; i < returned[0]; i++) {
-                perf.position(i);
-                cs[i] = new Candidate(perf.algo(), perf.status(), perf.memory(), perf.determinism(), perf.mathType());
-            }
-            perf.position(0);
-            Candidate c = pick(cs, returned[0], "backward-filter", p.g);
-            SizeTPointer sz = new SizeTPointer(1);
-            try {
-                CudaCheck.cudnn(cudnnGetConvolutionBackwardFilterWorkspaceSize(dnn.handle, p.x, p.y, p.conv, p.w, c.algo, sz),
-                        "cudnnGetConvolutionBackwardFilterWorkspaceSize(" + p.g + ", algo " + c.algo + ")");
-                p.bwdFilterBytes = sz.get();
-            } finally {
-                sz.deallocate();
-            }
-            p.bwdFilterAlgo = c.algo;
+            CudaCheck.cudnn(status, what);
+            Candidate[] cs = new Candidate[count];
+            for (int i = 0; i < count; i++) cs[i] = at.apply(i);
+            return cs;
         } finally {
-            perf.deallocate();
+            perf.position(0).deallocate();
         }
     }
 

@@ -14,7 +14,6 @@ import java.util.Map;
 
 import static org.bytedeco.cuda.global.cudnn.CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING;
-import static org.bytedeco.cuda.global.cudnn.CUDNN_POOLING_MAX_DETERMINISTIC;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_PROPAGATE_NAN;
 import static org.bytedeco.cuda.global.cudnn.cudnnGetPooling2dForwardOutputDim;
 import static org.bytedeco.cuda.global.cudnn.cudnnPoolingBackward;
@@ -22,15 +21,14 @@ import static org.bytedeco.cuda.global.cudnn.cudnnPoolingForward;
 import static org.bytedeco.cuda.global.cudnn.cudnnSetPooling2dDescriptor;
 
 /**
- * Pooling through cuDNN, up-sampling through our own kernels ({@code kernels/upsample.cu}).
+ * Max pooling and up-sampling through our own kernels ({@code kernels/pool.cu}, {@code kernels/upsample.cu}),
+ * average pooling through cuDNN.
  *
- * <p>Max pooling uses {@code CUDNN_POOLING_MAX_DETERMINISTIC}: the backward pass routes each output gradient to
- * exactly one element of its window, without atomics, so results are the same on every run. Which element
- * wins a tie is not documented by cuDNN; the CPU reference routes to the <em>first</em> maximum in row-major
- * order. On ties (e.g. constant or ReLU-zeroed regions) the two backends may therefore send a gradient to
- * different (equal-valued) elements: the total gradient per window is the same, the positions may differ.
- * Tests of max-pool backward should use inputs without ties. Padding counts as -infinity for max pooling in
- * both. NaN propagates ({@code CUDNN_PROPAGATE_NAN}) so that a diverging run is seen by the non-finite checks.
+ * <p>Max pooling follows the CPU reference's rule exactly: the <em>first</em> maximum of a window in row-major
+ * order wins a tie, a NaN wins over any number (so a diverging run is seen by the non-finite checks), padding
+ * never wins. cuDNN does not document which tied element receives the gradient, so it is not used for max
+ * pooling. The backward pass is a gather (one thread per input element recomputes the winners of the windows that
+ * cover it): no atomics, the same bits on every run, the same additions in the same order as the CPU.
  *
  * <p>Average pooling: {@code COUNT_INCLUDE_PADDING} (divide by kh*kw, PyTorch's default) or
  * {@code COUNT_EXCLUDE_PADDING} per {@link Pool2dGeometry#countIncludePad()}. With the floor-mode geometry
@@ -49,7 +47,12 @@ final class CudaPool implements PoolOps {
 
     private record Key(Pool2dGeometry g, int mode) {}
 
-    private record Descs(cudnnPoolingStruct pool, cudnnTensorStruct x, cudnnTensorStruct y) {}
+    /**
+     * cuDNN descriptors of one geometry and mode, and {@code scratchX}: an input-shaped device tensor that stands in
+     * for cuDNN's read-only {@code x} argument of average-pool backward (which average pooling does not read), so
+     * that the gradient being written is never also passed as a read-only input.
+     */
+    private record Descs(cudnnPoolingStruct pool, cudnnTensorStruct x, cudnnTensorStruct y, Tensor scratchX) {}
 
     CudaPool(CudaBackend backend, Cudnn dnn) {
         this.backend = backend;
@@ -60,14 +63,31 @@ final class CudaPool implements PoolOps {
 
     @Override
     public void maxForward(Pool2dGeometry g, Tensor x, Tensor y) {
-        forward(g, CUDNN_POOLING_MAX_DETERMINISTIC, x, y, "max pool forward");
+        CudaConv.check(x, g.inputShape(), "max pool forward input");
+        CudaConv.check(y, g.outputShape(), "max pool forward output");
+        long planes = (long) g.n() * g.c(), n = planes * g.outH() * g.outW();
+        if (n == 0) return;
+        backend.enter();
+        synchronized (backend) {
+            backend.kernels().pool_max_forward(backend.gridFor(n), BLOCK, backend.addr(x), backend.addr(y), 0L, planes,
+                    g.h(), g.w(), g.outH(), g.outW(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.padH(), g.padW());
+        }
     }
 
     @Override
     public void maxBackward(Pool2dGeometry g, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
         CudaConv.check(x, g.inputShape(), "max pool backward input");
         CudaConv.check(y, g.outputShape(), "max pool backward output");
-        backward(g, CUDNN_POOLING_MAX_DETERMINISTIC, x, y, dy, dx, accumulate, "max pool backward");
+        CudaConv.check(dy, g.outputShape(), "max pool backward output gradient");
+        CudaConv.check(dx, g.inputShape(), "max pool backward input gradient");
+        long planes = (long) g.n() * g.c(), n = planes * g.h() * g.w();
+        if (n == 0) return;
+        backend.enter();
+        synchronized (backend) {
+            backend.kernels().pool_max_backward(backend.gridFor(n), BLOCK, backend.addr(x), backend.addr(dy), backend.addr(dx),
+                    planes, g.h(), g.w(), g.outH(), g.outW(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.padH(), g.padW(),
+                    accumulate ? 1 : 0);
+        }
     }
 
     @Override
@@ -76,12 +96,18 @@ final class CudaPool implements PoolOps {
     }
 
     /**
-     * cuDNN's pooling backward takes x and y for every mode but average pooling reads neither; dx and dy (valid
-     * device memory of the right sizes) stand in for them.
+     * cuDNN's pooling backward takes x and y for every mode, but average pooling reads neither: dy (read-only, of
+     * y's shape) stands in for y, and a scratch tensor of the geometry's input shape for x.
      */
     @Override
     public void avgBackward(Pool2dGeometry g, Tensor dy, Tensor dx, boolean accumulate) {
-        backward(g, avgMode(g), dx, dy, dy, dx, accumulate, "avg pool backward");
+        int mode = avgMode(g);
+        Tensor scratch;
+        backend.enter();
+        synchronized (backend) {
+            scratch = descs(g, mode).scratchX();
+        }
+        backward(g, mode, scratch, dy, dy, dx, accumulate, "avg pool backward");
     }
 
     private static int avgMode(Pool2dGeometry g) {
@@ -128,7 +154,9 @@ final class CudaPool implements PoolOps {
                     + "] differs from " + Shapes.str(g.outputShape()) + " for " + g);
         }
         cudnnTensorStruct y = dnn.tensor(g.n(), g.c(), g.outH(), g.outW());
-        d = new Descs(pool, x, y);
+        Tensor scratch = backend.memory().allocate(g.inputShape());
+        backend.memory().fill(scratch, 0.0);
+        d = new Descs(pool, x, y, scratch);
         cache.put(k, d);
         return d;
     }
@@ -145,12 +173,11 @@ final class CudaPool implements PoolOps {
         backend.enter();
         synchronized (backend) {
             if (mode == Upsample.NEAREST) {
-                backend.args().ptr(backend.addr(x)).ptr(backend.addr(y)).i64(planes).i32(h).i32(w).i32(scaleH).i32(scaleW);
-                backend.launch("up_nearest_forward", backend.gridFor(n), BLOCK);
+                backend.kernels().up_nearest_forward(backend.gridFor(n), BLOCK,
+                        backend.addr(x), backend.addr(y), planes, h, w, scaleH, scaleW);
             } else {
-                backend.args().ptr(backend.addr(x)).ptr(backend.addr(y)).i64(planes).i32(h).i32(w).i32(scaleH).i32(scaleW)
-                        .f32((float) (1.0 / scaleH)).f32((float) (1.0 / scaleW));
-                backend.launch("up_bilinear_forward", backend.gridFor(n), BLOCK);
+                backend.kernels().up_bilinear_forward(backend.gridFor(n), BLOCK,
+                        backend.addr(x), backend.addr(y), planes, h, w, scaleH, scaleW, (float) (1.0 / scaleH), (float) (1.0 / scaleW));
             }
         }
     }
@@ -165,13 +192,11 @@ final class CudaPool implements PoolOps {
         backend.enter();
         synchronized (backend) {
             if (mode == Upsample.NEAREST) {
-                backend.args().ptr(backend.addr(dy)).ptr(backend.addr(dx)).i64(planes).i32(h).i32(w).i32(scaleH).i32(scaleW)
-                        .i32(accumulate ? 1 : 0);
-                backend.launch("up_nearest_backward", backend.gridFor(n), BLOCK);
+                backend.kernels().up_nearest_backward(backend.gridFor(n), BLOCK,
+                        backend.addr(dy), backend.addr(dx), planes, h, w, scaleH, scaleW, accumulate ? 1 : 0);
             } else {
-                backend.args().ptr(backend.addr(dy)).ptr(backend.addr(dx)).i64(planes).i32(h).i32(w).i32(scaleH).i32(scaleW)
-                        .f32((float) (1.0 / scaleH)).f32((float) (1.0 / scaleW)).i32(accumulate ? 1 : 0);
-                backend.launch("up_bilinear_backward", backend.gridFor(n), BLOCK);
+                backend.kernels().up_bilinear_backward(backend.gridFor(n), BLOCK,
+                        backend.addr(dy), backend.addr(dx), planes, h, w, scaleH, scaleW, (float) (1.0 / scaleH), (float) (1.0 / scaleW), accumulate ? 1 : 0);
             }
         }
     }

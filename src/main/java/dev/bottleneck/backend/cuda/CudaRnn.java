@@ -114,7 +114,9 @@ final class CudaRnn implements RnnOps {
                 dropout, CUDNN_RNN_PADDED_IO_ENABLED), "cudnnSetRNNDescriptor_v8(" + g + ")");
         int[] lens = new int[n];
         java.util.Arrays.fill(lens, t);
-        FloatPointer padding = new FloatPointer(0f);
+        // every sequence has the full length t, so nothing is padded: no fill value (a null paddingFill). A host
+        // FloatPointer here would be collectable while cuDNN may keep the address in the descriptor.
+        Pointer padding = null;
         CudaCheck.cudnn(cudnnCreateRNNDataDescriptor(p.xDesc), "cudnnCreateRNNDataDescriptor");
         CudaCheck.cudnn(cudnnSetRNNDataDescriptor(p.xDesc, CUDNN_DATA_FLOAT, CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED, t, n,
                 g.input(), lens, padding), "cudnnSetRNNDataDescriptor(x)");

@@ -6,7 +6,7 @@ import dev.bottleneck.backend.Shapes;
 import dev.bottleneck.tensor.Tensor;
 
 /**
- * Segmentation ops through our own kernels ({@code kernels/seg.cu}); the reference is the CPU backend's CpuSeg.
+ * Segmentation ops through our own kernels ({@code kernels/pool.cu}, {@code kernels/loss.cu}); the reference is the CPU backend's CpuSeg.
  * Scatters (pool backward, unpool forward) zero their output with a fill unless accumulating, then add with
  * atomics: exact and deterministic when no two window maxima share an index (non-overlapping windows, e.g. 2x2
  * stride 2). The cross-entropy is one block with a deterministic block sum. Compile-checked only so far.
@@ -34,9 +34,8 @@ final class CudaSeg implements SegOps {
         long planes = (long) g.n() * g.c(), n = planes * g.outH() * g.outW();
         backend.enter();
         synchronized (backend) {
-            backend.args().ptr(backend.addr(x)).ptr(backend.addr(y)).ptr(backend.addr(indices)).i64(planes).i32(g.h()).i32(g.w())
-                    .i32(g.outH()).i32(g.outW()).i32(g.kh()).i32(g.kw()).i32(g.strideH()).i32(g.strideW()).i32(g.padH()).i32(g.padW());
-            backend.launch("seg_maxpool_idx_forward", backend.gridFor(n), BLOCK);
+            backend.kernels().pool_max_forward(backend.gridFor(n), BLOCK,
+                    backend.addr(x), backend.addr(y), backend.addr(indices), planes, g.h(), g.w(), g.outH(), g.outW(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.padH(), g.padW());
         }
     }
 
@@ -53,8 +52,8 @@ final class CudaSeg implements SegOps {
         long n = planes * smallHw;
         backend.enter();
         synchronized (backend) {
-            backend.args().ptr(backend.addr(indices)).ptr(backend.addr(small)).ptr(backend.addr(big)).i64(planes).i32(smallHw).i32(bigHw);
-            backend.launch("seg_scatter_add", backend.gridFor(n), BLOCK);
+            backend.kernels().pool_index_scatter_add(backend.gridFor(n), BLOCK,
+                    backend.addr(indices), backend.addr(small), backend.addr(big), planes, smallHw, bigHw);
         }
     }
 
@@ -80,9 +79,8 @@ final class CudaSeg implements SegOps {
         int smallHw = dx.dim(2) * dx.dim(3), bigHw = dy.dim(2) * dy.dim(3);
         backend.enter();
         synchronized (backend) {
-            backend.args().ptr(backend.addr(indices)).ptr(backend.addr(dy)).ptr(backend.addr(dx)).i64(planes).i32(smallHw).i32(bigHw)
-                    .i32(accumulate ? 1 : 0);
-            backend.launch("seg_gather", backend.gridFor(planes * smallHw), BLOCK);
+            backend.kernels().pool_index_gather(backend.gridFor(planes * smallHw), BLOCK,
+                    backend.addr(indices), backend.addr(dy), backend.addr(dx), planes, smallHw, bigHw, accumulate ? 1 : 0);
         }
     }
 
@@ -96,9 +94,8 @@ final class CudaSeg implements SegOps {
         if (grad != null) check(grad, "logit gradient", logits.shape());
         backend.enter();
         synchronized (backend) {
-            backend.args().ptr(backend.addr(logits)).ptr(backend.addr(target)).ptr(backend.addr(out)).ptr(grad == null ? 0 : backend.addr(grad))
-                    .i64(n).i32(c).i64(hw).f32((float) (gradScale / ((double) n * hw)));
-            backend.launch("seg_softmax_ce", 1, BLOCK);
+            backend.kernels().loss_softmax_ce(1, BLOCK,
+                    backend.addr(logits), backend.addr(target), backend.addr(out), grad == null ? 0 : backend.addr(grad), n, c, hw, (float) (gradScale / ((double) n * hw)));
         }
     }
 }

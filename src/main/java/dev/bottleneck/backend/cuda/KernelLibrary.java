@@ -58,7 +58,7 @@ import static org.bytedeco.cuda.global.nvrtc.nvrtcGetSupportedArchs;
 final class KernelLibrary {
     /** The kernel families, one .cu file each (see the comment at the top of each file). */
     static final List<String> FILES = List.of("elementwise.cu", "activation.cu", "reduce.cu", "loss.cu",
-            "random.cu", "optimizer.cu", "gather.cu", "upsample.cu", "seg.cu");
+            "random.cu", "optimizer.cu", "gather.cu", "upsample.cu", "pool.cu");
     /** Shared header, passed to NVRTC in memory under its include name. */
     static final String HEADER = "common.cuh";
     static final String RESOURCE_DIR = "/dev/bottleneck/kernels/";

@@ -1,5 +1,7 @@
 package dev.bottleneck.backend.cuda;
 
+import dev.bottleneck.testing.RequireCuda;
+
 import dev.bottleneck.backend.Activation;
 import dev.bottleneck.backend.Availability;
 import dev.bottleneck.backend.Backend;
@@ -20,7 +22,6 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A smoke test of the CUDA backend against the CPU backend (F32) on the same inputs. Skips, printing the
@@ -35,7 +36,7 @@ class CudaBackendGpuTest {
     @BeforeAll
     static void open() {
         Availability a = new CudaBackendProvider().probe();
-        assumeTrue(a.available(), "no usable GPU: " + a.reason());
+        RequireCuda.assume(a.available(), () -> "no usable GPU: " + a.reason());
         gpu = new CudaBackendProvider().create(BackendOptions.defaults());
         cpu = new CpuBackend(DType.F32);
         System.out.println("[cuda] " + gpu.describe());

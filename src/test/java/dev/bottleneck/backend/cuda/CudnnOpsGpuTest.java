@@ -1,5 +1,7 @@
 package dev.bottleneck.backend.cuda;
 
+import dev.bottleneck.testing.RequireCuda;
+
 import dev.bottleneck.backend.Availability;
 import dev.bottleneck.backend.BackendOptions;
 import dev.bottleneck.backend.Conv2dGeometry;
@@ -16,7 +18,6 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The cuDNN-backed ops (convolution, pooling, batch norm) and the up-sampling kernels of the CUDA backend
@@ -30,7 +31,7 @@ class CudnnOpsGpuTest {
     @BeforeAll
     static void open() {
         Availability a = new CudaBackendProvider().probe();
-        assumeTrue(a.available(), "no usable GPU: " + a.reason());
+        RequireCuda.assume(a.available(), () -> "no usable GPU: " + a.reason());
         gpu = (CudaBackend) new CudaBackendProvider().create(BackendOptions.defaults());
         System.out.println("[cudnn] " + gpu.describe());
     }

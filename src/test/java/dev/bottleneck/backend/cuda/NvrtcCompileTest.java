@@ -1,5 +1,7 @@
 package dev.bottleneck.backend.cuda;
 
+import dev.bottleneck.testing.RequireCuda;
+
 import dev.bottleneck.BottleneckException;
 import org.bytedeco.cuda.global.nvrtc;
 import org.bytedeco.javacpp.Loader;
@@ -21,7 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Compiles every kernels/*.cu with the real NVRTC, for each architecture we target, through the same code
@@ -53,7 +54,7 @@ class NvrtcCompileTest {
 
     @Test
     void everyKernelCompilesForEveryTargetAndIsCached(@TempDir Path dir) throws Exception {
-        assumeTrue(skip == null, "NVRTC unavailable: " + skip);
+        RequireCuda.assume(skip == null, () -> "NVRTC unavailable: " + skip);
         String header = KernelLibrary.readSource(KernelLibrary.HEADER);
         for (String target : List.of("sm_75", "sm_80", "sm_86", "sm_90", "compute_90")) {
             Map<String, String> origin = new LinkedHashMap<>();
@@ -86,7 +87,7 @@ class NvrtcCompileTest {
 
     @Test
     void compileErrorsCarryTheLog() {
-        assumeTrue(skip == null, "NVRTC unavailable: " + skip);
+        RequireCuda.assume(skip == null, () -> "NVRTC unavailable: " + skip);
         String header = KernelLibrary.readSource(KernelLibrary.HEADER);
         BottleneckException e = assertThrows(BottleneckException.class, () -> KernelLibrary.compile("broken.cu",
                 "#include \"common.cuh\"\nextern \"C\" __global__ void k(float* x) { x[0] = no_such_function(1); }\n",
@@ -98,7 +99,7 @@ class NvrtcCompileTest {
 
     @Test
     void theDeviceArchitectureIsSupported() {
-        assumeTrue(skip == null, "NVRTC unavailable: " + skip);
+        RequireCuda.assume(skip == null, () -> "NVRTC unavailable: " + skip);
         for (int cc : new int[] {75, 80, 86, 89, 90}) {
             assertEquals("sm_" + cc, KernelLibrary.chooseTarget(cc), "NVRTC " + version + " should compile sm_" + cc);
         }

@@ -671,12 +671,12 @@ public final class Graph implements AutoCloseable {
         Tensor xt = x.value;
         dev.bottleneck.backend.Pool2dGeometry geo = poolGeometry("maxPool2dWithIndices", xt, kernel, kernel, stride, stride, 0, 0, true);
         Tensor y = temp(geo.outputShape()), idx = temp(geo.outputShape());
-        be.seg().maxPoolIndicesForward(geo, xt, y, idx);
+        be.pool().maxPoolIndicesForward(geo, xt, y, idx);
         Var out = result(y, x);
         record(out, () -> {
             if (out.grad == null || !x.requiresGrad) return;
             boolean acc = prepareGrad(x);
-            be.seg().maxPoolIndicesBackward(geo, idx, out.grad, x.grad, acc);
+            be.pool().maxPoolIndicesBackward(geo, idx, out.grad, x.grad, acc);
         });
         return new Pooled(out, idx);
     }
@@ -689,12 +689,12 @@ public final class Graph implements AutoCloseable {
                     + Shapes.str(indices.shape()));
         }
         Tensor y = temp(xt.dim(0), xt.dim(1), outH, outW);
-        be.seg().maxUnpoolForward(xt, indices, y);
+        be.pool().maxUnpoolForward(xt, indices, y);
         Var out = result(y, x);
         record(out, () -> {
             if (out.grad == null || !x.requiresGrad) return;
             boolean acc = prepareGrad(x);
-            be.seg().maxUnpoolBackward(indices, out.grad, x.grad, acc);
+            be.pool().maxUnpoolBackward(indices, out.grad, x.grad, acc);
         });
         return out;
     }
@@ -703,7 +703,7 @@ public final class Graph implements AutoCloseable {
     public Var softmaxCrossEntropy(Var logits, Tensor target) {
         Tensor l = temp(1);
         Tensor gr = logits.requiresGrad ? temp(logits.value.shape()) : null;
-        be.seg().softmaxCrossEntropy(logits.value, target, l, gr, 1.0);
+        be.losses().softmaxCrossEntropy(logits.value, target, l, gr, 1.0);
         Var out = result(l, logits);
         record(out, () -> {
             if (out.grad == null || gr == null) return;

@@ -40,29 +40,16 @@ public interface Backend extends AutoCloseable {
     RandomOps random();
 
     /** Convolutions (NCHW). */
-    default ConvOps conv() {
-        throw new UnsupportedOperationException("the " + name() + " backend has no convolutions yet");
-    }
+    ConvOps conv();
 
-    /** Pooling and up-sampling (NCHW). */
-    default PoolOps pool() {
-        throw new UnsupportedOperationException("the " + name() + " backend has no pooling yet");
-    }
+    /** Pooling, pooling with indices, un-pooling and up-sampling (NCHW). */
+    PoolOps pool();
 
     /** Normalisation layers. */
-    default NormOps norm() {
-        throw new UnsupportedOperationException("the " + name() + " backend has no normalisation yet");
-    }
+    NormOps norm();
 
     /** Recurrent layers (LSTM, GRU) over batch-first sequences, weights in {@link RnnGeometry}'s canonical layout. */
-    default RnnOps rnn() {
-        throw new UnsupportedOperationException("the " + name() + " backend has no recurrent layers yet");
-    }
-
-    /** Segmentation ops: max pooling with indices, max un-pooling, per-pixel softmax cross-entropy (NCHW). */
-    default SegOps seg() {
-        throw new UnsupportedOperationException("the " + name() + " backend has no segmentation ops yet");
-    }
+    RnnOps rnn();
 
     OptimizerOps optimizer();
 

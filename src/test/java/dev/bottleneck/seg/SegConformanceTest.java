@@ -28,16 +28,16 @@ class SegConformanceTest {
         Pool2dGeometry g = new Pool2dGeometry(N, C, H, W, 2, 2, 2, 2, 0, 0, true);
         try (TensorScope s = new TensorScope(be)) {
             Tensor xt = s.tensor(x, N, C, H, W), y = s.alloc(g.outputShape()), idx = s.alloc(g.outputShape());
-            be.seg().maxPoolIndicesForward(g, xt, y, idx);
+            be.pool().maxPoolIndicesForward(g, xt, y, idx);
             Tensor dy = s.tensor(small, g.outputShape()), dx = s.alloc(N, C, H, W);
-            be.seg().maxPoolIndicesBackward(g, idx, dy, dx, false);
-            be.seg().maxPoolIndicesBackward(g, idx, dy, dx, true); // accumulate: twice the routed gradient
+            be.pool().maxPoolIndicesBackward(g, idx, dy, dx, false);
+            be.pool().maxPoolIndicesBackward(g, idx, dy, dx, true); // accumulate: twice the routed gradient
             Tensor up = s.alloc(N, C, H, W);
-            be.seg().maxUnpoolForward(dy, idx, up);
+            be.pool().maxUnpoolForward(dy, idx, up);
             Tensor back = s.alloc(g.outputShape());
-            be.seg().maxUnpoolBackward(idx, s.tensor(dyBig, N, C, H, W), back, false);
+            be.pool().maxUnpoolBackward(idx, s.tensor(dyBig, N, C, H, W), back, false);
             Tensor lt = s.tensor(logits, N, C, H, W), tt = s.tensor(target, N, H, W), l = s.alloc(1), gr = s.alloc(N, C, H, W);
-            be.seg().softmaxCrossEntropy(lt, tt, l, gr, 0.5);
+            be.losses().softmaxCrossEntropy(lt, tt, l, gr, 0.5);
             return new Out(s.get(y), s.get(idx), s.get(dx), s.get(up), s.get(back), s.scalar(l), s.get(gr));
         }
     }
@@ -78,7 +78,7 @@ class SegConformanceTest {
             for (Backend be : new Backend[] {BackendsUnderTest.get(name), BackendsUnderTest.reference()}) {
                 try (TensorScope s = new TensorScope(be)) {
                     Tensor l = s.alloc(1), gr = s.alloc(n, c, h, w);
-                    be.seg().softmaxCrossEntropy(s.tensor(logits, n, c, h, w), s.tensor(target, n, h, w), l, gr, 1.0);
+                    be.losses().softmaxCrossEntropy(s.tensor(logits, n, c, h, w), s.tensor(target, n, h, w), l, gr, 1.0);
                     double loss = s.scalar(l);
                     double[] g = s.get(gr);
                     String what = "target " + bad + " on " + be.name() + " " + be.dtype();

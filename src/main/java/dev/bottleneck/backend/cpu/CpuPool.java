@@ -242,4 +242,88 @@ final class CpuPool implements PoolOps {
             }
         });
     }
+
+    // ------------------------------------------------------------------------------------------ max with indices, un-pooling
+
+    @Override
+    public void maxPoolIndicesForward(Pool2dGeometry g, Tensor x, Tensor y, Tensor indices) {
+        check(x, "input", g.inputShape());
+        check(y, "output", g.outputShape());
+        check(indices, "indices", g.outputShape());
+        CpuArr xa = CpuArr.of(be, x), ya = CpuArr.of(be, y), ia = CpuArr.of(be, indices);
+        int h = g.h(), w = g.w(), oh = g.outH(), ow = g.outW();
+        CpuArr.split(be, g.n() * g.c(), (long) h * w, (lo, hi) -> {
+            for (int pl = lo; pl < hi; pl++) {
+                int xb = pl * h * w, yb = pl * oh * ow;
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox++) {
+                        int at = argmax(g, xa, xb, oy, ox);
+                        ya.set(yb + oy * ow + ox, xa.get(xb + at));
+                        ia.set(yb + oy * ow + ox, at);
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void maxPoolIndicesBackward(Pool2dGeometry g, Tensor indices, Tensor dy, Tensor dx, boolean accumulate) {
+        check(indices, "indices", g.outputShape());
+        check(dy, "output gradient", g.outputShape());
+        check(dx, "input gradient", g.inputShape());
+        scatter(g.n() * g.c(), g.h() * g.w(), g.outH() * g.outW(), indices, dy, dx, accumulate);
+    }
+
+    /** big (+)= small scattered to indices, per plane; big [planes, bigHw], small and indices [planes, smallHw]. */
+    private void scatter(int planes, int bigHw, int smallHw, Tensor indices, Tensor small, Tensor big, boolean accumulate) {
+        CpuArr ia = CpuArr.of(be, indices), sa = CpuArr.of(be, small), ba = CpuArr.of(be, big);
+        CpuArr.split(be, planes, bigHw, (lo, hi) -> {
+            for (int pl = lo; pl < hi; pl++) {
+                int bb = pl * bigHw, sb = pl * smallHw;
+                if (!accumulate) for (int i = 0; i < bigHw; i++) ba.set(bb + i, 0.0);
+                for (int i = 0; i < smallHw; i++) {
+                    int at = index(ia.get(sb + i), bigHw);
+                    ba.add(bb + at, sa.get(sb + i));
+                }
+            }
+        });
+    }
+
+    private static int index(double v, int limit) {
+        int at = (int) v;
+        if (at < 0 || at >= limit || at != v) throw new IllegalArgumentException("pooling: pooling index " + v + " outside [0, " + limit + ")");
+        return at;
+    }
+
+    private static int[] planes(Tensor small, Tensor big, String what) {
+        if (small.rank() != 4 || big.rank() != 4 || small.dim(0) != big.dim(0) || small.dim(1) != big.dim(1)) {
+            throw new IllegalArgumentException("pooling: " + what + ": " + Shapes.str(small.shape()) + " and " + Shapes.str(big.shape())
+                    + " must both be [n, c, h, w] with the same n and c");
+        }
+        return new int[] {small.dim(0) * small.dim(1), small.dim(2) * small.dim(3), big.dim(2) * big.dim(3)};
+    }
+
+    @Override
+    public void maxUnpoolForward(Tensor x, Tensor indices, Tensor y) {
+        int[] p = planes(x, y, "unpool");
+        check(indices, "unpool indices", x.shape());
+        scatter(p[0], p[2], p[1], indices, x, y, false);
+    }
+
+    @Override
+    public void maxUnpoolBackward(Tensor indices, Tensor dy, Tensor dx, boolean accumulate) {
+        int[] p = planes(dx, dy, "unpool backward");
+        check(indices, "unpool indices", dx.shape());
+        int small = p[1], big = p[2];
+        CpuArr ia = CpuArr.of(be, indices), dya = CpuArr.of(be, dy), dxa = CpuArr.of(be, dx);
+        CpuArr.split(be, p[0], small, (lo, hi) -> {
+            for (int pl = lo; pl < hi; pl++) {
+                int sb = pl * small, bb = pl * big;
+                for (int i = 0; i < small; i++) {
+                    double v = dya.get(bb + index(ia.get(sb + i), big));
+                    dxa.set(sb + i, accumulate ? dxa.get(sb + i) + v : v);
+                }
+            }
+        });
+    }
 }

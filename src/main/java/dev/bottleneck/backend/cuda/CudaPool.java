@@ -217,4 +217,64 @@ final class CudaPool implements PoolOps {
     private Pointer at(Tensor t) {
         return DevicePointers.at(backend.addr(t));
     }
+
+    // -------------------------------------------------------------------------------------------- max with indices, un-pooling
+
+    @Override
+    public void maxPoolIndicesForward(Pool2dGeometry g, Tensor x, Tensor y, Tensor indices) {
+        CudaConv.check(x, g.inputShape(), "max pool with indices input");
+        CudaConv.check(y, g.outputShape(), "max pool with indices output");
+        CudaConv.check(indices, g.outputShape(), "max pool indices");
+        long planes = (long) g.n() * g.c(), n = planes * g.outH() * g.outW();
+        backend.enter();
+        synchronized (backend) {
+            backend.kernels().pool_max_forward(backend.gridFor(n), BLOCK,
+                    backend.addr(x), backend.addr(y), backend.addr(indices), planes, g.h(), g.w(), g.outH(), g.outW(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.padH(), g.padW());
+        }
+    }
+
+    @Override
+    public void maxPoolIndicesBackward(Pool2dGeometry g, Tensor indices, Tensor dy, Tensor dx, boolean accumulate) {
+        CudaConv.check(indices, g.outputShape(), "max pool indices");
+        CudaConv.check(dy, g.outputShape(), "max pool with indices output gradient");
+        CudaConv.check(dx, g.inputShape(), "max pool with indices input gradient");
+        scatter((long) g.n() * g.c(), g.outH() * g.outW(), g.h() * g.w(), indices, dy, dx, accumulate);
+    }
+
+    private void scatter(long planes, int smallHw, int bigHw, Tensor indices, Tensor small, Tensor big, boolean accumulate) {
+        if (!accumulate) backend.memory().fill(big, 0.0);
+        long n = planes * smallHw;
+        backend.enter();
+        synchronized (backend) {
+            backend.kernels().pool_index_scatter_add(backend.gridFor(n), BLOCK,
+                    backend.addr(indices), backend.addr(small), backend.addr(big), planes, smallHw, bigHw);
+        }
+    }
+
+    private static void samePlanes(Tensor small, Tensor big, String what) {
+        if (small.rank() != 4 || big.rank() != 4 || small.dim(0) != big.dim(0) || small.dim(1) != big.dim(1)) {
+            throw new IllegalArgumentException("pooling: " + what + ": " + Shapes.str(small.shape()) + " and " + Shapes.str(big.shape())
+                    + " must both be [n, c, h, w] with the same n and c");
+        }
+    }
+
+    @Override
+    public void maxUnpoolForward(Tensor x, Tensor indices, Tensor y) {
+        samePlanes(x, y, "unpool");
+        CudaConv.check(indices, x.shape(), "unpool indices");
+        scatter((long) x.dim(0) * x.dim(1), x.dim(2) * x.dim(3), y.dim(2) * y.dim(3), indices, x, y, false);
+    }
+
+    @Override
+    public void maxUnpoolBackward(Tensor indices, Tensor dy, Tensor dx, boolean accumulate) {
+        samePlanes(dx, dy, "unpool backward");
+        CudaConv.check(indices, dx.shape(), "unpool indices");
+        long planes = (long) dx.dim(0) * dx.dim(1);
+        int smallHw = dx.dim(2) * dx.dim(3), bigHw = dy.dim(2) * dy.dim(3);
+        backend.enter();
+        synchronized (backend) {
+            backend.kernels().pool_index_gather(backend.gridFor(planes * smallHw), BLOCK,
+                    backend.addr(indices), backend.addr(dy), backend.addr(dx), planes, smallHw, bigHw, accumulate ? 1 : 0);
+        }
+    }
 }

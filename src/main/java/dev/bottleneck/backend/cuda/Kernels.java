@@ -75,7 +75,6 @@ final class Kernels {
                 .launch("ew_fill", grid, block);
     }
 
-
     // ------------------------------------------------------------------------------ kernels/activation.cu
     /** {@code act_forward(int kind, float alpha, const float* x, float* y, i64 n)} */
     void act_forward(int grid, int block, int kind, float alpha, @Ptr long x, @Ptr long y, long n) {
@@ -88,7 +87,6 @@ final class Kernels {
         sink.begin().i32(kind).f32(alpha).ptr(x).ptr(y).ptr(dy).ptr(dx).i64(n).i32(accumulate)
                 .launch("act_backward", grid, block);
     }
-
 
     // ------------------------------------------------------------------------------ kernels/reduce.cu
     /** {@code red_partials(int mode, const float* x, i64 n, double* partials)} */
@@ -115,7 +113,6 @@ final class Kernels {
                 .launch("red_sum_to_block", grid, block);
     }
 
-
     // ------------------------------------------------------------------------------ kernels/loss.cu
     /** {@code loss_partials(int kind, const float* pred, const float* target, float* grad, i64 n, float gs, double* partials)} */
     void loss_partials(int grid, int block, int kind, @Ptr long pred, @Ptr long target, @Ptr long grad, long n, float gs, @Ptr long partials) {
@@ -128,7 +125,6 @@ final class Kernels {
         sink.begin().ptr(logits).ptr(target).ptr(out).ptr(grad).i64(n).i32(c).i64(hw).f32(scale)
                 .launch("loss_softmax_ce", grid, block);
     }
-
 
     // ------------------------------------------------------------------------------ kernels/random.cu
     /** {@code rng_uniform(float* out, i64 n, u64 seed, u64 counter, double lo, double width)} */
@@ -149,7 +145,6 @@ final class Kernels {
                 .launch("rng_bernoulli", grid, block);
     }
 
-
     // ------------------------------------------------------------------------------ kernels/optimizer.cu
     /** {@code opt_sgd(float* p, const float* grad, float* velocity, i64 n, double lr, double momentum, int nesterov, double wd)} */
     void opt_sgd(int grid, int block, @Ptr long p, @Ptr long grad, @Ptr long velocity, long n, double lr, double momentum, int nesterov, double wd) {
@@ -169,14 +164,12 @@ final class Kernels {
                 .launch("opt_rmsprop", grid, block);
     }
 
-
     // ------------------------------------------------------------------------------ kernels/gather.cu
     /** {@code gather_rows(const float* src, const int* idx, float* dst, i64 rows, i64 cols)} */
     void gather_rows(int grid, int block, @Ptr long src, @Ptr long idx, @Ptr long dst, long rows, long cols) {
         sink.begin().ptr(src).ptr(idx).ptr(dst).i64(rows).i64(cols)
                 .launch("gather_rows", grid, block);
     }
-
 
     // ------------------------------------------------------------------------------ kernels/upsample.cu
     /** {@code up_nearest_forward(const float* x, float* y, i64 planes, int h, int w, int sh, int sw)} */
@@ -202,7 +195,6 @@ final class Kernels {
         sink.begin().ptr(dy).ptr(dx).i64(planes).i32(h).i32(w).i32(sh).i32(sw).f32(invH).f32(invW).i32(accumulate)
                 .launch("up_bilinear_backward", grid, block);
     }
-
 
     // ------------------------------------------------------------------------------ kernels/pool.cu
     /** {@code pool_max_forward(const float* x, float* y, float* idx, i64 planes, int h, int w, int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw)} */

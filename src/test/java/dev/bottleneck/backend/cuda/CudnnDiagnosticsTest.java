@@ -26,11 +26,11 @@ class CudnnDiagnosticsTest {
 
     @Test
     void smokeTestFailureNamesTheSubLibrary() {
-        String fromMessage = CudaBackend.missingCudnnLibraries("cuDNN call cudnnGetConvolutionForwardAlgorithm_v7 failed:"
+        String fromMessage = CudnnSmokeTest.missingCudnnLibraries("cuDNN call cudnnGetConvolutionForwardAlgorithm_v7 failed:"
                 + " CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED (1008): libcudnn_engines_precompiled.so.9: cannot open shared object file");
         assertTrue(fromMessage.contains("libcudnn_engines_precompiled.so.9"), fromMessage);
         // nothing named in the message: fall back to the engine libraries JavaCPP did not find (here: none loaded)
-        String fallback = CudaBackend.missingCudnnLibraries("CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED (1008)");
+        String fallback = CudnnSmokeTest.missingCudnnLibraries("CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED (1008)");
         assertTrue(fallback.isEmpty() || fallback.contains("libcudnn_"), fallback);
         assertTrue(CudaCheck.CUDNN_INSTALL_HINT.contains("nvidia-cudnn-cu13") && CudaCheck.CUDNN_INSTALL_HINT.contains("LD_LIBRARY_PATH"));
     }

@@ -1,0 +1,104 @@
+package dev.bottleneck.backend.cuda;
+
+import dev.bottleneck.backend.ReduceOps;
+import dev.bottleneck.backend.Shapes;
+import dev.bottleneck.tensor.Tensor;
+import java.util.Arrays;
+
+/** {@link ReduceOps} of the {@link CudaBackend}. */
+final class CudaReduce implements ReduceOps {
+    private final CudaBackend be;
+
+    CudaReduce(CudaBackend be) {
+        this.be = be;
+    }
+
+    @Override
+    public void sumTo(Tensor x, double beta, Tensor out) {
+        be.enter();
+        int[] xs = x.shape(), os = out.shape();
+        long[] so = Shapes.broadcastStrides(os, xs);   // validates that out broadcasts to x
+        long n = x.size(), m = out.size();
+        if (m == n) {
+            be.elementwise().axpby(1.0, x.reshape(os), beta, out);
+            return;
+        }
+        if (m == 0) return;
+        synchronized (be) {
+            if (m == 1) {
+                be.finish(be.partialSums(0, x), out, 1.0, beta, false);
+                return;
+            }
+            // classify x's dimensions: kept (present in out) or reduced; merge contiguous neighbours
+            long[] xStride = new long[xs.length];
+            long s = 1;
+            for (int d = xs.length - 1; d >= 0; d--) {
+                xStride[d] = s;
+                s *= xs[d];
+            }
+            long[] kd = new long[xs.length], ks = new long[xs.length], rd = new long[xs.length], rs = new long[xs.length];
+            int nk = 0, nr = 0;
+            for (int d = 0; d < xs.length; d++) {
+                if (xs[d] == 1) continue;
+                if (so[d] != 0) {
+                    if (nk > 0 && ks[nk - 1] == xStride[d] * xs[d]) {
+                        kd[nk - 1] *= xs[d];
+                        ks[nk - 1] = xStride[d];
+                    } else {
+                        kd[nk] = xs[d];
+                        ks[nk] = xStride[d];
+                        nk++;
+                    }
+                } else {
+                    if (nr > 0 && rs[nr - 1] == xStride[d] * xs[d]) {
+                        rd[nr - 1] *= xs[d];
+                        rs[nr - 1] = xStride[d];
+                    } else {
+                        rd[nr] = xs[d];
+                        rs[nr] = xStride[d];
+                        nr++;
+                    }
+                }
+            }
+            if (nk > CudaBackend.MAX_RANK || nr > CudaBackend.MAX_RANK) {
+                throw new IllegalArgumentException("sumTo " + Shapes.str(xs) + " -> " + Shapes.str(os)
+                        + ": too many dimensions for the cuda backend (" + CudaBackend.MAX_RANK + " max after merging)");
+            }
+            KernelStruct.BnReduce plan = new KernelStruct.BnReduce(Arrays.copyOf(kd, nk), Arrays.copyOf(ks, nk),
+                    Arrays.copyOf(rd, nr), Arrays.copyOf(rs, nr), nk, nr);
+            long nRed = n / m;
+            if (m >= 4096 || nRed <= 32) {
+                be.kernels().red_sum_to_thread(be.gridFor(m), CudaBackend.BLOCK, be.addr(x), be.addr(out), m, nRed, plan, beta);
+            } else {
+                be.kernels().red_sum_to_block((int) Math.min(m, 65535), CudaBackend.BLOCK, be.addr(x), be.addr(out), m, nRed, plan, beta);
+            }
+        }
+    }
+
+    @Override
+    public void sum(Tensor x, Tensor out) {
+        CudaBackend.scalar(out, "sum");
+        be.enter();
+        synchronized (be) {
+            be.finish(be.partialSums(0, x), out, 1.0, 0.0, false);
+        }
+    }
+
+    @Override
+    public void sumSquares(Tensor x, Tensor out) {
+        CudaBackend.scalar(out, "sumSquares");
+        be.enter();
+        synchronized (be) {
+            be.finish(be.partialSums(1, x), out, 1.0, 0.0, false);
+        }
+    }
+
+    @Override
+    public void nonFinite(Tensor x, Tensor out) {
+        CudaBackend.scalar(out, "nonFinite");
+        be.enter();
+        synchronized (be) {
+            be.finish(be.partialSums(2, x), out, 1.0, 0.0, true);
+        }
+    }
+}

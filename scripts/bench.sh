@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Benchmark harness for the reference workloads of WORKLOADS.md.
+# Benchmark harness for the reference workloads of docs/WORKLOADS.md.
 # Each workload runs in a fresh JVM (so peak RSS is its own); prints one table.
 #
 #   scripts/bench.sh [--workloads w1,w2] [--epochs 3] [--data fashion-mnist] [--backend cpu]
 #                    [--native-openblas]   # unset OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, as on a user's machine
 #
-# Columns: samples/s over epochs 2..N (epoch 1 is warm-up), test loss after N epochs (as defined in WORKLOADS.md),
+# Columns: samples/s over epochs 2..N (epoch 1 is warm-up), test loss after N epochs (as defined in docs/WORKLOADS.md#losses),
 # peak resident memory of the process, and on the CPU the share of training time spent inside GEMM, the raw
 # GEMM rate of the same layer shapes and the ratio of training time to pure GEMM time.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: install MNIST, build, train W1 of WORKLOADS.md (784-32-784, ReLU code, sigmoid
+# The main job on a fresh machine: install MNIST, build, train W1 of docs/WORKLOADS.md#w1 (784-32-784, ReLU code, sigmoid
 # output, BCE, Adam 1e-3, batch 256) on real MNIST, and write the model and its reconstruction picture to
 # runs/w1-mnist/ (model.safetensors, config.json, metrics.csv, reconstruction.png).
 #   scripts/train-w1.sh [extra train options, e.g. --epochs 50 --backend cuda]

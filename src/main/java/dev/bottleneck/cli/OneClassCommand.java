@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
                 + "baseline (mean about 0.90).",
                 "Example: bottleneck one-class --dataset mnist --epochs 5 --out runs/one-class"})
 final class OneClassCommand implements Callable<Integer> {
-    /** The mean ROC-AUC of the paper's convolutional autoencoder baseline on MNIST (WORKLOADS.md). */
+    /** The mean ROC-AUC of the paper's convolutional autoencoder baseline on MNIST (docs/WORKLOADS.md#one-class). */
     static final double PAPER_CAE_MEAN = 0.90;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -9,7 +9,7 @@ final class ConvPresets {
     private ConvPresets() {}
 
     /**
-     * W3 of WORKLOADS.md on [1, 28, 28]: Conv(1→32, 3x3, s2, p1)+ReLU → [32,14,14], Conv(32→64, 3x3, s2, p1)+ReLU →
+     * W3 of docs/WORKLOADS.md#w3 on [1, 28, 28]: Conv(1→32, 3x3, s2, p1)+ReLU → [32,14,14], Conv(32→64, 3x3, s2, p1)+ReLU →
      * [64,7,7], Flatten, Dense 3136→16 (the code), Dense 16→3136+ReLU, Reshape [64,7,7], ConvT(64→32, 3x3, s2, p1,
      * out-pad 1)+ReLU → [32,14,14], ConvT(32→1, 3x3, s2, p1, out-pad 1) → [1,28,28], sigmoid; BCE mean over pixels.
      *

@@ -6,7 +6,7 @@ import dev.bottleneck.backend.Loss;
 import java.util.List;
 import java.util.Locale;
 
-/** The reference workloads of WORKLOADS.md as built-in models, with their training settings. */
+/** The reference workloads of docs/WORKLOADS.md as built-in models, with their training settings. */
 public final class Presets {
     private Presets() {}
 
@@ -45,7 +45,7 @@ public final class Presets {
         }
     }
 
-    /** W4 of WORKLOADS.md, the PyTorch examples {@code vae} model. */
+    /** W4 of docs/WORKLOADS.md#w4, the PyTorch examples {@code vae} model. */
     private static ModelSpec w4() {
         java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
         m.put("name", "w4");

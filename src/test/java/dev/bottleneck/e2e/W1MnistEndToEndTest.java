@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * W1 of WORKLOADS.md (784-32-784, ReLU code, sigmoid output, BCE mean over pixels, Adam 1e-3, batch 256) trained
+ * W1 of docs/WORKLOADS.md#w1 (784-32-784, ReLU code, sigmoid output, BCE mean over pixels, Adam 1e-3, batch 256) trained
  * on the real MNIST training split for 10 epochs and measured on the test split.
  *
  * <p>The bound. The Keras anchor for exactly this model and loss is ≈ 0.09 after 50 epochs. The loss curve is

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * W3 of WORKLOADS.md (strided conv encoder, 16-d code, transposed-conv decoder, BCE mean over pixels, Adam 1e-3,
+ * W3 of docs/WORKLOADS.md#w3 (strided conv encoder, 16-d code, transposed-conv decoder, BCE mean over pixels, Adam 1e-3,
  * batch 128) trained on real MNIST and measured on the full test split.
  *
  * <p>The bound. The Keras anchor for a convolutional autoencoder on MNIST is ≈ 0.094 test BCE after 50 epochs

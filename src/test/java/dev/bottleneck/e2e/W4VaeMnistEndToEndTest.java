@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * W4 of WORKLOADS.md (the PyTorch examples {@code vae}: 784-400-(20 μ, 20 log σ²), 20-400-784, ReLU, sigmoid
+ * W4 of docs/WORKLOADS.md#w4 (the PyTorch examples {@code vae}: 784-400-(20 μ, 20 log σ²), 20-400-784, ReLU, sigmoid
  * output, BCE summed over pixels + KL, Adam 1e-3, batch 128) trained on all 60,000 MNIST training images for
  * 10 epochs, as {@code bottleneck train mnist --model w4 --validation 0} does, and measured on the test split.
  *

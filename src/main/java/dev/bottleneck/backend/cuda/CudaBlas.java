@@ -18,7 +18,7 @@ final class CudaBlas implements BlasOps {
     /**
      * Row-major C = alpha op(A) op(B) + beta C through column-major cuBLAS: a row-major matrix is its
      * transpose in column-major, so compute C^T = op(B)^T op(A)^T, i.e. sgemm(opB, opA, n, m, k, B, ldb,
-     * A, lda, C, ldc) with the same op flags (FACTS.md §3.1).
+     * A, lda, C, ldc) with the same op flags (docs/CUDA.md §9).
      */
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, Tensor a, int lda,

@@ -54,11 +54,11 @@ import static org.bytedeco.cuda.global.cudnn.cudnnSetConvolutionMathType;
  * <p>Per {@link Conv2dGeometry} a {@link Plan} is built once and cached: NCHW float tensor descriptors for x
  * and y, a KCRS filter descriptor (PyTorch's [cOut, cIn, kh, kw] layout is cuDNN's NCHW filter format), a
  * cross-correlation descriptor with FLOAT compute type, and, on first use of each direction, the algorithm and
- * its workspace size. The math type is {@code CUDNN_FMA_MATH} (strict FP32, no TF32 tensor cores, FACTS.md
- * pitfall 11) unless the backend was created with {@code tf32}, then {@code CUDNN_TENSOR_OP_MATH} (tensor cores
+ * its workspace size. The math type is {@code CUDNN_FMA_MATH} (strict FP32, no TF32 tensor cores, docs/CUDA.md
+ * §15) unless the backend was created with {@code tf32}, then {@code CUDNN_TENSOR_OP_MATH} (tensor cores
  * allowed, TF32 for float data on sm_80+, but no down-conversion to FP16 as {@code ..._ALLOW_CONVERSION} would).
  *
- * <p>Algorithm choice (FACTS.md §4.1): the {@code _v7} heuristics by default (no benchmarking, no allocation,
+ * <p>Algorithm choice (docs/CUDA.md §11): the {@code _v7} heuristics by default (no benchmarking, no allocation,
  * safe inside a captured step); {@code BOTTLENECK_CUDNN_FIND=1} benchmarks with {@code cudnnFind...Algorithm}
  * instead (synchronises and allocates internally, once per shape). Among the candidates the first that
  * succeeded, fits the workspace cap ({@code BOTTLENECK_CUDNN_WORKSPACE_MB}, default 1024) and, without TF32,
@@ -257,7 +257,8 @@ final class CudaConv implements ConvOps {
         for (int i = 0; i < returned; i++) {
             Candidate c = cs[i];
             if (c.status != CUDNN_STATUS_SUCCESS || c.memory > WORKSPACE_CAP) continue;
-            if (!tf32 && (c.mathType == CUDNN_TENSOR_OP_MATH || c.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)) continue;
+            if (c.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;   // FP16 down-conversion: never
+            if (!tf32 && c.mathType == CUDNN_TENSOR_OP_MATH) continue;
             if (c.determinism == CUDNN_DETERMINISTIC) return c;
             if (fallback == null) fallback = c;
         }

@@ -16,7 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Decides once per process whether the CUDA backend can run, following FACTS.md §1.5, and never crashes the
+ * Decides once per process whether the CUDA backend can run, following docs/CUDA.md §3, and never crashes the
  * JVM doing so:
  * <ol>
  *   <li>{@code Loader.load(cudart)} inside {@code catch (Throwable)}: the failure is an {@link Error} whose
@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  *       pooling / batch norm, and our kernels. For cuDNN the version must be 9.x and the graph, ops and cnn
  *       sub-libraries must pass their version checks ({@code cudnn*VersionCheck}).</li>
  * </ol>
- * cuDNN loads its engine libraries only at the first convolution (FACTS.md pitfall 7), which a probe cannot
+ * cuDNN loads its engine libraries only at the first convolution (docs/CUDA.md §17, P7), which a probe cannot
  * try without creating a context; {@link CudaBackend} therefore runs a tiny convolution when it is created
  * and turns a failure into an error naming the missing library.
  * A failed JavaCPP preset class can never be loaded again in this class loader, so the result is cached.

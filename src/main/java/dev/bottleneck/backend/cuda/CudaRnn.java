@@ -53,7 +53,7 @@ import static org.bytedeco.cuda.global.cudnn.cudnnSetRNNDescriptor_v8;
 import static org.bytedeco.cuda.global.cudnn.cudnnSetTensorNdDescriptor;
 
 /**
- * {@link RnnOps} through cuDNN's v8 RNN API (FACTS.md §4.2): {@code cudnnRNNForward},
+ * {@link RnnOps} through cuDNN's v8 RNN API (docs/CUDA.md §14): {@code cudnnRNNForward},
  * {@code cudnnRNNBackwardData_v8} then {@code cudnnRNNBackwardWeights_v8} with one reserve, batch-major unpacked
  * sequences of full length T, zero initial states, double bias (PyTorch's b_ih and b_hh).
  *

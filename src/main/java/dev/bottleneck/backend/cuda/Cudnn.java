@@ -37,7 +37,7 @@ import static org.bytedeco.cuda.global.cudnn.cudnnSetTensor4dDescriptor;
  * allocator, and every descriptor created for a shape (destroyed at close, never per step).
  *
  * <p>All methods run under the backend lock: a cuDNN handle must not be used from two threads at once
- * (FACTS.md §7.10). Data arguments of cuDNN are {@code void*}, so device views are made from explicit byte
+ * (docs/CUDA.md §4). Data arguments of cuDNN are {@code void*}, so device views are made from explicit byte
  * addresses ({@link DevicePointers#at}).
  */
 @SuppressWarnings("deprecation")

@@ -27,7 +27,7 @@ final class CudnnSmokeTest {
     /**
      * Runs one tiny convolution (forward, backward-data, backward-filter) and a max pool and checks the numbers.
      * cuDNN loads its engine libraries only at the first use, so an incomplete installation otherwise fails in
-     * the middle of training with CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED (see docs/CUDA.md); here it becomes
+     * the middle of training with CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED (docs/CUDA.md §17, P7); here it becomes
      * an error at backend creation that names the missing library.
      */
     static void run(CudaBackend be, String cudnnVersion) {

@@ -7,7 +7,7 @@ import org.bytedeco.javacpp.Pointer;
  * JavaCPP views of raw device addresses. Device memory is addressed as {@code long} everywhere in this backend
  * and turned into a {@link Pointer} only at the call site, with the byte arithmetic done explicitly
  * ({@code base + 4 * elementOffset}): JavaCPP applies a {@code position} in units of the <em>declared</em>
- * parameter type, a classic source of off-by-4x bugs (FACTS.md §2.1). The views own nothing (no deallocator)
+ * parameter type, a classic source of off-by-4x bugs (docs/CUDA.md §5). The views own nothing (no deallocator)
  * and must never be read through JavaCPP accessors (that would dereference device memory on the host).
  */
 final class DevicePointers {

@@ -6,7 +6,7 @@ import org.bytedeco.javacpp.PointerPointer;
 /**
  * The {@code kernelParams} array of {@code cuLaunchKernel}, built without per-launch native allocations:
  * one native block holds the argument values (each aligned to 8 bytes) and one {@code void*[]} points at them,
- * element i at the value of argument i (FACTS.md §5). {@code cuLaunchKernel} copies the values, so the same
+ * element i at the value of argument i (docs/CUDA.md §8). {@code cuLaunchKernel} copies the values, so the same
  * block is rewritten for the next launch. Not thread-safe: the backend launches under its own lock.
  *
  * <p>Argument types must match the kernel signature exactly: {@link #ptr} for pointers (a device address or 0),

@@ -17,7 +17,7 @@ import static org.bytedeco.cuda.global.cudart.cudaMallocHost;
 /**
  * Pinned (page-locked) host staging buffers for asynchronous transfers: a small ring of slots, each grown on
  * demand with {@code cudaMallocHost} and reused. A slot handed to {@code cudaMemcpyAsync} must not be touched
- * until that copy has run (FACTS.md §7.12), so every use records an event on the stream and the next
+ * until that copy has run (docs/CUDA.md §6), so every use records an event on the stream and the next
  * {@link #acquire} of the same slot waits for that event first. With {@link #SLOTS} slots an upload rarely
  * waits at all: the event is normally long complete by the time the ring comes round.
  */

@@ -146,9 +146,7 @@ public final class Checkpoint {
      * same step.
      */
     public static TrainState resume(Path dir, ParameterStore params, Optimizer optimizer) {
-        if (!Files.isRegularFile(dir.resolve(STATE))) {
-            throw new BottleneckException("--resume: no training to resume in " + dir + " (" + STATE + " missing)");
-        }
+        requireResumable(dir);
         TrainState state = readState(dir);
         loadWeights(dir.resolve(MODEL), params);
         loadOptimizer(dir.resolve(OPTIMIZER), optimizer);
@@ -157,6 +155,13 @@ public final class Checkpoint {
                     + optimizer.steps() + ", trainer.json at step " + state.globalStep());
         }
         return state;
+    }
+
+    /** Fails unless {@code dir} holds a training to resume (its trainer.json), before anything else is done. */
+    public static void requireResumable(Path dir) {
+        if (!Files.isRegularFile(dir.resolve(STATE))) {
+            throw new BottleneckException("--resume: no training to resume in " + dir + " (" + STATE + " missing)");
+        }
     }
 
     public static TrainState readState(Path dir) {

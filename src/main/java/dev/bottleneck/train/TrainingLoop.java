@@ -1,5 +1,6 @@
 package dev.bottleneck.train;
 
+import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.data.Dataset;
@@ -97,7 +98,7 @@ public final class TrainingLoop {
     public Result fit(BatchSource train, TrainState resume) {
         TrainState state = resume != null ? resume : new TrainState();
         int n = train.size();
-        if (n < 1) throw new IllegalArgumentException("nothing to train on: the batch source is empty");
+        if (n < 1) throw new BottleneckException("nothing to train on: no training samples are left (is the validation fraction too large?)");
         int batch = Math.min(cfg.batch(), n);
         int steps = (n + batch - 1) / batch;
         List<GradientHook> gradientHooks = new ArrayList<>(hooks);

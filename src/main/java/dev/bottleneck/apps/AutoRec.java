@@ -1,7 +1,6 @@
 package dev.bottleneck.apps;
 
 import dev.bottleneck.BottleneckException;
-import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Loss;
@@ -12,8 +11,17 @@ import dev.bottleneck.model.MaskedLoss;
 import dev.bottleneck.model.ModelSpec;
 import dev.bottleneck.nn.Parameter;
 import dev.bottleneck.optim.Optimizer;
-import dev.bottleneck.optim.OptimizerConfig;
-import dev.bottleneck.tensor.Tensor;
+import dev.bottleneck.train.AlignedArrays;
+import dev.bottleneck.train.Checkpoint;
+import dev.bottleneck.train.EpochMetrics;
+import dev.bottleneck.train.FitConfig;
+import dev.bottleneck.train.StandardListeners;
+import dev.bottleneck.train.StepLoss;
+import dev.bottleneck.train.StepValidator;
+import dev.bottleneck.train.TrainOptions;
+import dev.bottleneck.train.TrainState;
+import dev.bottleneck.train.TrainStep;
+import dev.bottleneck.train.TrainingLoop;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -99,11 +107,25 @@ public final class AutoRec {
         return new Matrix(v, m, items, users);
     }
 
-    /** Per-epoch training loss (masked MSE of the training ratings, without the penalty). */
-    public record Trained(Autoencoder model, double[] epochLoss, double seconds) { }
+    /**
+     * Per-epoch training loss (masked MSE of the training ratings, without the penalty), the same on the held-out items
+     * (NaN per epoch without a hold-out), and the seconds {@link #train} took. After a resume the arrays cover every
+     * epoch of the run, the earlier ones included.
+     */
+    public record Trained(Autoencoder model, double[] epochLoss, double seconds, double[] validationLoss) { }
 
-    /** Trains a fresh model on the training ratings with Adam. */
+    /** Trains a fresh model on the training ratings with Adam, on every rated item, writing nothing. */
     public static Trained train(Backend be, Ratings train, Config c, Consumer<String> log) {
+        return train(be, train, c, TrainOptions.defaults().log(log));
+    }
+
+    /**
+     * Trains with Adam on the items that have at least one training rating. {@link TrainOptions#validation()} holds out
+     * that fraction of those items (seeded by the config's seed) and reports their masked MSE after every epoch; with an
+     * {@link TrainOptions#outDir()} every epoch leaves a checkpoint there that {@link TrainOptions#resume()} continues.
+     */
+    public static Trained train(Backend be, Ratings train, Config c, TrainOptions o) {
+        long t0 = System.nanoTime();
         Matrix mx = matrix(train);
         Autoencoder model = new Autoencoder(spec(mx.users(), c.hidden(), c.activation()));
         model.bind(be, c.seed());
@@ -111,50 +133,64 @@ public final class AutoRec {
         for (Map.Entry<String, Parameter> e : model.params().parameters().entrySet()) {
             if (e.getKey().endsWith("weight")) weights.add(e.getValue());
         }
+        int d = mx.users();
+        int[] observed = new int[mx.items()];
+        for (int i = 0; i < mx.items(); i++) observed[i] = mx.observed(i);
         // only items with at least one training rating carry a signal
-        int[] rows = java.util.stream.IntStream.range(0, mx.items()).filter(i -> mx.observed(i) > 0).toArray();
-        int n = rows.length, d = mx.users();
-        double[] hist = new double[c.epochs()];
-        long t0 = System.nanoTime();
-        try (Optimizer opt = new Optimizer(OptimizerConfig.adam(c.lr()), model.params())) {
-            float[] xb = new float[Math.min(c.batch(), n) * d], mb = new float[xb.length];
-            for (int epoch = 0; epoch < c.epochs(); epoch++) {
-                int[] perm = Dataset.epochPermutation(n, c.seed(), epoch);
-                double sse = 0, count = 0;
-                for (int from = 0; from < n; from += c.batch()) {
-                    int b = Math.min(c.batch(), n - from);
-                    int obs = 0;
-                    for (int k = 0; k < b; k++) {
-                        int item = rows[perm[from + k]];
-                        System.arraycopy(mx.values(), item * d, xb, k * d, d);
-                        System.arraycopy(mx.mask(), item * d, mb, k * d, d);
-                    }
-                    for (int k = 0; k < b * d; k++) if (mb[k] != 0) obs++;
-                    try (Graph g = new Graph(be, true, true, Graph.streamSeed(c.seed(), epoch * 100_003L + from))) {
-                        Tensor x = g.temp(b, d), m = g.temp(b, d);
-                        be.memory().upload(xb, 0, x);
-                        be.memory().upload(mb, 0, m);
-                        model.params().zeroGrads();
-                        Var xv = g.constant(x);
-                        Var out = model.decoder().forward(g, model.encoder().forward(g, xv));
-                        Var mse = MaskedLoss.mse(g, out, xv, g.constant(m), obs);
-                        Var loss = mse;
-                        if (c.l2() > 0) for (Parameter p : weights) loss = g.add(loss, MaskedLoss.l2(g, p.in(g), c.l2()));
-                        g.backward(loss);
-                        opt.step(c.lr());
-                        double l = be.memory().readScalar(mse.value());
-                        if (!Double.isFinite(l)) {
-                            throw new BottleneckException("AutoRec training diverged at epoch " + (epoch + 1) + ": lower --lr (now " + c.lr() + ")");
-                        }
-                        sse += l * obs;
-                        count += obs;
-                    }
-                }
-                hist[epoch] = sse / Math.max(1, count);
-                if (log != null) log.accept(String.format(Locale.ROOT, "epoch %d/%d  train RMSE %.4f", epoch + 1, c.epochs(), Math.sqrt(hist[epoch])));
+        int[] rows = java.util.stream.IntStream.range(0, mx.items()).filter(i -> observed[i] > 0).toArray();
+        Dataset.IndexSplit split = Dataset.splitIndices(rows.length, o.validation(), c.seed());
+        FitConfig fc = o.fitConfig(c.epochs(), c.batch(), c.lr(), c.seed());
+        // the loss of a batch is the mean over its observed entries, so batches count by those entries; the count is
+        // known on the host from the item numbers alone
+        TrainStep step = (g, b) -> {
+            double obs = 0;
+            for (int k = 0; k < b.size(); k++) obs += observed[b.row(k)];
+            Var xv = g.constant(b.tensor(RATINGS));
+            Var out = model.decoder().forward(g, model.encoder().forward(g, xv));
+            Var mse = MaskedLoss.mse(g, out, xv, g.constant(b.tensor(MASK)), obs);
+            Var loss = mse;
+            if (c.l2() > 0 && g.training()) for (Parameter p : weights) loss = g.add(loss, MaskedLoss.l2(g, p.in(g), c.l2()));
+            return new StepLoss(loss, mse, obs);
+        };
+        try (Optimizer opt = new Optimizer(fc.optimizer(), model.params());
+             AlignedArrays tr = source(be, mx, pick(rows, split.train()));
+             AlignedArrays va = split.validation().length == 0 ? null : source(be, mx, pick(rows, split.validation()))) {
+            TrainingLoop loop = new TrainingLoop(model.params(), opt, step, fc)
+                    .validator(va == null ? null : new StepValidator(be, step, va, fc.batch()))
+                    .listeners(StandardListeners.builder(fc, o.log()).progressOut(o.progressOut())
+                            .epochLine((m, epochs) -> String.format(Locale.ROOT, "epoch %d/%d  train RMSE %.4f%s", m.epoch(), epochs,
+                                    Math.sqrt(m.trainLoss()), Double.isNaN(m.valLoss()) ? ""
+                                            : String.format(Locale.ROOT, "  val RMSE %.4f", Math.sqrt(m.valLoss()))))
+                            .divergenceAdvice(lr -> "lower --lr (now " + lr + ")")
+                            .curveTitle(model.spec().name() + " masked MSE per epoch")
+                            .checkpoint(model.params(), model.spec().toMap(), opt, o::config).build())
+                    .listeners(o.listeners());
+            TrainState resumed = null;
+            if (o.resume()) {
+                resumed = Checkpoint.resume(o.outDir(), model.params(), opt);
+                o.log().accept("resuming from epoch " + resumed.epochsDone() + " of " + o.outDir());
             }
+            TrainState state = loop.fit(tr, resumed).state();
+            return new Trained(model, state.history().stream().mapToDouble(EpochMetrics::trainLoss).toArray(),
+                    (System.nanoTime() - t0) / 1e9, state.history().stream().mapToDouble(EpochMetrics::valLoss).toArray());
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
         }
-        return new Trained(model, hist, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Array names of the batches: the items' rating vectors and their 0/1 masks of known ratings. */
+    static final String RATINGS = "ratings", MASK = "mask";
+
+    private static AlignedArrays source(Backend be, Matrix mx, int[] items) {
+        return AlignedArrays.builder(be, mx.items()).add(RATINGS, mx.values(), mx.users()).add(MASK, mx.mask(), mx.users())
+                .rows(items).build();
+    }
+
+    private static int[] pick(int[] values, int[] at) {
+        int[] out = new int[at.length];
+        for (int i = 0; i < at.length; i++) out[i] = values[at[i]];
+        return out;
     }
 
     /** Predictions for every (item, user) [items, users] from the known ratings {@code mx}. */

@@ -11,8 +11,18 @@ import dev.bottleneck.nn.Init;
 import dev.bottleneck.nn.Module;
 import dev.bottleneck.nn.ParameterStore;
 import dev.bottleneck.optim.Optimizer;
-import dev.bottleneck.optim.OptimizerConfig;
 import dev.bottleneck.tensor.Tensor;
+import dev.bottleneck.train.AlignedArrays;
+import dev.bottleneck.train.Checkpoint;
+import dev.bottleneck.train.EpochMetrics;
+import dev.bottleneck.train.FitConfig;
+import dev.bottleneck.train.StandardListeners;
+import dev.bottleneck.train.StepLoss;
+import dev.bottleneck.train.StepValidator;
+import dev.bottleneck.train.TrainOptions;
+import dev.bottleneck.train.TrainState;
+import dev.bottleneck.train.TrainStep;
+import dev.bottleneck.train.TrainingLoop;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -110,6 +120,16 @@ public final class Segmentation {
 
         public ParameterStore params() { return params; }
 
+        /** What the weights files record about the network (it has no autoencoder spec). */
+        public Map<String, Object> description() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("type", "segnet");
+            m.put("channels", channels);
+            m.put("classes", CLASSES);
+            m.put("input", java.util.List.of(1, SIZE, SIZE));
+            return m;
+        }
+
         /** Logits [n, CLASSES, h, w] for images [n, 1, h, w] (h, w divisible by 4). */
         public Var logits(Graph g, Var x) {
             int h = x.value().dim(2), w = x.value().dim(3);
@@ -138,40 +158,60 @@ public final class Segmentation {
         }
     }
 
-    public record Trained(Model model, double[] epochLoss, double seconds) { }
+    /**
+     * Per-epoch training cross-entropy (mean per pixel), the same on the held-out canvases (NaN per epoch without a
+     * hold-out), and the seconds {@link #train} took. After a resume the arrays cover every epoch of the run.
+     */
+    public record Trained(Model model, double[] epochLoss, double seconds, double[] validationLoss) { }
 
+    /** Trains on every canvas, writing nothing. */
     public static Trained train(Backend be, Canvases data, Config c, Consumer<String> log) {
-        int n = data.n(), d = SIZE * SIZE;
-        Model model = new Model(be, c.channels(), c.seed());
-        double[] hist = new double[c.epochs()];
+        return train(be, data, c, TrainOptions.defaults().log(log));
+    }
+
+    /**
+     * Trains with Adam on the per-pixel softmax cross-entropy. {@link TrainOptions#validation()} holds out that
+     * fraction of the canvases (seeded by the config's seed) and reports their cross-entropy after every epoch; with an
+     * {@link TrainOptions#outDir()} every epoch leaves a checkpoint there that {@link TrainOptions#resume()} continues.
+     */
+    public static Trained train(Backend be, Canvases data, Config c, TrainOptions o) {
         long t0 = System.nanoTime();
-        try (Optimizer opt = new Optimizer(OptimizerConfig.adam(c.lr()), model.params())) {
-            float[] xb = new float[Math.min(c.batch(), n) * d], yb = new float[xb.length];
-            for (int epoch = 0; epoch < c.epochs(); epoch++) {
-                int[] perm = Dataset.epochPermutation(n, c.seed(), epoch);
-                double sum = 0;
-                for (int from = 0; from < n; from += c.batch()) {
-                    int b = Math.min(c.batch(), n - from);
-                    for (int k = 0; k < b; k++) {
-                        System.arraycopy(data.images(), perm[from + k] * d, xb, k * d, d);
-                        System.arraycopy(data.labels(), perm[from + k] * d, yb, k * d, d);
-                    }
-                    try (Graph g = new Graph(be, true, true, 0)) {
-                        Tensor x = g.temp(b, 1, SIZE, SIZE), y = g.temp(b, SIZE, SIZE);
-                        be.memory().upload(xb, 0, x);
-                        be.memory().upload(yb, 0, y);
-                        model.params().zeroGrads();
-                        Var loss = g.softmaxCrossEntropy(model.logits(g, g.constant(x)), y);
-                        g.backward(loss);
-                        opt.step(c.lr());
-                        sum += be.memory().readScalar(loss.value()) * b;
-                    }
-                }
-                hist[epoch] = sum / n;
-                if (log != null) log.accept(String.format(Locale.ROOT, "epoch %d/%d  train cross-entropy %.4f", epoch + 1, c.epochs(), hist[epoch]));
+        Model model = new Model(be, c.channels(), c.seed());
+        Dataset.IndexSplit split = Dataset.splitIndices(data.n(), o.validation(), c.seed());
+        FitConfig fc = o.fitConfig(c.epochs(), c.batch(), c.lr(), c.seed());
+        TrainStep step = (g, b) -> StepLoss.of(g.softmaxCrossEntropy(model.logits(g, g.constant(b.tensor(IMAGES))), b.tensor(LABELS)), b.size());
+        try (Optimizer opt = new Optimizer(fc.optimizer(), model.params());
+             AlignedArrays tr = source(be, data, split.train());
+             AlignedArrays va = split.validation().length == 0 ? null : source(be, data, split.validation())) {
+            TrainingLoop loop = new TrainingLoop(model.params(), opt, step, fc)
+                    .validator(va == null ? null : new StepValidator(be, step, va, fc.batch()))
+                    .listeners(StandardListeners.builder(fc, o.log()).progressOut(o.progressOut())
+                            .epochLine((m, epochs) -> String.format(Locale.ROOT, "epoch %d/%d  train cross-entropy %.4f%s", m.epoch(), epochs,
+                                    m.trainLoss(), Double.isNaN(m.valLoss()) ? "" : String.format(Locale.ROOT, "  val cross-entropy %.4f", m.valLoss())))
+                            .divergenceAdvice(lr -> "lower --lr (now " + lr + ")")
+                            .curveTitle("segnet-" + c.channels() + " cross-entropy per epoch")
+                            .checkpoint(model.params(), model.description(), opt, o::config).build())
+                    .listeners(o.listeners());
+            TrainState resumed = null;
+            if (o.resume()) {
+                resumed = Checkpoint.resume(o.outDir(), model.params(), opt);
+                o.log().accept("resuming from epoch " + resumed.epochsDone() + " of " + o.outDir());
             }
+            TrainState state = loop.fit(tr, resumed).state();
+            return new Trained(model, state.history().stream().mapToDouble(EpochMetrics::trainLoss).toArray(),
+                    (System.nanoTime() - t0) / 1e9, state.history().stream().mapToDouble(EpochMetrics::valLoss).toArray());
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
         }
-        return new Trained(model, hist, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Array names of the batches: canvases [b, 1, SIZE, SIZE] and pixel classes [b, SIZE, SIZE]. */
+    static final String IMAGES = "images", LABELS = "labels";
+
+    private static AlignedArrays source(Backend be, Canvases data, int[] rows) {
+        return AlignedArrays.builder(be, data.n()).add(IMAGES, data.images(), 1, SIZE, SIZE).add(LABELS, data.labels(), SIZE, SIZE)
+                .rows(rows).build();
     }
 
     /** Predicted class per pixel [n, SIZE, SIZE] (as ints). */

@@ -9,8 +9,18 @@ import dev.bottleneck.data.Dataset;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.ModelSpec;
 import dev.bottleneck.optim.Optimizer;
-import dev.bottleneck.optim.OptimizerConfig;
 import dev.bottleneck.tensor.Tensor;
+import dev.bottleneck.train.AlignedArrays;
+import dev.bottleneck.train.Checkpoint;
+import dev.bottleneck.train.EpochMetrics;
+import dev.bottleneck.train.FitConfig;
+import dev.bottleneck.train.StandardListeners;
+import dev.bottleneck.train.StepLoss;
+import dev.bottleneck.train.StepValidator;
+import dev.bottleneck.train.TrainOptions;
+import dev.bottleneck.train.TrainState;
+import dev.bottleneck.train.TrainStep;
+import dev.bottleneck.train.TrainingLoop;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -168,48 +178,68 @@ public final class SuperResolution {
         return g.clamp(g.add(in, r), 0, 1);
     }
 
-    public record Trained(Autoencoder model, double[] epochLoss, double seconds) { }
+    /**
+     * Per-epoch training MSE, the same on the held-out images (NaN per epoch without a hold-out), and the seconds
+     * {@link #train} took. After a resume the arrays cover every epoch of the run.
+     */
+    public record Trained(Autoencoder model, double[] epochLoss, double seconds, double[] validationLoss) { }
+
+    /** Trains on every image of {@code train}, writing nothing. */
+    public static Trained train(Backend be, Dataset train, Config c, Consumer<String> log) {
+        return train(be, train, c, TrainOptions.defaults().log(log));
+    }
 
     /**
      * Trains on the images of {@code train} ([1, h, w] samples, values in [0, 1]) with the MSE of the output against the
-     * original.
+     * original: each sample is the pair (bilinear up-sampling of its 2x2 average pooling, the image). {@link
+     * TrainOptions#validation()} holds out that fraction of the images (seeded by the config's seed) and reports their
+     * MSE after every epoch; with an {@link TrainOptions#outDir()} every epoch leaves a checkpoint there that
+     * {@link TrainOptions#resume()} continues.
      */
-    public static Trained train(Backend be, Dataset train, Config c, Consumer<String> log) {
+    public static Trained train(Backend be, Dataset train, Config c, TrainOptions o) {
+        long t0 = System.nanoTime();
         int[] s = train.sampleShape();
         if (s.length != 3 || s[0] != 1) throw new BottleneckException("super-resolution needs single-channel images, got " + java.util.Arrays.toString(s));
-        int n = train.n(), h = s[1], w = s[2], d = h * w;
+        int n = train.n(), h = s[1], w = s[2];
         float[] in = bilinear(downsample(train.x(), n, h, w), n, h / 2, w / 2);
         Autoencoder model = new Autoencoder(spec(h, w, c.channels()));
         model.bind(be, c.seed());
-        double[] hist = new double[c.epochs()];
-        long t0 = System.nanoTime();
-        try (Optimizer opt = new Optimizer(OptimizerConfig.adam(c.lr()), model.params())) {
-            float[] xb = new float[Math.min(c.batch(), n) * d], yb = new float[xb.length];
-            for (int epoch = 0; epoch < c.epochs(); epoch++) {
-                int[] perm = Dataset.epochPermutation(n, c.seed(), epoch);
-                double sum = 0;
-                for (int from = 0; from < n; from += c.batch()) {
-                    int b = Math.min(c.batch(), n - from);
-                    for (int k = 0; k < b; k++) {
-                        System.arraycopy(in, perm[from + k] * d, xb, k * d, d);
-                        System.arraycopy(train.x(), perm[from + k] * d, yb, k * d, d);
-                    }
-                    try (Graph g = new Graph(be, true, true, 0)) {
-                        Tensor x = g.temp(b, 1, h, w), y = g.temp(b, 1, h, w);
-                        be.memory().upload(xb, 0, x);
-                        be.memory().upload(yb, 0, y);
-                        model.params().zeroGrads();
-                        Var loss = g.loss(Loss.MSE, Loss.Reduction.MEAN, output(g, model, g.constant(x)), g.constant(y));
-                        g.backward(loss);
-                        opt.step(c.lr());
-                        sum += be.memory().readScalar(loss.value()) * b;
-                    }
-                }
-                hist[epoch] = sum / n;
-                if (log != null) log.accept(String.format(Locale.ROOT, "epoch %d/%d  train MSE %.5f", epoch + 1, c.epochs(), hist[epoch]));
+        Dataset.IndexSplit split = Dataset.splitIndices(n, o.validation(), c.seed());
+        FitConfig fc = o.fitConfig(c.epochs(), c.batch(), c.lr(), c.seed());
+        TrainStep step = (g, b) -> StepLoss.of(g.loss(Loss.MSE, Loss.Reduction.MEAN, output(g, model, g.constant(b.tensor(INPUTS))),
+                g.constant(b.tensor(TARGETS))), b.size());
+        try (Optimizer opt = new Optimizer(fc.optimizer(), model.params());
+             AlignedArrays tr = source(be, in, train, split.train());
+             AlignedArrays va = split.validation().length == 0 ? null : source(be, in, train, split.validation())) {
+            TrainingLoop loop = new TrainingLoop(model.params(), opt, step, fc)
+                    .validator(va == null ? null : new StepValidator(be, step, va, fc.batch()))
+                    .listeners(StandardListeners.builder(fc, o.log()).progressOut(o.progressOut())
+                            .epochLine((m, epochs) -> String.format(Locale.ROOT, "epoch %d/%d  train MSE %.5f%s", m.epoch(), epochs,
+                                    m.trainLoss(), Double.isNaN(m.valLoss()) ? "" : String.format(Locale.ROOT, "  val MSE %.5f", m.valLoss())))
+                            .divergenceAdvice(lr -> "lower --lr (now " + lr + ")")
+                            .curveTitle(model.spec().name() + " MSE per epoch")
+                            .checkpoint(model.params(), model.spec().toMap(), opt, o::config).build())
+                    .listeners(o.listeners());
+            TrainState resumed = null;
+            if (o.resume()) {
+                resumed = Checkpoint.resume(o.outDir(), model.params(), opt);
+                o.log().accept("resuming from epoch " + resumed.epochsDone() + " of " + o.outDir());
             }
+            TrainState state = loop.fit(tr, resumed).state();
+            return new Trained(model, state.history().stream().mapToDouble(EpochMetrics::trainLoss).toArray(),
+                    (System.nanoTime() - t0) / 1e9, state.history().stream().mapToDouble(EpochMetrics::valLoss).toArray());
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
         }
-        return new Trained(model, hist, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Array names of the batches: the up-sampled inputs and the original images, both [b, 1, h, w]. */
+    static final String INPUTS = "inputs", TARGETS = "targets";
+
+    private static AlignedArrays source(Backend be, float[] inputs, Dataset images, int[] rows) {
+        int[] shape = images.sampleShape();
+        return AlignedArrays.builder(be, images.n()).add(INPUTS, inputs, shape).add(TARGETS, images.x(), shape).rows(rows).build();
     }
 
     /** Model outputs for n bilinear-up-sampled inputs [n, 1, h, w]. */

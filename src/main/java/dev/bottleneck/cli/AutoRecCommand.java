@@ -6,6 +6,7 @@ import dev.bottleneck.backend.Backend;
 import dev.bottleneck.data.Ratings;
 import dev.bottleneck.io.AtomicFiles;
 import dev.bottleneck.train.Checkpoint;
+import dev.bottleneck.train.TrainOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,7 +28,9 @@ import java.util.concurrent.Callable;
                 "The CSV has user,item,rating columns (a header is optional; extra columns such as a timestamp are ignored; R's "
                         + "quoted \"userId\",\"movieId\",\"rating\" header works). A seeded fraction of the ratings is held out, and the "
                         + "RMSE on it is compared with the item-mean and global-mean baselines.",
-                "Writes OUT/model.safetensors, OUT/config.json and OUT/ratings.csv (the ratings with their split) for 'recommend'.",
+                "Writes OUT/model.safetensors, OUT/config.json and OUT/ratings.csv (the ratings with their split) for 'recommend'; "
+                        + "after every epoch also a checkpoint (optimizer.safetensors, trainer.json, metrics.csv, loss.png) "
+                        + "that --resume continues.",
                 "Example:",
                 "  bottleneck autorec --ratings ~/.cache/bottleneck/data/movielens/movielens.csv --out runs/autorec"})
 final class AutoRecCommand implements Callable<Integer> {
@@ -66,6 +69,16 @@ final class AutoRecCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the split and the initial weights (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--validation", defaultValue = "0",
+            description = "Fraction of the rated items held out of training and scored (masked RMSE) after every epoch (default: ${DEFAULT-VALUE}).")
+    double validation;
+
+    @Option(names = "--resume", description = "Continue the training saved in --out from its last completed epoch (same options).")
+    boolean resume;
+
+    @Option(names = "--progress", negatable = true, description = "Progress bar (default: when on a terminal).")
+    Boolean progress;
+
     @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
     boolean json;
 
@@ -75,13 +88,30 @@ final class AutoRecCommand implements Callable<Integer> {
     public Integer call() {
         AutoRec.Config cfg = new AutoRec.Config(hidden, activation, l2, epochs, batch, lr, seed);
         if (Files.exists(out) && !Files.isDirectory(out)) throw new BottleneckException("--out " + out + " exists and is not a directory");
+        if (resume) Checkpoint.requireResumable(out);
         Log log = new Log(spec.commandLine().getErr(), false);
         Ratings all = Ratings.readCsv(ratings);
         Ratings.Split sp = all.split(holdout, seed);
         log.info(String.format(Locale.ROOT, "%s: %,d ratings, %,d users, %,d items; %,d held out", ratings, all.size(), all.users(),
                 all.items(), sp.test().size()));
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("kind", "autorec");
+        config.put("model", AutoRec.spec(sp.train().users(), hidden, activation).toMap());
+        Map<String, Object> ar = new LinkedHashMap<>(cfg.toMap());
+        ar.put("ratings", ratings.toAbsolutePath().toString());
+        ar.put("holdout", holdout);
+        if (validation > 0) ar.put("validation", validation);
+        config.put("autorec", ar);
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new BottleneckException("cannot create " + out + ": " + e.getMessage());
+        }
+        writeRatings(out.resolve(RATINGS), all, sp.heldOut());
+        TrainOptions opts = TrainOptions.defaults().validation(validation).outDir(out).resume(resume).progress(progress)
+                .log(log::info).config(config);
         try (Backend be = backendOptions.create(log)) {
-            AutoRec.Trained t = AutoRec.train(be, sp.train(), cfg, log::info);
+            AutoRec.Trained t = AutoRec.train(be, sp.train(), cfg, opts);
             try {
                 AutoRec.Matrix mx = AutoRec.matrix(sp.train());
                 float[] pred = AutoRec.predictAll(t.model(), mx);
@@ -90,11 +120,6 @@ final class AutoRecCommand implements Callable<Integer> {
                 double rmseGlobal = AutoRec.rmse(AutoRec.globalMeanPredictions(sp.train(), sp.test()), sp.test());
                 double trainRmse = Math.sqrt(t.epochLoss()[t.epochLoss().length - 1]);
 
-                try {
-                    Files.createDirectories(out);
-                } catch (IOException e) {
-                    throw new BottleneckException("cannot create " + out + ": " + e.getMessage());
-                }
                 Map<String, Object> res = new LinkedHashMap<>();
                 res.put("ratings", ratings.toString());
                 res.put("users", all.users());
@@ -105,17 +130,10 @@ final class AutoRecCommand implements Callable<Integer> {
                 res.put("rmse_item_mean", rmseItem);
                 res.put("rmse_global_mean", rmseGlobal);
                 res.put("train_rmse", trainRmse);
+                if (validation > 0) res.put("val_rmse", Math.sqrt(t.validationLoss()[t.validationLoss().length - 1]));
                 res.put("seconds", t.seconds());
                 res.put("model_dir", out.toString());
-                Map<String, Object> config = new LinkedHashMap<>();
-                config.put("kind", "autorec");
-                config.put("model", t.model().spec().toMap());
-                Map<String, Object> ar = new LinkedHashMap<>(cfg.toMap());
-                ar.put("ratings", ratings.toAbsolutePath().toString());
-                ar.put("holdout", holdout);
-                config.put("autorec", ar);
                 config.put("results", new LinkedHashMap<>(res));
-                writeRatings(out.resolve(RATINGS), all, sp.heldOut());
                 Checkpoint.saveWeights(out.resolve(Checkpoint.MODEL), t.model());
                 Checkpoint.saveConfig(out, config);
                 PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,

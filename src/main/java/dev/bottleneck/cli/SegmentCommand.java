@@ -6,6 +6,8 @@ import dev.bottleneck.backend.Backend;
 import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.io.ImageGrid;
+import dev.bottleneck.train.Checkpoint;
+import dev.bottleneck.train.TrainOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -28,7 +30,9 @@ import java.util.concurrent.Callable;
                 "Canvases of 56x56 pixels hold 2-3 real MNIST digits at seeded random positions; a pixel's class is its digit "
                         + "where the digit's value is above 0.5, else background (class 10). Test canvases use MNIST test digits.",
                 "Reports per-class IoU and mean IoU against the all-background prediction.",
-                "Writes OUT/segment.png (rows: image, truth, prediction; colours per class, background black).",
+                "Writes OUT/segment.png (rows: image, truth, prediction; colours per class, background black), and after every "
+                        + "epoch a checkpoint (model.safetensors, optimizer.safetensors, config.json, trainer.json, metrics.csv, "
+                        + "loss.png) that --resume continues.",
                 "Example:",
                 "  bottleneck segment mnist --train 3000 --epochs 3 --out runs/segment"})
 final class SegmentCommand implements Callable<Integer> {
@@ -42,7 +46,7 @@ final class SegmentCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files.")
     Path dataDir;
 
-    @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Directory for the picture.")
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Directory for the picture and the checkpoints.")
     Path out;
 
     @Option(names = "--train", defaultValue = "3000", description = "Training canvases (default: ${DEFAULT-VALUE}).")
@@ -69,6 +73,16 @@ final class SegmentCommand implements Callable<Integer> {
     @Option(names = {"-n", "--count"}, defaultValue = "8", description = "Test canvases in the picture (default: ${DEFAULT-VALUE}).")
     int count;
 
+    @Option(names = "--validation", defaultValue = "0",
+            description = "Fraction of the training canvases held out of training and scored after every epoch (default: ${DEFAULT-VALUE}).")
+    double validation;
+
+    @Option(names = "--resume", description = "Continue the training saved in --out from its last completed epoch (same options).")
+    boolean resume;
+
+    @Option(names = "--progress", negatable = true, description = "Progress bar (default: when on a terminal).")
+    Boolean progress;
+
     @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
     boolean json;
 
@@ -79,14 +93,29 @@ final class SegmentCommand implements Callable<Integer> {
         Segmentation.Config cfg = new Segmentation.Config(channels, epochs, batch, lr, seed);
         if (trainCount < 1 || testCount < 1 || count < 1) throw new BottleneckException("--train, --test and --count must be at least 1");
         if (Files.exists(out) && !Files.isDirectory(out)) throw new BottleneckException("--out " + out + " exists and is not a directory");
+        if (resume) Checkpoint.requireResumable(out);
         Log log = new Log(spec.commandLine().getErr(), false);
         TrainTest tt = DataSources.resolve(data, dataDir, null, seed);
         Segmentation.Canvases train = Segmentation.build(tt.train(), trainCount, seed);
         Segmentation.Canvases test = Segmentation.build(tt.test(), testCount, seed + 1);
         log.info(String.format(Locale.ROOT, "%s: %d training and %d test canvases of %dx%d", data, train.n(), test.n(),
                 Segmentation.SIZE, Segmentation.SIZE));
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("kind", "segmentation");
+        Map<String, Object> sg = new LinkedHashMap<>();
+        sg.put("data", data);
+        sg.put("train_canvases", train.n());
+        sg.put("channels", channels);
+        sg.put("epochs", epochs);
+        sg.put("batch", batch);
+        sg.put("lr", lr);
+        sg.put("seed", seed);
+        if (validation > 0) sg.put("validation", validation);
+        config.put("segmentation", sg);
+        TrainOptions opts = TrainOptions.defaults().validation(validation).outDir(out).resume(resume).progress(progress)
+                .log(log::info).config(config);
         try (Backend be = backendOptions.create(log)) {
-            Segmentation.Trained t = Segmentation.train(be, train, cfg, log::info);
+            Segmentation.Trained t = Segmentation.train(be, train, cfg, opts);
             try (Segmentation.Model model = t.model()) {
                 int[] pred = Segmentation.predict(model, test.images(), test.n());
                 double[] iou = Segmentation.iou(pred, test.labels());
@@ -129,6 +158,7 @@ final class SegmentCommand implements Callable<Integer> {
                 for (int c = 0; c < Segmentation.CLASSES; c++) per.put(c == Segmentation.BACKGROUND ? "background" : Integer.toString(c), iou[c]);
                 res.put("iou", per);
                 res.put("train_cross_entropy", t.epochLoss()[t.epochLoss().length - 1]);
+                if (validation > 0) res.put("val_cross_entropy", t.validationLoss()[t.validationLoss().length - 1]);
                 res.put("seconds", t.seconds());
                 res.put("picture", pic.toString());
                 StringBuilder sb = new StringBuilder();

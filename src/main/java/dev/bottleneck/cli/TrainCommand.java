@@ -201,16 +201,7 @@ final class TrainCommand implements Callable<Integer> {
             TrainState state = null;
             try (Trainer trainer = new Trainer(ae, cfg, log::info)) {
                 if (resume) {
-                    if (!Files.isRegularFile(dir.resolve(Checkpoint.STATE))) {
-                        throw new BottleneckException("--resume: no training to resume in " + dir + " (" + Checkpoint.STATE + " missing)");
-                    }
-                    state = Checkpoint.readState(dir);
-                    Checkpoint.loadWeights(dir.resolve(Checkpoint.MODEL), ae);
-                    Checkpoint.loadOptimizer(dir.resolve(Checkpoint.OPTIMIZER), trainer.optimizer());
-                    if (trainer.optimizer().steps() != state.globalStep()) {
-                        throw new BottleneckException("checkpoint in " + dir + " is inconsistent: optimizer at step "
-                                + trainer.optimizer().steps() + ", trainer.json at step " + state.globalStep());
-                    }
+                    state = Checkpoint.resume(dir, ae.params(), trainer.optimizer());
                     log.info("resuming from epoch " + state.epochsDone() + " of " + dir);
                 } else {
                     Files.createDirectories(dir);

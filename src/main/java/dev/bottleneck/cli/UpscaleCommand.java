@@ -8,6 +8,7 @@ import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.io.ImageGrid;
 import dev.bottleneck.train.Checkpoint;
+import dev.bottleneck.train.TrainOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,7 +32,9 @@ import java.util.concurrent.Callable;
                 "Pairs are made from real single-channel images: the input is the image 2x2-average-pooled, then bilinearly "
                         + "up-sampled back; a small convolutional encoder-decoder predicts the residual to the original. "
                         + "Reports the mean per-image PSNR (dB, pixel range [0, 1]) of the model, bicubic and bilinear.",
-                "Writes OUT/model.safetensors, OUT/config.json and OUT/upscale.png (rows: low-res, bicubic, model, original).",
+                "Writes OUT/model.safetensors, OUT/config.json and OUT/upscale.png (rows: low-res, bicubic, model, original); "
+                        + "after every epoch also a checkpoint (optimizer.safetensors, trainer.json, metrics.csv, loss.png) "
+                        + "that --resume continues.",
                 "Example:",
                 "  bottleneck upscale mnist --train 5000 --epochs 3 --out runs/upscale"})
 final class UpscaleCommand implements Callable<Integer> {
@@ -72,6 +75,16 @@ final class UpscaleCommand implements Callable<Integer> {
     @Option(names = {"-n", "--count"}, defaultValue = "10", description = "Test images in the picture (default: ${DEFAULT-VALUE}).")
     int count;
 
+    @Option(names = "--validation", defaultValue = "0",
+            description = "Fraction of the training images held out of training and scored after every epoch (default: ${DEFAULT-VALUE}).")
+    double validation;
+
+    @Option(names = "--resume", description = "Continue the training saved in --out from its last completed epoch (same options).")
+    boolean resume;
+
+    @Option(names = "--progress", negatable = true, description = "Progress bar (default: when on a terminal).")
+    Boolean progress;
+
     @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
     boolean json;
 
@@ -82,6 +95,7 @@ final class UpscaleCommand implements Callable<Integer> {
         SuperResolution.Config cfg = new SuperResolution.Config(channels, epochs, batch, lr, seed);
         if (trainCount < 1 || testCount < 1 || count < 1) throw new BottleneckException("--train, --test and --count must be at least 1");
         if (Files.exists(out) && !Files.isDirectory(out)) throw new BottleneckException("--out " + out + " exists and is not a directory");
+        if (resume) Checkpoint.requireResumable(out);
         Log log = new Log(spec.commandLine().getErr(), false);
         TrainTest tt = DataSources.resolve(data, dataDir, null, seed);
         Dataset train = tt.train().head(Math.min(trainCount, tt.train().n()), tt.train().name());
@@ -91,8 +105,23 @@ final class UpscaleCommand implements Callable<Integer> {
             throw new BottleneckException("upscale needs single-channel images of even size, but " + data + " has samples of shape " + Arrays.toString(s));
         }
         log.info(String.format(Locale.ROOT, "%s: %d training and %d test images of %dx%d", data, train.n(), test.n(), s[1], s[2]));
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("kind", "super_resolution");
+        config.put("model", SuperResolution.spec(s[1], s[2], channels).toMap());
+        Map<String, Object> sr = new LinkedHashMap<>();
+        sr.put("scale", 2);
+        sr.put("degradation", "avg_pool 2x2, then bilinear up-sampling (align_corners=False); output = clamp(input + net(input), 0, 1)");
+        sr.put("channels", channels);
+        sr.put("epochs", epochs);
+        sr.put("batch", batch);
+        sr.put("lr", lr);
+        sr.put("seed", seed);
+        if (validation > 0) sr.put("validation", validation);
+        config.put("super_resolution", sr);
+        TrainOptions opts = TrainOptions.defaults().validation(validation).outDir(out).resume(resume).progress(progress)
+                .log(log::info).config(config);
         try (Backend be = backendOptions.create(log)) {
-            SuperResolution.Trained t = SuperResolution.train(be, train, cfg, log::info);
+            SuperResolution.Trained t = SuperResolution.train(be, train, cfg, opts);
             try (var model = t.model()) {
                 SuperResolution.Evaluation ev = SuperResolution.evaluate(model, test);
                 try {
@@ -118,21 +147,10 @@ final class UpscaleCommand implements Callable<Integer> {
                 res.put("psnr_bicubic", ev.psnrBicubic());
                 res.put("psnr_bilinear", ev.psnrBilinear());
                 res.put("train_mse", t.epochLoss()[t.epochLoss().length - 1]);
+                if (validation > 0) res.put("val_mse", t.validationLoss()[t.validationLoss().length - 1]);
                 res.put("seconds", t.seconds());
                 res.put("picture", pic.toString());
                 res.put("model_dir", out.toString());
-                Map<String, Object> config = new LinkedHashMap<>();
-                config.put("kind", "super_resolution");
-                config.put("model", model.spec().toMap());
-                Map<String, Object> sr = new LinkedHashMap<>();
-                sr.put("scale", 2);
-                sr.put("degradation", "avg_pool 2x2, then bilinear up-sampling (align_corners=False); output = clamp(input + net(input), 0, 1)");
-                sr.put("channels", channels);
-                sr.put("epochs", epochs);
-                sr.put("batch", batch);
-                sr.put("lr", lr);
-                sr.put("seed", seed);
-                config.put("super_resolution", sr);
                 config.put("results", new LinkedHashMap<>(res));
                 Checkpoint.saveWeights(out.resolve(Checkpoint.MODEL), model);
                 Checkpoint.saveConfig(out, config);

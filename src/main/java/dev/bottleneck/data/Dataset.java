@@ -117,6 +117,30 @@ public final class Dataset {
         return new Split(subset(tr, name + "-train"), subset(val, name + "-validation"));
     }
 
+    /** Row indices of a train / validation split (see {@link #splitIndices}). */
+    public record IndexSplit(int[] train, int[] validation) {}
+
+    /**
+     * The rows of a hold-out split, for data kept in other forms than a {@code Dataset}: for a positive fraction the
+     * same rows as {@link #split} (validation gets the first {@code round(n * fraction)} entries of
+     * {@code permutation(n, seed)}, train the rest); a fraction of 0 keeps every row for training in its original
+     * order, as training without a hold-out does.
+     */
+    public static IndexSplit splitIndices(int n, double fraction, long seed) {
+        if (!(fraction >= 0.0 && fraction <= 1.0)) {
+            throw new BottleneckException("validation fraction must be in [0, 1], got " + fraction
+                    + "; pass e.g. 0.1 for a 10% hold-out");
+        }
+        if (fraction == 0) {
+            int[] all = new int[n];
+            for (int i = 0; i < n; i++) all[i] = i;
+            return new IndexSplit(all, new int[0]);
+        }
+        int nv = (int) Math.round(n * fraction);
+        int[] perm = permutation(n, seed);
+        return new IndexSplit(Arrays.copyOfRange(perm, nv, n), Arrays.copyOfRange(perm, 0, nv));
+    }
+
     /** A uniformly random permutation of 0..n-1 (Fisher–Yates driven by {@code SplittableRandom(seed)}). */
     public static int[] permutation(int n, long seed) {
         int[] p = new int[n];

@@ -9,6 +9,7 @@ import dev.bottleneck.io.Safetensors.TensorData;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.ModelSpec;
 import dev.bottleneck.nn.Parameter;
+import dev.bottleneck.nn.ParameterStore;
 import dev.bottleneck.optim.Optimizer;
 import dev.bottleneck.tensor.Tensor;
 
@@ -39,20 +40,33 @@ public final class Checkpoint {
     public record Loaded(Autoencoder model, Map<String, Object> config) { }
 
     public static void saveWeights(Path file, Autoencoder model) {
+        saveWeights(file, model.params(), model.spec().toMap());
+    }
+
+    /**
+     * Writes the parameters of any model by name; {@code model} (its spec or another description) goes into the
+     * file's metadata as compact JSON.
+     */
+    public static void saveWeights(Path file, ParameterStore params, Map<String, Object> model) {
         Map<String, TensorData> tensors = new LinkedHashMap<>();
-        Map<String, float[]> host = model.params().toHostMap();
-        for (Map.Entry<String, Parameter> e : model.params().parameters().entrySet()) {
+        Map<String, float[]> host = params.toHostMap();
+        for (Map.Entry<String, Parameter> e : params.parameters().entrySet()) {
             long[] shape = Arrays.stream(e.getValue().shape()).asLongStream().toArray();
             tensors.put(e.getKey(), TensorData.f32(shape, host.get(e.getKey())));
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "bottleneck");
         meta.put("format_version", FORMAT_VERSION);
-        meta.put("model", Json.writeCompact(model.spec().toMap()));
+        meta.put("model", Json.writeCompact(model));
         Safetensors.write(file, tensors, meta);
     }
 
     public static void loadWeights(Path file, Autoencoder model) {
+        loadWeights(file, model.params());
+    }
+
+    /** Loads every parameter of {@code params} by name from a weights file (exact shapes required). */
+    public static void loadWeights(Path file, ParameterStore params) {
         Safetensors.Loaded l = Safetensors.read(file);
         Map<String, float[]> data = new LinkedHashMap<>();
         Map<String, long[]> shapes = new LinkedHashMap<>();
@@ -60,7 +74,7 @@ public final class Checkpoint {
             data.put(e.getKey(), e.getValue().asFloats());
             shapes.put(e.getKey(), e.getValue().shape());
         }
-        model.params().fromHostMap(data, shapes, file.toString());
+        params.fromHostMap(data, shapes, file.toString());
     }
 
     public static void saveOptimizer(Path file, Optimizer opt) {
@@ -124,6 +138,30 @@ public final class Checkpoint {
 
     public static void saveState(Path dir, TrainState state) {
         Json.writeFile(dir.resolve(STATE), state.toMap());
+    }
+
+    /**
+     * Loads what {@code --resume} continues from: the weights into {@code params}, the optimizer state into
+     * {@code optimizer}, and the trainer state it returns, checking that the optimizer and trainer.json name the
+     * same step.
+     */
+    public static TrainState resume(Path dir, ParameterStore params, Optimizer optimizer) {
+        requireResumable(dir);
+        TrainState state = readState(dir);
+        loadWeights(dir.resolve(MODEL), params);
+        loadOptimizer(dir.resolve(OPTIMIZER), optimizer);
+        if (optimizer.steps() != state.globalStep()) {
+            throw new BottleneckException("checkpoint in " + dir + " is inconsistent: optimizer at step "
+                    + optimizer.steps() + ", trainer.json at step " + state.globalStep());
+        }
+        return state;
+    }
+
+    /** Fails unless {@code dir} holds a training to resume (its trainer.json), before anything else is done. */
+    public static void requireResumable(Path dir) {
+        if (!Files.isRegularFile(dir.resolve(STATE))) {
+            throw new BottleneckException("--resume: no training to resume in " + dir + " (" + STATE + " missing)");
+        }
     }
 
     public static TrainState readState(Path dir) {

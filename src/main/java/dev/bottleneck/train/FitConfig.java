@@ -8,7 +8,11 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Everything {@link Trainer#fit} needs besides the model and the data. Fluent setters. */
+/**
+ * Everything {@link Trainer#fit} needs besides the model and the data: the loop settings {@link TrainingLoop} reads
+ * (epochs, batch, seed, optimizer, schedule, clipping) and those of the {@link StandardListeners} (early stopping,
+ * output directory, metrics format, progress). Fluent setters.
+ */
 public final class FitConfig {
     private int epochs = 10;
     private int batch = 256;

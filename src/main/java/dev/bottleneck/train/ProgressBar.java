@@ -2,15 +2,25 @@ package dev.bottleneck.train;
 
 import java.io.PrintStream;
 
-/** A one-line terminal progress bar (samples/s and running loss), redrawn at most ten times a second. */
-final class Progress {
+/**
+ * A one-line terminal progress bar (samples/s and running loss), redrawn at the loop's sync points but at most
+ * ten times a second, and cleared at the end of every epoch.
+ */
+public final class ProgressBar implements TrainingListener {
     private final PrintStream out;
     private final boolean enabled;
     private long lastDraw;
 
-    Progress(PrintStream out, boolean enabled) {
+    /** @param enabled false gives a listener that prints nothing */
+    public ProgressBar(PrintStream out, boolean enabled) {
         this.out = out;
         this.enabled = enabled;
+    }
+
+    @Override
+    public void onSync(LoopContext ctx, SyncPoint p) {
+        update(p.epoch() + 1, ctx.epochs(), p.samplesDone(), p.samples(), p.samplesPerSecond(), p.meanLoss(), p.last());
+        if (p.last()) endLine();
     }
 
     void update(int epoch, int epochs, long done, long total, double samplesPerSecond, double loss, boolean force) {

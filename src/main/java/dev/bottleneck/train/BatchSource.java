@@ -1,0 +1,22 @@
+package dev.bottleneck.train;
+
+/**
+ * Where a {@link TrainingLoop} takes its samples from. The loop decides the order (a seeded permutation per
+ * epoch) and asks for consecutive slices of it; the source assembles each slice as a {@link Batch} in backend
+ * memory. {@link AlignedArrays} keeps whole arrays resident on the backend; other sources (streamed from disk,
+ * sharded across devices) only need to honour the same contract.
+ */
+public interface BatchSource extends AutoCloseable {
+    /** Samples per epoch. */
+    int size();
+
+    /**
+     * The samples {@code order[from] ... order[from + count - 1]} (indices in {@code [0, size())}) as one batch, in
+     * that order. The caller closes the batch.
+     */
+    Batch gather(int[] order, int from, int count);
+
+    /** Frees what the source holds in backend memory. */
+    @Override
+    void close();
+}

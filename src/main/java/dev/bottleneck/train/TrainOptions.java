@@ -1,0 +1,81 @@
+package dev.bottleneck.train;
+
+import dev.bottleneck.BottleneckException;
+import dev.bottleneck.optim.OptimizerConfig;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * How an application (AutoRec, segmentation, super-resolution) runs its {@link TrainingLoop}, beside its own
+ * model settings: the hold-out fraction, the directory for checkpoints and metrics, whether to resume from it,
+ * progress, logging, and extra listeners. Fluent setters; the defaults train on everything, write nothing and
+ * print nothing.
+ */
+public final class TrainOptions {
+    private double validation;
+    private Path outDir;
+    private boolean resume;
+    private Boolean progress = Boolean.FALSE;
+    private PrintStream progressOut = System.err;
+    private Consumer<String> log = s -> { };
+    private String metricsFormat = "csv";
+    private Map<String, Object> config = Map.of();
+    private final List<TrainingListener> listeners = new ArrayList<>();
+
+    public static TrainOptions defaults() {
+        return new TrainOptions();
+    }
+
+    /** Fraction of the training samples held out and scored after every epoch (0: none). */
+    public TrainOptions validation(double v) {
+        if (!(v >= 0 && v < 1)) throw new BottleneckException("--validation must be in [0, 1), got " + v);
+        validation = v;
+        return this;
+    }
+
+    /** Where checkpoints, metrics and the loss curve go (null: nothing is written). */
+    public TrainOptions outDir(Path v) { outDir = v; return this; }
+
+    /** Continue the training saved in {@link #outDir} instead of starting afresh. */
+    public TrainOptions resume(boolean v) { resume = v; return this; }
+
+    /** Progress bar: true, false, or null for "when a terminal is attached". */
+    public TrainOptions progress(Boolean v) { progress = v; return this; }
+
+    public TrainOptions progressOut(PrintStream v) { progressOut = v; return this; }
+
+    /** Receives the per-epoch lines and notes; null is taken as no logging. */
+    public TrainOptions log(Consumer<String> v) { log = v == null ? s -> { } : v; return this; }
+
+    public TrainOptions metricsFormat(String v) { metricsFormat = v; return this; }
+
+    /** The content of config.json in every checkpoint (the application's own description of the run). */
+    public TrainOptions config(Map<String, Object> v) { config = new LinkedHashMap<>(v); return this; }
+
+    /** A listener run after the standard ones. */
+    public TrainOptions listener(TrainingListener l) { listeners.add(l); return this; }
+
+    public double validation() { return validation; }
+    public Path outDir() { return outDir; }
+    public boolean resume() { return resume; }
+    public PrintStream progressOut() { return progressOut; }
+    public Consumer<String> log() { return log; }
+    public Map<String, Object> config() { return config; }
+    public List<TrainingListener> listeners() { return List.copyOf(listeners); }
+
+    /**
+     * The loop settings of an application trained with Adam at a constant learning rate: its epochs, batch, rate
+     * and seed, with these options' hold-out, directory, metrics format and progress.
+     */
+    public FitConfig fitConfig(int epochs, int batch, double lr, long seed) {
+        if (resume && outDir == null) throw new BottleneckException("--resume needs the model directory (--out) to resume from");
+        return new FitConfig().epochs(epochs).batch(batch).seed(seed).validation(validation).optimizer(OptimizerConfig.adam(lr))
+                .outDir(outDir).metricsFormat(metricsFormat).progress(progress);
+    }
+}

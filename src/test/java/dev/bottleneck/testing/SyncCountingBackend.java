@@ -1,0 +1,96 @@
+package dev.bottleneck.testing;
+
+import dev.bottleneck.backend.ActivationOps;
+import dev.bottleneck.backend.Backend;
+import dev.bottleneck.backend.BlasOps;
+import dev.bottleneck.backend.ConvOps;
+import dev.bottleneck.backend.ElementwiseOps;
+import dev.bottleneck.backend.LossOps;
+import dev.bottleneck.backend.MemoryOps;
+import dev.bottleneck.backend.NormOps;
+import dev.bottleneck.backend.OptimizerOps;
+import dev.bottleneck.backend.PoolOps;
+import dev.bottleneck.backend.RandomOps;
+import dev.bottleneck.backend.ReduceOps;
+import dev.bottleneck.backend.RnnOps;
+import dev.bottleneck.backend.SegOps;
+import dev.bottleneck.tensor.DType;
+import dev.bottleneck.tensor.Tensor;
+
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A backend that runs on another one (usually the CPU) but counts every read back to the host
+ * ({@link MemoryOps#readScalar} and downloads) and can claim that reads are expensive ({@link #cheapSync()} false),
+ * so tests can check the training loop's sync policy the way a GPU backend would see it.
+ */
+public final class SyncCountingBackend implements Backend {
+    private final Backend inner;
+    private final boolean cheapSync;
+    private final AtomicInteger scalarReads = new AtomicInteger();
+    private final AtomicInteger downloads = new AtomicInteger();
+    private final MemoryOps memory;
+
+    /** @param cheapSync what {@link #cheapSync()} answers (false: behave like a device backend) */
+    public SyncCountingBackend(Backend inner, boolean cheapSync) {
+        this.inner = inner;
+        this.cheapSync = cheapSync;
+        this.memory = new CountingMemory(inner.memory());
+    }
+
+    /** {@link MemoryOps#readScalar} calls so far. */
+    public int scalarReads() { return scalarReads.get(); }
+
+    /** {@link MemoryOps#download} calls so far (whole-tensor copies to the host). */
+    public int downloads() { return downloads.get(); }
+
+    public void resetCounts() {
+        scalarReads.set(0);
+        downloads.set(0);
+    }
+
+    @Override public String name() { return inner.name(); }
+    @Override public DType dtype() { return inner.dtype(); }
+    @Override public String describe() { return "counting " + inner.describe(); }
+    @Override public MemoryOps memory() { return memory; }
+    @Override public BlasOps blas() { return inner.blas(); }
+    @Override public ElementwiseOps elementwise() { return inner.elementwise(); }
+    @Override public ReduceOps reduce() { return inner.reduce(); }
+    @Override public ActivationOps activations() { return inner.activations(); }
+    @Override public LossOps losses() { return inner.losses(); }
+    @Override public RandomOps random() { return inner.random(); }
+    @Override public ConvOps conv() { return inner.conv(); }
+    @Override public PoolOps pool() { return inner.pool(); }
+    @Override public NormOps norm() { return inner.norm(); }
+    @Override public RnnOps rnn() { return inner.rnn(); }
+    @Override public SegOps seg() { return inner.seg(); }
+    @Override public OptimizerOps optimizer() { return inner.optimizer(); }
+    @Override public boolean cheapSync() { return cheapSync; }
+    @Override public void profile(boolean on) { inner.profile(on); }
+    @Override public Map<String, Double> profileCounters() { return inner.profileCounters(); }
+    @Override public void synchronize() { inner.synchronize(); }
+    /** Leaves the inner backend open: its owner closes it. */
+    @Override public void close() { }
+
+    private final class CountingMemory implements MemoryOps {
+        private final MemoryOps m;
+
+        CountingMemory(MemoryOps m) { this.m = m; }
+
+        @Override public Tensor allocate(int... shape) { return m.allocate(shape); }
+        @Override public Tensor zeros(int... shape) { return m.zeros(shape); }
+        @Override public void release(Tensor t) { m.release(t); }
+        @Override public void upload(float[] src, int srcOffset, Tensor dst) { m.upload(src, srcOffset, dst); }
+        @Override public void upload(double[] src, int srcOffset, Tensor dst) { m.upload(src, srcOffset, dst); }
+        @Override public void download(Tensor src, float[] dst, int dstOffset) { downloads.incrementAndGet(); m.download(src, dst, dstOffset); }
+        @Override public void download(Tensor src, double[] dst, int dstOffset) { downloads.incrementAndGet(); m.download(src, dst, dstOffset); }
+        @Override public double readScalar(Tensor scalar) { scalarReads.incrementAndGet(); return m.readScalar(scalar); }
+        @Override public void copy(Tensor src, Tensor dst) { m.copy(src, dst); }
+        @Override public void fill(Tensor t, double value) { m.fill(t, value); }
+        @Override public void copyColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int width) { m.copyColumns(src, srcCol, dst, dstCol, width); }
+        @Override public void gatherRows(Tensor src, int[] rows, int from, Tensor dst) { m.gatherRows(src, rows, from, dst); }
+        @Override public long bytesInUse() { return m.bytesInUse(); }
+        @Override public long peakBytes() { return m.peakBytes(); }
+    }
+}

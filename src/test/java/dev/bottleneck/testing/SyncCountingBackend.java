@@ -13,7 +13,6 @@ import dev.bottleneck.backend.PoolOps;
 import dev.bottleneck.backend.RandomOps;
 import dev.bottleneck.backend.ReduceOps;
 import dev.bottleneck.backend.RnnOps;
-import dev.bottleneck.backend.SegOps;
 import dev.bottleneck.tensor.DType;
 import dev.bottleneck.tensor.Tensor;
 
@@ -64,7 +63,6 @@ public final class SyncCountingBackend implements Backend {
     @Override public PoolOps pool() { return inner.pool(); }
     @Override public NormOps norm() { return inner.norm(); }
     @Override public RnnOps rnn() { return inner.rnn(); }
-    @Override public SegOps seg() { return inner.seg(); }
     @Override public OptimizerOps optimizer() { return inner.optimizer(); }
     @Override public boolean cheapSync() { return cheapSync; }
     @Override public void profile(boolean on) { inner.profile(on); }

@@ -176,6 +176,7 @@ public final class Segmentation {
      */
     public static Trained train(Backend be, Canvases data, Config c, TrainOptions o) {
         long t0 = System.nanoTime();
+        checkLabels(data);
         Model model = new Model(be, c.channels(), c.seed());
         Dataset.IndexSplit split = Dataset.splitIndices(data.n(), o.validation(), c.seed());
         FitConfig fc = o.fitConfig(c.epochs(), c.batch(), c.lr(), c.seed());
@@ -188,7 +189,8 @@ public final class Segmentation {
                     .listeners(StandardListeners.builder(fc, o.log()).progressOut(o.progressOut())
                             .epochLine((m, epochs) -> String.format(Locale.ROOT, "epoch %d/%d  train cross-entropy %.4f%s", m.epoch(), epochs,
                                     m.trainLoss(), Double.isNaN(m.valLoss()) ? "" : String.format(Locale.ROOT, "  val cross-entropy %.4f", m.valLoss())))
-                            .divergenceAdvice(lr -> "lower --lr (now " + lr + ")")
+                            .divergenceAdvice(lr -> "lower --lr (now " + lr + "); a pixel class outside [0, " + CLASSES
+                                    + ") (such as an 'ignore' label 255) also makes the per-pixel cross-entropy NaN")
                             .curveTitle("segnet-" + c.channels() + " cross-entropy per epoch")
                             .checkpoint(model.params(), model.description(), opt, o::config).build())
                     .listeners(o.listeners());
@@ -203,6 +205,23 @@ public final class Segmentation {
         } catch (RuntimeException e) {
             model.close();
             throw e;
+        }
+    }
+
+    /**
+     * Every pixel class must be an integer in [0, CLASSES): the loss would be NaN for any other value (the backends
+     * never use it as an index), so it is refused here with its position, before anything is uploaded.
+     */
+    static void checkLabels(Canvases data) {
+        float[] l = data.labels();
+        int d = SIZE * SIZE;
+        for (int i = 0; i < l.length; i++) {
+            float v = l[i];
+            if (!(v >= 0 && v < CLASSES && v == (int) v)) {
+                throw new BottleneckException("segmentation: pixel class " + v + " of canvas " + i / d + " at (" + (i % d) / SIZE
+                        + ", " + i % SIZE + ") is not a class in [0, " + CLASSES + "): labels must be 0-9 for digits and "
+                        + (CLASSES - 1) + " for background (no 'ignore' value)");
+            }
         }
     }
 

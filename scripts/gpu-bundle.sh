@@ -213,7 +213,7 @@ RUN
 cat > "$out/bin/run-tests" <<'RUN'
 #!/usr/bin/env bash
 # Runs the test suite with the JUnit console launcher. Without arguments it scans test-classes; otherwise the
-# arguments go to the launcher, e.g. --select-class dev.bottleneck.backend.cuda.CudaBackendGpuTest
+# arguments go to the launcher, e.g. --select-class dev.bottleneck.backend.ConvConformanceTest
 # or --include-classname '.*Cuda.*' --scan-class-path. Extra JVM options via JAVA_OPTS.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -6,7 +6,8 @@
 # It runs, each step under its own time limit so that one hang cannot eat the budget:
 #   1. the CUDA probe (bottleneck info --json): when it says CUDA is unavailable the check stops at once, exit 2,
 #      naming the driver version and what is missing;
-#   2. every conformance suite (each op on CUDA against the float64 CPU reference) and every CUDA test, with
+#   2. the conformance suite (dev.bottleneck.backend.*ConformanceTest: each op group on CUDA against the float64 CPU
+#      reference) and every CUDA test (dev.bottleneck.backend.cuda.*Test), with
 #      BOTTLENECK_REQUIRE_CUDA=1, so that a test that cannot use the GPU fails instead of skipping;
 #   3. W1, W2 and W3 trained on the same MNIST subset with --backend cpu and --backend cuda;
 # and ends with one screen: suite / passed / failed / skipped, and test loss and samples/s per workload and backend.
@@ -52,7 +53,7 @@ fi
 step "conformance suites and CUDA tests (BOTTLENECK_REQUIRE_CUDA=1)"
 rm -rf "$OUTDIR/junit"
 timeout 420 "$B/bin/run-tests" --scan-class-path "$B/test-classes" \
-    --include-classname '^dev\.bottleneck\.(ops|seg)\..*ConformanceTest$|^dev\.bottleneck\.backend\.cuda\..*Test$' \
+    --include-classname '^dev\.bottleneck\.backend\.[A-Za-z]+ConformanceTest$|^dev\.bottleneck\.backend\.cuda\..*Test$' \
     --reports-dir "$OUTDIR/junit" 2>&1 | tail -150
 TESTS_RC=${PIPESTATUS[0]}
 echo "tests exit: $TESTS_RC"

@@ -13,7 +13,7 @@ final class ConvPresets {
      * [64,7,7], Flatten, Dense 3136→16 (the code), Dense 16→3136+ReLU, Reshape [64,7,7], ConvT(64→32, 3x3, s2, p1,
      * out-pad 1)+ReLU → [32,14,14], ConvT(32→1, 3x3, s2, p1, out-pad 1) → [1,28,28], sigmoid; BCE mean over pixels.
      *
-     * <p>Parameters: 320 + 18,496 + 50,192 + 53,312 + 18,464 + 289 = 141,073 (see ConvConformanceTest).
+     * <p>Parameters: 320 + 18,496 + 50,192 + 53,312 + 18,464 + 289 = 141,073 (see PresetsTest).
      */
     static ModelSpec w3() {
         Map<String, Object> m = new LinkedHashMap<>();

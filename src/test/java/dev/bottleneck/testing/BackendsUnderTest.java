@@ -20,11 +20,10 @@ import java.util.stream.Stream;
  * The backends the conformance suite runs on: the CPU backend in F32 always, and every other
  * provider found by {@link Backends#providers()} in F32 where {@link Backends#probeAll()} says it is available.
  *
- * <p>Tests take backend <em>names</em> from {@link #names()} ({@code @MethodSource(
- * "dev.bottleneck.testing.BackendsUnderTest#names")}) and call {@link #get(String)}, which skips the test with
- * the probe's reason when the backend cannot load here (a failure instead with {@code BOTTLENECK_REQUIRE_CUDA=1},
- * see {@link RequireCuda}). {@code cuda} is always listed, even when its provider is
- * not on the class path, so a CPU-only run shows the skip and why.
+ * <p>Tests take backend <em>names</em> from {@link #names()} ({@code @MethodSource(Conformance.NAMES)}) and call
+ * {@link #get(String)}, which skips the test with the probe's reason when the backend cannot load here (a failure
+ * instead with {@code BOTTLENECK_REQUIRE_CUDA=1}, see {@link RequireCuda}). {@code cuda} is always listed, even when
+ * its provider is not on the class path, so a CPU-only run shows the skip and why.
  *
  * <p>Backends are created once per JVM and shared by every test (creating a CUDA context per test would be slow);
  * tests release the tensors they allocate (see {@link TensorScope}).

@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The float64 finite-difference gradient check shared by the gradient-check tests (DESIGN principle 7), on the F64
- * CPU reference backend ({@link BackendsUnderTest#reference()}).
+ * The float64 finite-difference gradient check shared by the gradient-check tests (every backward pass is verified
+ * against central differences of its forward pass), on the F64 CPU reference backend ({@link BackendsUnderTest#reference()}).
  *
  * <p>A check evaluates the scalar objective {@code L = sum(f(inputs) * R)} with a fixed random R (so every output
  * element matters; by default drawn from the check's name with {@code |R| >= 0.25}), back-propagates it, and compares

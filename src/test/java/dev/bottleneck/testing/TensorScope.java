@@ -37,6 +37,16 @@ public final class TensorScope implements AutoCloseable {
         return t;
     }
 
+    /** A new tensor holding {@code data} uploaded as float32 (its length must be the shape's size). */
+    public Tensor tensor(float[] data, int... shape) {
+        if (data.length != HostData.size(shape)) {
+            throw new IllegalArgumentException("tensor of " + java.util.Arrays.toString(shape) + " from " + data.length + " values");
+        }
+        Tensor t = alloc(shape);
+        be.memory().upload(data, t);
+        return t;
+    }
+
     /** A new tensor filled with NaN (garbage that an op which must ignore old contents may not propagate). */
     public Tensor nan(int... shape) {
         return tensor(HostData.constant(HostData.size(shape), Double.NaN), shape);
@@ -48,6 +58,11 @@ public final class TensorScope implements AutoCloseable {
 
     public double[] get(Tensor t) {
         return download(be, t);
+    }
+
+    /** Host copy as float32 ({@link dev.bottleneck.backend.MemoryOps#toFloatArray}). */
+    public float[] floats(Tensor t) {
+        return be.memory().toFloatArray(t);
     }
 
     public double scalar(Tensor t) {

@@ -182,7 +182,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Number of cached convolution shapes (a training loop adds none after its first step). */
-    int convPlanCount() {
+    public int convPlanCount() {
         return conv.planCount();
     }
 

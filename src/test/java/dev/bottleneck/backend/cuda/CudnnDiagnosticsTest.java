@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Runs everywhere (no GPU, no cuDNN needed): the one-line messages for a missing or incomplete cuDNN, and the
- * kernel file list. The GPU behaviour itself is covered by {@link CudnnOpsGpuTest}.
+ * kernel file list. The GPU behaviour itself is covered by the conformance suite
+ * ({@code dev.bottleneck.backend.ConvConformanceTest}, {@code PoolConformanceTest}, {@code NormConformanceTest},
+ * {@code RnnConformanceTest}).
  */
 class CudnnDiagnosticsTest {
     @Test

@@ -1,7 +1,5 @@
-package dev.bottleneck.ops;
+package dev.bottleneck.autograd;
 
-import dev.bottleneck.autograd.Graph;
-import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Activation;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.BinaryOp;
@@ -44,7 +42,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Finite-difference gradient checks in float64 for every autograd op and module (DESIGN principle 7).
+ * Finite-difference gradient checks in float64 for every autograd op and module: no backward pass is trusted until it
+ * agrees with central differences of its forward pass.
  *
  * <p>The harness and its tolerance are {@link GradCheck}'s: {@code L = sum(f(inputs) * R)} with a fixed random R,
  * every input and parameter gradient element against central differences. Inputs stay away from kinks (ReLU, |x|,

@@ -1,7 +1,5 @@
-package dev.bottleneck.ops;
+package dev.bottleneck.autograd;
 
-import dev.bottleneck.autograd.Graph;
-import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Activation;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Upsample;
@@ -43,11 +41,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Finite-difference gradient checks in float64 (DESIGN principle 7) for the convolution, pooling, up-sampling and
- * batch-norm ops of the graph, their modules, and small convolutional autoencoders, with the shared harness
- * {@link GradCheck} (method and tolerances as in {@link GradientCheckTest}). Sizes are odd and
- * non-square so a swapped height/width or a transposed weight cannot pass by accident; random float inputs make ties
- * in max pooling (and kinks of ReLU within eps) vanishingly unlikely.
+ * Finite-difference gradient checks in float64 (every backward pass is verified against central differences) for the
+ * convolution, pooling, up-sampling and batch-norm ops of the graph, their modules, and small convolutional
+ * autoencoders, with the shared harness {@link GradCheck} (method and tolerances as in {@link GradientCheckTest}).
+ * Sizes are odd and non-square so a swapped height/width or a transposed weight cannot pass by accident; random
+ * float inputs make ties in max pooling (and kinks of ReLU within eps) vanishingly unlikely.
  */
 class ConvGradientCheckTest {
     private final Backend be = BackendsUnderTest.reference();

@@ -1,7 +1,5 @@
-package dev.bottleneck.ops;
+package dev.bottleneck.autograd;
 
-import dev.bottleneck.autograd.Graph;
-import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.RnnGeometry;
 import dev.bottleneck.backend.RnnGeometry.Cell;

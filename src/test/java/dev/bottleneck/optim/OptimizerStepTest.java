@@ -1,4 +1,4 @@
-package dev.bottleneck.ops;
+package dev.bottleneck.optim;
 
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
@@ -7,9 +7,6 @@ import dev.bottleneck.nn.Init;
 import dev.bottleneck.nn.Module;
 import dev.bottleneck.nn.Parameter;
 import dev.bottleneck.nn.ParameterStore;
-import dev.bottleneck.optim.LrSchedule;
-import dev.bottleneck.optim.Optimizer;
-import dev.bottleneck.optim.OptimizerConfig;
 import dev.bottleneck.tensor.DType;
 import dev.bottleneck.tensor.Tensor;
 import dev.bottleneck.testing.TensorScope;

@@ -1,4 +1,4 @@
-package dev.bottleneck.seg;
+package dev.bottleneck.apps;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,8 +1,7 @@
-package dev.bottleneck.sr;
+package dev.bottleneck.apps;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bottleneck.apps.SuperResolution;
 import dev.bottleneck.cli.Main;
 import dev.bottleneck.data.DataSources;
 import org.junit.jupiter.api.Test;

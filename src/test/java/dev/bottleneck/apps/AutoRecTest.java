@@ -1,8 +1,7 @@
-package dev.bottleneck.recsys;
+package dev.bottleneck.apps;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bottleneck.apps.AutoRec;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Backend;

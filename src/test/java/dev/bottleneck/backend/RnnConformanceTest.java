@@ -1,7 +1,5 @@
-package dev.bottleneck.ops;
+package dev.bottleneck.backend;
 
-import dev.bottleneck.backend.Backend;
-import dev.bottleneck.backend.RnnGeometry;
 import dev.bottleneck.backend.RnnGeometry.Cell;
 import dev.bottleneck.tensor.Tensor;
 import dev.bottleneck.testing.BackendsUnderTest;
@@ -13,16 +11,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.SplittableRandom;
 
 import static dev.bottleneck.testing.Asserts.assertClose;
+import static dev.bottleneck.testing.Conformance.NAMES;
 
 /**
- * {@link dev.bottleneck.backend.RnnOps} on every backend under test (CPU F32 always; CUDA/cuDNN where it loads,
- * otherwise skipped with the reason) against the F64 CPU reference on the same inputs: y, hy, dx (with a dhy) and
- * dw accumulated onto a non-zero start, for LSTM and GRU, 2 layers, bidirectional, odd sizes.
- * Tolerance rtol 1e-4, atol 1e-5: float32 rounding through T = 7 steps of 2 layers stays near 1e-6.
+ * {@link RnnOps} (LSTM and GRU, two layers, bidirectional, odd sizes) on every backend under test against the float64
+ * CPU reference on the same inputs: y, hy, dx with a dhy, dw accumulated onto a non-zero start, and the inference
+ * forward. Tolerance rtol 1e-4, atol 1e-5: float32 rounding through 7 steps of 2 layers stays near 1e-6.
  */
 class RnnConformanceTest {
-    static final String NAMES = "dev.bottleneck.testing.BackendsUnderTest#names";
-
     private static double[][] run(Backend be, RnnGeometry geo, int n, int t, double[] x, double[] w, double[] dy, double[] dhy,
                                   double[] dw0) {
         try (TensorScope s = new TensorScope(be)) {

@@ -1,6 +1,5 @@
-package dev.bottleneck.seg;
+package dev.bottleneck.autograd;
 
-import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.backend.Activation;
 import dev.bottleneck.testing.GradCheck;
 import dev.bottleneck.testing.HostData;

@@ -8,7 +8,6 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -101,8 +100,7 @@ final class InpaintCommand extends ModelCommandBase implements Callable<Integer>
             return Inpainting.rectangle(sh[0], sh[1], sh[2], v[0], v[1], v[2], v[3]);
         }
         if (maskChoice.mask != null) {
-            BufferedImage img = ImageIO.read(maskChoice.mask.toFile());
-            if (img == null) throw new BottleneckException(maskChoice.mask + ": not an image");
+            BufferedImage img = dev.bottleneck.data.ImageFolderReader.readImage(maskChoice.mask);
             if (img.getWidth() != sh[2] || img.getHeight() != sh[1]) {
                 throw new BottleneckException(maskChoice.mask + " is " + img.getWidth() + "x" + img.getHeight() + ", the images are "
                         + sh[2] + "x" + sh[1]);

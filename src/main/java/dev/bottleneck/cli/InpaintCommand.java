@@ -26,13 +26,17 @@ import java.util.concurrent.Callable;
 final class InpaintCommand extends ModelCommandBase implements Callable<Integer> {
     static final class MaskChoice {
         @Option(names = "--rect", paramLabel = "X,Y,W,H", description = "A missing rectangle (pixels).") String rect;
+        @Range(min = 0, max = 1)
         @Option(names = "--random", paramLabel = "FRACTION", description = "Each pixel missing with this probability.") Double random;
         @Option(names = "--mask", paramLabel = "FILE.png", description = "A mask image of the data's size: white (> 50%) = missing.") Path mask;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1") MaskChoice maskChoice;
+    @Range(min = 1)
     @Option(names = "--iterations", defaultValue = "5", description = "Reconstruct / re-impose rounds (default: ${DEFAULT-VALUE}).") int iterations;
+    @Range(min = 1)
     @Option(names = "--limit", defaultValue = "1000", description = "Samples the MSE is measured on (default: ${DEFAULT-VALUE}).") int limit;
+    @Range(min = 1)
     @Option(names = "--count", defaultValue = "10", description = "Images in the picture (default: ${DEFAULT-VALUE}).") int count;
     @Option(names = "--seed", defaultValue = "7") long seed;
     @Option(names = {"-o", "--out"}, paramLabel = "FILE.png", description = "PNG with the masked, filled and original rows.") Path out;

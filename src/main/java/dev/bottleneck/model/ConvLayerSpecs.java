@@ -69,7 +69,7 @@ final class ConvLayerSpecs {
                         ? Init.HE_UNIFORM : Init.XAVIER_UNIFORM);
                 boolean bias = MapValues.bool(l.get("bias"), true, where + ": 'bias'");
                 Limits.PARAMETERS.check(Limits.saturatedMultiply((long) filters * shape[0], (long) k[0] * k[1]),
-                        where + ": the weights of " + type + " (" + shape[0] + " -> " + filters + " channels, kernel " + k[0] + "x" + k[1] + ")");
+                        where + ": the weight count of " + type + " (" + shape[0] + " -> " + filters + " channels, kernel " + k[0] + "x" + k[1] + ")");
                 if (type.equals("conv2d")) {
                     // in long arithmetic first, so that huge kernels or dilations cannot overflow the layer's own int sizes
                     for (int a = 0; a < 2; a++) {

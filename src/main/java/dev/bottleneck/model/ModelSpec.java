@@ -313,7 +313,7 @@ public final class ModelSpec {
             switch (t) {
                 case "linear": case "dense": {
                     Object u = l.get("units");
-                    if (!(u instanceof Number)) throw new BottleneckException(at + ": linear needs 'units'");
+                    if (u == null) throw new BottleneckException(at + ": linear needs 'units'");
                     int units = MapValues.limited(u, at + ": 'units'", 1, Limits.SAMPLE_VALUES);
                     int in = (int) product(shape);
                     // Linear flattens each sample itself, so no extra module (and parameter names stay encoder.0.weight)
@@ -323,7 +323,7 @@ public final class ModelSpec {
                             : (a == Activation.RELU || a == Activation.LEAKY_RELU || a == Activation.ELU || a == Activation.GELU
                             ? Init.HE_UNIFORM : Init.XAVIER_UNIFORM);
                     boolean bias = MapValues.bool(l.get("bias"), true, at + ": 'bias'");
-                    Limits.PARAMETERS.check((long) in * units, at + ": the weights of Linear(" + in + " -> " + units + ")");
+                    Limits.PARAMETERS.check((long) in * units, at + ": the weight count of Linear(" + in + " -> " + units + ")");
                     m = new Linear(in, units, bias, init);
                     out.add(m);
                     shape = m.outputShape(new int[] {in});
@@ -345,7 +345,7 @@ public final class ModelSpec {
                 }
                 case "dropout": {
                     Object r = l.get("rate");
-                    if (!(r instanceof Number)) throw new BottleneckException(at + ": dropout needs 'rate'");
+                    if (r == null) throw new BottleneckException(at + ": dropout needs 'rate'");
                     m = new Dropout(MapValues.number(r, at + ": dropout 'rate'", 0, 1));
                     break;
                 }
@@ -354,7 +354,7 @@ public final class ModelSpec {
                     break;
                 case "reshape": {
                     Object s = l.get("shape");
-                    if (!(s instanceof List)) throw new BottleneckException(at + ": reshape needs 'shape'");
+                    if (s == null) throw new BottleneckException(at + ": reshape needs 'shape'");
                     m = Reshape.to(MapValues.intList(s, at + ": reshape 'shape'", 1, Integer.MAX_VALUE, 8));
                     break;
                 }

@@ -130,7 +130,7 @@ public record SequenceSpec(String name, int steps, int features, RnnGeometry.Cel
                     throw new BottleneckException(where + ": " + type + " needs sequences [T, F], but its input is " + java.util.Arrays.toString(shape));
                 }
                 Object h = l.get("hidden");
-                if (!(h instanceof Number)) throw new BottleneckException(where + ": " + type + " needs 'hidden'");
+                if (h == null) throw new BottleneckException(where + ": " + type + " needs 'hidden'");
                 int hidden = MapValues.limited(h, where + ": 'hidden'", 1, Limits.SAMPLE_VALUES);
                 int layers = MapValues.limitedOr(l.get("layers"), 1, where + ": 'layers'", 1, Limits.LAYERS);
                 boolean bidi = MapValues.bool(l.get("bidirectional"), false, where + ": 'bidirectional'");
@@ -141,7 +141,7 @@ public record SequenceSpec(String name, int steps, int features, RnnGeometry.Cel
                 else throw new BottleneckException(where + ": 'return' must be last or sequence, got " + ret);
                 RnnGeometry geo = new RnnGeometry(type.equals("lstm") ? RnnGeometry.Cell.LSTM : RnnGeometry.Cell.GRU,
                         shape[1], hidden, layers, bidi);
-                Limits.PARAMETERS.check(geo.weightCount(), where + ": the weights of " + type + " (hidden " + hidden + ", " + layers + " layers)");
+                Limits.PARAMETERS.check(geo.weightCount(), where + ": the weight count of " + type + " (hidden " + hidden + ", " + layers + " layers)");
                 try {
                     m = type.equals("lstm") ? new Lstm(shape[1], hidden, layers, bidi, o) : new Gru(shape[1], hidden, layers, bidi, o);
                 } catch (IllegalArgumentException e) {
@@ -151,7 +151,7 @@ public record SequenceSpec(String name, int steps, int features, RnnGeometry.Cel
             }
             case "repeat": {
                 Object s = l.get("steps");
-                if (!(s instanceof Number)) throw new BottleneckException(where + ": repeat needs 'steps'");
+                if (s == null) throw new BottleneckException(where + ": repeat needs 'steps'");
                 boolean tf = MapValues.bool(l.get("teacher_forcing"), false, where + ": 'teacher_forcing'");
                 int f = MapValues.limitedOr(l.get("features"), 0, where + ": 'features'", 0, Limits.SAMPLE_VALUES);
                 m = new RepeatSteps(MapValues.limited(s, where + ": 'steps'", 1, Limits.SAMPLE_VALUES), f, tf);
@@ -159,10 +159,10 @@ public record SequenceSpec(String name, int steps, int features, RnnGeometry.Cel
             }
             case "step_linear": {
                 Object u = l.get("units");
-                if (!(u instanceof Number)) throw new BottleneckException(where + ": step_linear needs 'units'");
+                if (u == null) throw new BottleneckException(where + ": step_linear needs 'units'");
                 if (shape.length != 2) throw new BottleneckException(where + ": step_linear needs sequences [T, F], got " + java.util.Arrays.toString(shape));
                 int units = MapValues.limited(u, where + ": 'units'", 1, Limits.SAMPLE_VALUES);
-                Limits.PARAMETERS.check((long) shape[1] * units, where + ": the weights of step_linear (" + shape[1] + " -> " + units + ")");
+                Limits.PARAMETERS.check((long) shape[1] * units, where + ": the weight count of step_linear (" + shape[1] + " -> " + units + ")");
                 m = new StepLinear(shape[1], units);
                 break;
             }

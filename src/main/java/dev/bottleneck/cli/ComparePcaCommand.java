@@ -46,7 +46,7 @@ final class ComparePcaCommand implements Callable<Integer> {
     @Option(names = "--k", split = ",", paramLabel = "K", defaultValue = "2,8,32", description = "Code sizes / components (default: ${DEFAULT-VALUE}).")
     List<Integer> ks;
 
-    @Range(min = 1)
+    @Range(min = 0)
     @Option(names = {"-e", "--epochs"}, defaultValue = "10", description = "Epochs of each linear autoencoder (0: PCA only; default: ${DEFAULT-VALUE}).")
     int epochs;
 

@@ -65,7 +65,7 @@ public final class Main implements Runnable {
      * picocli passes exceptions to the handlers below but lets Errors through; running out of memory is the one
      * Error an input can cause (a data set or a model too large for the heap), so it is reported here.
      */
-    private static int execute(CommandLine cl, String[] args) {
+    static int execute(CommandLine cl, String[] args) {
         try {
             return cl.execute(args);
         } catch (OutOfMemoryError e) {

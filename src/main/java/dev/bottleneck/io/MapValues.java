@@ -81,6 +81,9 @@ public final class MapValues {
     public static String text(Object o, String what) {
         if (o instanceof String s) {
             if (s.isBlank()) throw new BottleneckException(what + " is empty; give a value");
+            if (s.chars().anyMatch(c -> c < 0x20)) {
+                throw new BottleneckException(what + " must be one line of text without control characters, got " + describe(s));
+            }
             return s;
         }
         if (o instanceof Number || o instanceof Boolean) return o.toString();
@@ -110,7 +113,10 @@ public final class MapValues {
     public static Map<String, Object> map(Object o, String what) {
         if (!(o instanceof Map<?, ?> m)) throw new BottleneckException(what + " must be an object, got " + describe(o));
         for (Object k : m.keySet()) {
-            if (!(k instanceof String)) throw new BottleneckException(what + " has a key that is not text: " + describe(k));
+            if (!(k instanceof String ks)) throw new BottleneckException(what + " has a key that is not text: " + describe(k));
+            if (ks.chars().anyMatch(c -> c < 0x20)) {
+                throw new BottleneckException(what + " has a key with control characters: " + describe(k));
+            }
         }
         return (Map<String, Object>) m;
     }
@@ -131,7 +137,7 @@ public final class MapValues {
         if (o == null) return "nothing (null)";
         if (o instanceof byte[] b) return "binary data (" + b.length + " bytes)";
         String s = o instanceof String ? "'" + o + "'" : o.toString();
-        s = s.replaceAll("[\\r\\n\\t]+", " ");
+        s = s.replaceAll("\\p{Cntrl}+", " ");
         return s.length() > 80 ? s.substring(0, 77) + "..." : s;
     }
 

@@ -28,8 +28,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * A failing input is written to {@code <build dir>/fuzz/<target>-<index>.bin} and the failure says how to
  * reproduce it. A summary line per target goes to standard output and to {@code <build dir>/fuzz/summary.txt}.
  *
- * <p>System properties: {@code bottleneck.fuzz.inputs} (inputs per target, overriding each target's CI budget),
- * {@code bottleneck.fuzz.seed} (the run seed, default {@value #DEFAULT_SEED}).
+ * <p>System properties: {@code bottleneck.fuzz.inputs} (inputs per reader target, overriding each target's CI budget),
+ * {@code bottleneck.fuzz.cliInputs} (inputs per command-line target), {@code bottleneck.fuzz.seed} (the run seed,
+ * default {@value #DEFAULT_SEED}).
  */
 final class FuzzHarness {
     static final long DEFAULT_SEED = 0x5EEDF00DL;
@@ -62,6 +63,17 @@ final class FuzzHarness {
     static int inputs(int ciBudget) {
         String s = System.getProperty("bottleneck.fuzz.inputs");
         return s == null || s.isBlank() ? ciBudget : Integer.parseInt(s.trim());
+    }
+
+    /**
+     * Inputs for a target that runs the whole CLI (about 50 ms an input): its CI budget unless
+     * {@code -Dbottleneck.fuzz.cliInputs=N} is given, else a tenth of {@code bottleneck.fuzz.inputs}.
+     */
+    static int cliInputs(int ciBudget) {
+        String s = System.getProperty("bottleneck.fuzz.cliInputs");
+        if (s != null && !s.isBlank()) return Integer.parseInt(s.trim());
+        String all = System.getProperty("bottleneck.fuzz.inputs");
+        return all == null || all.isBlank() ? ciBudget : Math.max(1, Integer.parseInt(all.trim()) / 10);
     }
 
     static long seed() {

@@ -207,7 +207,9 @@ final class Mutator {
     }
 
     private static String textEdit(String s, boolean yaml, SplittableRandom r) {
-        switch (r.nextInt(yaml ? 10 : 9)) {
+        // mostly edits that keep the syntax (so the values reach the spec's checks), sometimes ones that break it
+        int op = r.nextInt(10) < 7 ? (yaml && r.nextInt(6) == 0 ? 9 : r.nextInt(5)) : 5 + r.nextInt(4);
+        switch (op) {
             case 0:
             case 1:
                 return replaceToken(s, NUMBER, NUMBERS, r);

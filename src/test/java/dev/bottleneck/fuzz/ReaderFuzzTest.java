@@ -2,10 +2,14 @@ package dev.bottleneck.fuzz;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.bottleneck.apps.CodeCodec;
 import dev.bottleneck.cli.Main;
 import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.IdxReader;
 import dev.bottleneck.data.ImageFolderReader;
+import dev.bottleneck.data.MissingCsv;
+import dev.bottleneck.data.Ratings;
+import dev.bottleneck.data.TimeSeriesReader;
 import dev.bottleneck.io.Safetensors;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.ModelSpec;
@@ -43,7 +47,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * safetensors files, model specs in JSON and YAML, config.json, and whole model directories. Only the project's
  * typed errors may escape, with one-line messages, and no input may allocate more than its target's bound (see
  * {@link FuzzHarness}): 16 MiB for the readers, 32 MiB for an image folder, 64 MiB for a command-line run. The CI
- * budget of each target is the number in its {@code inputs(...)} or {@code cliInputs(...)} call (17,000 inputs in
+ * budget of each target is the number in its {@code inputs(...)} or {@code cliInputs(...)} call (21,000 inputs in
  * all); the whole class runs in about 20 s on two idle cores. {@code scripts/fuzz.sh N} runs the same targets with N
  * inputs each (N/10 for the two command-line targets).
  */
@@ -153,6 +157,54 @@ class ReaderFuzzTest {
                     Files.write(f, in);
                     CsvReader.read(f, options.get(r.nextInt(options.size())));
                 });
+    }
+
+    /** The other table readers: time series (timestamps, groups, labels), ratings with a split, tables with holes. */
+    @Test
+    void otherTables() throws IOException {
+        List<String> series = List.of(
+                "reading,mote_id,humidity,temperature,label,indoor\n1,m1,40.5,20.1,0,1\n2,m1,41,20.3,1,1\n3,m1,40,19.9,0,1\n"
+                        + "1,m2,39,21,0,0\n2,m2,38.5,21.2,0,0\n",
+                "time,value,label\n2024-01-01T00:00:00Z,1.5,false\n2024-01-01T00:01:00Z,1.7,true\n2024-01-01T00:02:00Z,1.1,false\n",
+                "date,x,y\n2024-01-01,1,2\n2024-01-02,3,4\n2024-01-03,5,6\n");
+        List<TimeSeriesReader.Options> seriesOptions = List.of(dev.bottleneck.data.SensorData.options(),
+                TimeSeriesReader.Options.defaults().withTimestamp("time").withLabel("label").withMaxGap(60),
+                TimeSeriesReader.Options.defaults().withTimestamp("date").withMinRows(3), TimeSeriesReader.Options.defaults());
+        String ratings = "user,item,rating,split\nu1,i1,4,train\nu1,i2,3.5,test\nu2,i1,5,train\nu3,i3,1,train\n";
+        String holes = "a,b,c\n1,,3\nNA,2,3\n4,5,?\n";
+        List<String> seeds = new ArrayList<>(series);
+        seeds.add(ratings);
+        seeds.add(holes);
+        Path f = tmp.resolve("fuzz-table.csv");
+        FuzzHarness.run("other-tables", FuzzHarness.inputs(2000), READER_BOUND,
+                r -> {
+                    int k = r.nextInt(seeds.size());
+                    byte[] m = r.nextInt(4) == 0 ? Mutator.bytes(Mutator.utf8(seeds.get(k)), List.of(), r)
+                            : Mutator.utf8(Mutator.text(seeds.get(k), false, r));
+                    byte[] out = new byte[m.length + 1];
+                    out[0] = (byte) k;
+                    System.arraycopy(m, 0, out, 1, m.length);
+                    return out;
+                },
+                (in, r) -> {
+                    Files.write(f, java.util.Arrays.copyOfRange(in, 1, in.length));
+                    int k = in[0];
+                    if (k < series.size()) TimeSeriesReader.read(f, seriesOptions.get(r.nextInt(seriesOptions.size())));
+                    else if (k == series.size()) {
+                        if (r.nextBoolean()) Ratings.readSplit(f);
+                        else Ratings.readCsv(f);
+                    } else MissingCsv.read(f, r.nextBoolean() ? java.util.Set.of() : java.util.Set.of("b"));
+                });
+    }
+
+    /** The codes files written by 'bottleneck compress'. */
+    @Test
+    void codes() {
+        float[] v = {0.5f, -1, 2, 3, 0, 1};
+        List<byte[]> seeds = List.of(CodeCodec.encode(v, 3, 2, CodeCodec.Format.U8), CodeCodec.encode(v, 2, 3, CodeCodec.Format.F16));
+        FuzzHarness.run("codes", FuzzHarness.inputs(2000), READER_BOUND,
+                r -> Mutator.bytes(seeds.get(r.nextInt(seeds.size())), seeds, r),
+                (in, r) -> CodeCodec.decode(in, "fuzz.codes"));
     }
 
     // ---------------------------------------------------------------------------------------- image folder

@@ -108,6 +108,8 @@ class HostileCliTest {
         fails(2, CliTest.run("eval", model.toString(), "--batch", "0"), "--batch", "at least 1", "got 0");
         fails(2, CliTest.run("eval", model.toString(), "--batch", "-1"), "--batch", "at least 1", "got -1");
         fails(2, CliTest.run("encode", model.toString(), "--batch", "0", "--out", tmp.resolve("codes.csv").toString()), "--batch");
+        fails(1, CliTest.run("train", table.toString(), "--model", "4-2", "--batch", "8", "--schedule", "step:1:NaN", "--backend", "cpu",
+                "--out", tmp.resolve("nan-schedule").toString()), "GAMMA", "NaN");
     }
 
     @Test

@@ -238,9 +238,24 @@ public final class Checkpoint {
                     + " again with 'bottleneck train --out'");
         }
         Autoencoder model = new Autoencoder(ModelSpec.fromMap((Map<String, Object>) spec, dir.resolve(CONFIG).toString()));
-        model.bind(backend, 0);
         Path w = dir.resolve(MODEL);
         if (!Files.isRegularFile(w)) throw new BottleneckException("no weights in " + dir + ": " + MODEL + " not found");
+        // compare sizes before binding: a config that claims a bigger model than the weights can hold allocates nothing
+        long need = 0;
+        for (Parameter p : model.encoder().parameters()) need += p.size();
+        for (Parameter p : model.decoder().parameters()) need += p.size();
+        long have = 0;
+        for (Safetensors.Entry e : Safetensors.readHeader(w).entries()) {
+            long n = 1;
+            for (long d : e.shape()) n = Limits.saturatedMultiply(n, d);
+            have = have > Long.MAX_VALUE - n ? Long.MAX_VALUE : have + n;
+        }
+        if (need > have) {
+            throw new BottleneckException(dir.resolve(CONFIG) + " describes a model of " + Limits.group(need) + " parameters but " + w
+                    + " holds " + Limits.group(have) + " values (the config and the weights do not match); write the model again"
+                    + " with 'bottleneck train --out'");
+        }
+        model.bind(backend, 0);
         loadWeights(w, model);
         return new Loaded(model, config);
     }

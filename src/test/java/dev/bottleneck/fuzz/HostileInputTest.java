@@ -287,6 +287,28 @@ class HostileInputTest {
         contains(specError("{\"input\": 784, \"encoder\": [], \"decoder\": []}"), "no layers");
     }
 
+    // ------------------------------------------------------------------------------------------ model dirs
+
+    /** Found by the fuzz suite: a config.json claiming a bigger model than its weights bound the model first (523 MiB). */
+    @Test
+    void configClaimingABiggerModelThanItsWeightsAllocatesNothing() throws Exception {
+        StringBuilder csv = new StringBuilder("a,b,c,d\n");
+        for (int i = 0; i < 30; i++) csv.append(i % 3).append(',').append(i % 5).append(',').append(i % 7).append(",1\n");
+        Path data = Files.writeString(dir.resolve("t.csv"), csv);
+        Path model = dir.resolve("model");
+        java.io.StringWriter err = new java.io.StringWriter();
+        int rc = dev.bottleneck.cli.Main.run(new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err),
+                "train", data.toString(), "--model", "4-2", "--epochs", "1", "--batch", "4", "--out", model.toString(), "--backend", "cpu");
+        assertEquals(0, rc, err.toString());
+        Path config = model.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replaceFirst("\"units\" *: *2", "\"units\": 3000000"));
+        try (dev.bottleneck.backend.Backend be = dev.bottleneck.backend.Backends.create("cpu",
+                dev.bottleneck.backend.BackendOptions.defaults(), s -> { })) {
+            contains(refused(() -> dev.bottleneck.train.Checkpoint.load(model, be)), "27,000,004 parameters", "holds 22 values",
+                    "do not match");
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ safetensors
 
     @Test

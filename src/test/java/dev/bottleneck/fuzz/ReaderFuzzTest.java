@@ -47,8 +47,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * safetensors files, model specs in JSON and YAML, config.json, and whole model directories. Only the project's
  * typed errors may escape, with one-line messages, and no input may allocate more than its target's bound (see
  * {@link FuzzHarness}): 16 MiB for the readers, 32 MiB for an image folder, 64 MiB for a command-line run. The CI
- * budget of each target is the number in its {@code inputs(...)} or {@code cliInputs(...)} call (21,000 inputs in
- * all); the whole class runs in about 20 s on two idle cores. {@code scripts/fuzz.sh N} runs the same targets with N
+ * budget of each target is the number in its {@code inputs(...)} or {@code cliInputs(...)} call (15,360 inputs in
+ * all); the whole class runs in about 15 s on two idle cores. {@code scripts/fuzz.sh N} runs the same targets with N
  * inputs each (N/10 for the two command-line targets).
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -94,7 +94,7 @@ class ReaderFuzzTest {
     void idxImages() throws IOException {
         List<byte[]> seeds = List.of(idxImages(3, 4, 5), idxImages(1, 1, 1), idxImages(2, 28, 28));
         Path f = tmp.resolve("fuzz-images-idx3-ubyte");
-        FuzzHarness.run("idx-images", FuzzHarness.inputs(3000), READER_BOUND,
+        FuzzHarness.run("idx-images", FuzzHarness.inputs(2500), READER_BOUND,
                 r -> Mutator.bytes(seeds.get(r.nextInt(seeds.size())), seeds, r),
                 (in, r) -> {
                     Files.write(f, in);
@@ -107,7 +107,7 @@ class ReaderFuzzTest {
         List<byte[]> seeds = List.of(idxLabels(5), idxLabels(1), idxLabels(40));
         Path images = Files.write(tmp.resolve("pair-images-idx3-ubyte"), idxImages(5, 2, 2));
         Path f = tmp.resolve("fuzz-labels-idx1-ubyte");
-        FuzzHarness.run("idx-labels", FuzzHarness.inputs(2000), READER_BOUND,
+        FuzzHarness.run("idx-labels", FuzzHarness.inputs(1500), READER_BOUND,
                 r -> Mutator.bytes(seeds.get(r.nextInt(seeds.size())), seeds, r),
                 (in, r) -> {
                     Files.write(f, in);
@@ -121,7 +121,7 @@ class ReaderFuzzTest {
         List<byte[]> seeds = List.of(Mutator.compress(idxImages(3, 6, 6)), Mutator.compress(idxImages(2, 3, 3)),
                 Mutator.compress(idxLabels(12)));
         Path f = tmp.resolve("fuzz-idx.gz");
-        FuzzHarness.run("gzip", FuzzHarness.inputs(2000), READER_BOUND,
+        FuzzHarness.run("gzip", FuzzHarness.inputs(1500), READER_BOUND,
                 r -> Mutator.gzip(seeds.get(r.nextInt(seeds.size())), seeds, r),
                 (in, r) -> {
                     Files.write(f, in);
@@ -148,7 +148,7 @@ class ReaderFuzzTest {
                 CsvReader.options().skipColumnIndices(0, -1).header(CsvReader.Header.YES).build(),
                 CsvReader.options().delimiter('\t').build());
         Path f = tmp.resolve("fuzz.csv");
-        FuzzHarness.run("csv", FuzzHarness.inputs(2000), READER_BOUND,
+        FuzzHarness.run("csv", FuzzHarness.inputs(1500), READER_BOUND,
                 r -> {
                     String s = seeds.get(r.nextInt(seeds.size()));
                     return r.nextInt(4) == 0 ? Mutator.bytes(Mutator.utf8(s), List.of(), r) : Mutator.utf8(Mutator.text(s, false, r));
@@ -176,7 +176,7 @@ class ReaderFuzzTest {
         seeds.add(ratings);
         seeds.add(holes);
         Path f = tmp.resolve("fuzz-table.csv");
-        FuzzHarness.run("other-tables", FuzzHarness.inputs(2000), READER_BOUND,
+        FuzzHarness.run("other-tables", FuzzHarness.inputs(1500), READER_BOUND,
                 r -> {
                     int k = r.nextInt(seeds.size());
                     byte[] m = r.nextInt(4) == 0 ? Mutator.bytes(Mutator.utf8(seeds.get(k)), List.of(), r)
@@ -228,7 +228,7 @@ class ReaderFuzzTest {
         Path warm = Files.createDirectories(tmp.resolve("warm"));
         Files.write(warm.resolve("w.png"), good);
         ImageFolderReader.read(warm, options.get(0)); // loads the ImageIO plugins before anything is measured
-        FuzzHarness.run("image-folder", FuzzHarness.inputs(1000), IMAGE_BOUND,
+        FuzzHarness.run("image-folder", FuzzHarness.inputs(800), IMAGE_BOUND,
                 r -> {
                     int k = r.nextInt(seeds.size());
                     byte[] m = Mutator.bytes(seeds.get(k), seeds, r);
@@ -270,7 +270,7 @@ class ReaderFuzzTest {
         Safetensors.write(w, t2, null);
         seeds.add(Files.readAllBytes(w));
         Path f = tmp.resolve("fuzz.safetensors");
-        FuzzHarness.run("safetensors", FuzzHarness.inputs(2000), READER_BOUND,
+        FuzzHarness.run("safetensors", FuzzHarness.inputs(1500), READER_BOUND,
                 r -> {
                     byte[] s = seeds.get(r.nextInt(seeds.size()));
                     return r.nextInt(5) < 2 ? mutateHeader(s, r) : Mutator.bytes(s, seeds, r);
@@ -329,7 +329,7 @@ class ReaderFuzzTest {
     void specJson() {
         Path f = tmp.resolve("fuzz-spec.json");
         for (String s : SPECS) parseAndSummarise(write(f, s)); // every seed is valid
-        FuzzHarness.run("spec-json", FuzzHarness.inputs(1500), READER_BOUND,
+        FuzzHarness.run("spec-json", FuzzHarness.inputs(1200), READER_BOUND,
                 r -> Mutator.utf8(Mutator.text(SPECS.get(r.nextInt(SPECS.size())), false, r)),
                 (in, r) -> parseAndSummarise(write(f, in)));
     }
@@ -342,7 +342,7 @@ class ReaderFuzzTest {
         for (String s : SPECS) seeds.add(yaml.writeValueAsString(json.readValue(s, Object.class)));
         Path f = tmp.resolve("fuzz-spec.yaml");
         for (String s : seeds) parseAndSummarise(write(f, s));
-        FuzzHarness.run("spec-yaml", FuzzHarness.inputs(1500), READER_BOUND,
+        FuzzHarness.run("spec-yaml", FuzzHarness.inputs(1200), READER_BOUND,
                 r -> Mutator.utf8(Mutator.text(seeds.get(r.nextInt(seeds.size())), true, r)),
                 (in, r) -> parseAndSummarise(write(f, in)));
     }
@@ -408,7 +408,7 @@ class ReaderFuzzTest {
         Path dir = copyModel(model, tmp.resolve("config-fuzz"));
         String seed = Files.readString(model.resolve("config.json"));
         evalAndSummary(dir);
-        FuzzHarness.run("config-json", FuzzHarness.cliInputs(120), CLI_BOUND,
+        FuzzHarness.run("config-json", FuzzHarness.cliInputs(80), CLI_BOUND,
                 r -> Mutator.utf8(noRealData(Mutator.text(seed, false, r))),
                 (in, r) -> {
                     Files.write(dir.resolve("config.json"), in);
@@ -423,7 +423,7 @@ class ReaderFuzzTest {
         List<String> files = List.of("model.safetensors", "config.json", "trainer.json", "model.safetensors");
         Map<String, byte[]> originals = new LinkedHashMap<>();
         for (String f : files) originals.put(f, Files.readAllBytes(model.resolve(f)));
-        FuzzHarness.run("model-dir", FuzzHarness.cliInputs(120), CLI_BOUND,
+        FuzzHarness.run("model-dir", FuzzHarness.cliInputs(80), CLI_BOUND,
                 r -> {
                     int k = r.nextInt(files.size());
                     byte[] orig = originals.get(files.get(k));

@@ -10,6 +10,10 @@ import dev.bottleneck.tensor.DType;
  * @param threads CPU threads for Java loops and OpenBLAS (0: all available processors)
  */
 public record BackendOptions(DType dtype, boolean tf32, int threads) {
+    public BackendOptions {
+        if (threads < 0) throw new dev.bottleneck.BottleneckException("--threads must be 0 (all cores) or more, got " + threads);
+    }
+
     public static BackendOptions defaults() {
         return new BackendOptions(DType.F32, false, 0);
     }

@@ -12,6 +12,7 @@ final class BackendOptionsMixin {
             description = "Compute backend (default: $BOTTLENECK_BACKEND, else auto). 'auto' says why it chose the CPU; 'cuda' fails loudly when CUDA cannot load.")
     String backend;
 
+    @Range(min = 0)
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
     int threads;
 

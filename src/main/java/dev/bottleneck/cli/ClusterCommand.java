@@ -18,8 +18,11 @@ import java.util.concurrent.Callable;
                 + "the labels, next to k-means on the raw inputs.",
                 "Example: bottleneck cluster runs/w1 --k 10 --limit 5000"})
 final class ClusterCommand extends ModelCommandBase implements Callable<Integer> {
+    @Range(min = 1)
     @Option(names = "--k", defaultValue = "10", description = "Clusters (default: ${DEFAULT-VALUE}).") int k;
+    @Range(min = 1)
     @Option(names = "--limit", defaultValue = "5000", description = "Samples (default: ${DEFAULT-VALUE}).") int limit;
+    @Range(min = 1)
     @Option(names = "--iterations", defaultValue = "100") int iterations;
     @Option(names = "--seed", defaultValue = "42") long seed;
     @Option(names = "--no-raw", description = "Skip the raw-input baseline.") boolean noRaw;

@@ -46,12 +46,15 @@ final class ComparePcaCommand implements Callable<Integer> {
     @Option(names = "--k", split = ",", paramLabel = "K", defaultValue = "2,8,32", description = "Code sizes / components (default: ${DEFAULT-VALUE}).")
     List<Integer> ks;
 
+    @Range(min = 0)
     @Option(names = {"-e", "--epochs"}, defaultValue = "10", description = "Epochs of each linear autoencoder (0: PCA only; default: ${DEFAULT-VALUE}).")
     int epochs;
 
+    @Range(min = 0, minExclusive = true)
     @Option(names = "--lr", defaultValue = "3e-3", description = "Adam learning rate of the linear autoencoders, decayed by a cosine schedule (default: ${DEFAULT-VALUE}).")
     double lr;
 
+    @Range(min = 1)
     @Option(names = {"-b", "--batch"}, defaultValue = "128", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 
@@ -60,12 +63,15 @@ final class ComparePcaCommand implements Callable<Integer> {
                     + "and report its squared error summed over pixels per test image next to PCA with as many components as its code.")
     String deep;
 
+    @Range(min = 1)
     @Option(names = "--deep-epochs", defaultValue = "10", description = "Epochs of the deep autoencoder (default: ${DEFAULT-VALUE}).")
     int deepEpochs;
 
+    @Range(min = 0, minExclusive = true)
     @Option(names = "--deep-lr", defaultValue = "1e-3", description = "Adam learning rate of the deep autoencoder (cosine decay; default: ${DEFAULT-VALUE}).")
     double deepLr;
 
+    @Range(min = 2)
     @Option(names = "--limit", description = "Use only the first N training samples.")
     Integer limit;
 

@@ -23,6 +23,7 @@ final class CompressCommand extends ModelCommandBase implements Callable<Integer
     @Option(names = "--format", defaultValue = "f16", paramLabel = "f16|u8", description = "Code format (default: ${DEFAULT-VALUE}).")
     String format;
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE") Path out;
+    @Range(min = 1)
     @Option(names = "--limit", description = "Only the first N samples.") Integer limit;
     @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
 

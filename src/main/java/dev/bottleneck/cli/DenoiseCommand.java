@@ -44,12 +44,14 @@ final class DenoiseCommand extends ModelCommandBase implements Callable<Integer>
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.png", description = "PNG file to write.")
     Path out;
 
+    @Range(min = 1)
     @Option(names = {"-n", "--count"}, defaultValue = "10", description = "Images in the picture (default: ${DEFAULT-VALUE}).")
     int count;
 
     @Option(names = "--seed", defaultValue = "1234", description = "Seed of the corruption (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Range(min = 1)
     @Option(names = {"-b", "--batch"}, defaultValue = "1000", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 

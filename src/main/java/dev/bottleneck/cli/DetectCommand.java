@@ -56,27 +56,38 @@ final class DetectCommand implements Callable<Integer> {
     String group;
     @Option(names = "--skip-columns", split = ",", description = "Columns that are not features.")
     List<String> skip = List.of();
+    @Range(min = 0)
     @Option(names = "--max-gap", defaultValue = "0", description = "Largest allowed timestamp step; larger gaps are an error (0: no check).")
     double maxGap;
+    @Range(min = 2)
     @Option(names = "--window", defaultValue = "16", description = "Window length in steps (default: ${DEFAULT-VALUE}).")
     int window;
+    @Range(min = 1)
     @Option(names = "--stride", defaultValue = "4", description = "Stride of the training windows (default: ${DEFAULT-VALUE}; scoring uses 1).")
     int stride;
+    @Range(min = 0, max = 1, minExclusive = true, maxExclusive = true)
     @Option(names = "--train-fraction", defaultValue = "0.35", description = "First fraction of each series to train on (default: ${DEFAULT-VALUE}).")
     double trainFraction;
+    @Range(min = 0, max = 1, minExclusive = true, maxExclusive = true)
     @Option(names = "--val-fraction", defaultValue = "0.10", description = "Next fraction, assumed normal, to choose the threshold (default: ${DEFAULT-VALUE}).")
     double valFraction;
     @Option(names = "--threshold", defaultValue = "p99", description = "p99, percentile:99.5, mean+3sd or sigma:3 (default: ${DEFAULT-VALUE}).")
     String threshold;
     @Option(names = "--cell", defaultValue = "lstm", description = "lstm or gru (default: ${DEFAULT-VALUE}).")
     String cell;
+    @Range(min = 1)
     @Option(names = "--hidden", defaultValue = "32") int hidden;
+    @Range(min = 1)
     @Option(names = "--layers", defaultValue = "1") int layers;
+    @Range(min = 0)
     @Option(names = "--latent", defaultValue = "8", description = "Code size (0: the encoder's last hidden state is the code).") int latent;
     @Option(names = "--bidirectional", description = "Bidirectional encoder.") boolean bidirectional;
     @Option(names = "--teacher-forcing", description = "Feed the decoder the previous true step as well as the code.") boolean teacherForcing;
+    @Range(min = 1)
     @Option(names = {"-e", "--epochs"}, defaultValue = "6") int epochs;
+    @Range(min = 1)
     @Option(names = {"-b", "--batch"}, defaultValue = "64") int batch;
+    @Range(min = 0, minExclusive = true)
     @Option(names = "--lr", defaultValue = "3e-3") double lr;
     @Option(names = "--seed", defaultValue = "7") long seed;
     @Option(names = {"-o", "--out"}, required = true, description = "Output directory.")

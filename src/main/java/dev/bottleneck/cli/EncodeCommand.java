@@ -20,9 +20,11 @@ final class EncodeCommand extends ModelCommandBase implements Callable<Integer> 
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "CSV file to write.")
     Path out;
 
+    @Range(min = 1)
     @Option(names = "--limit", description = "Only the first N samples.")
     Integer limit;
 
+    @Range(min = 1)
     @Option(names = {"-b", "--batch"}, defaultValue = "1000", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 

@@ -1,5 +1,6 @@
 package dev.bottleneck.cli;
 
+import dev.bottleneck.BottleneckException;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.train.Trainer;
@@ -14,6 +15,7 @@ import java.util.concurrent.Callable;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"Evaluate a trained model's reconstruction loss on a data split.", "Example: bottleneck eval runs/w1 --json"})
 final class EvalCommand extends ModelCommandBase implements Callable<Integer> {
+    @Range(min = 1)
     @Option(names = {"-b", "--batch"}, defaultValue = "1000", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 
@@ -26,6 +28,7 @@ final class EvalCommand extends ModelCommandBase implements Callable<Integer> {
         try (Session s = open(log)) {
             Autoencoder m = s.loaded().model();
             Dataset d = s.data().split(split);
+            if (d.n() == 0) throw new BottleneckException("the " + split + " split of " + s.data().source() + " is empty; nothing to evaluate");
             long t0 = System.nanoTime();
             Trainer.Evaluation ev = Trainer.evaluate(m, d, batch);
             double sec = (System.nanoTime() - t0) / 1e9;
@@ -39,6 +42,11 @@ final class EvalCommand extends ModelCommandBase implements Callable<Integer> {
             res.put("train_loss", lastTrainLoss());
             boolean vae = m.spec().variational() != null;   // a VAE's test loss is its negative ELBO: reconstruction + KL
             double testLoss = vae ? ev.loss() : ev.reconstruction();
+            if (!Double.isFinite(testLoss) || !Double.isFinite(ev.loss())) {
+                throw new BottleneckException(modelDir + ": the loss on " + s.data().source() + "/" + split + " is " + testLoss
+                        + " (not a finite number); the model or the data hold NaN or infinite values — check the data, or train"
+                        + " the model again");
+            }
             res.put("test_loss", testLoss);
             res.put("objective", ev.loss());
             if (vae) {

@@ -29,8 +29,10 @@ import java.util.concurrent.Callable;
 final class ImputeCommand extends ModelCommandBase implements Callable<Integer> {
     @Option(names = "--csv", paramLabel = "FILE", description = "A CSV with missing cells (same columns as the training data).") Path csv;
     @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Imputed CSV to write (with --csv).") Path out;
+    @Range(min = 0, max = 1, minExclusive = true, maxExclusive = true)
     @Option(names = "--hide", defaultValue = "0.2", description = "Fraction of test cells hidden on purpose to measure the error (default: ${DEFAULT-VALUE}).")
     double hide;
+    @Range(min = 1)
     @Option(names = "--iterations", defaultValue = "20") int iterations;
     @Option(names = "--seed", defaultValue = "7") long seed;
     @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;

@@ -19,6 +19,7 @@ import java.util.concurrent.Callable;
                 "Example: bottleneck index runs/w1 --split train --out index.safetensors"})
 final class IndexCommand extends ModelCommandBase implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.safetensors") Path out;
+    @Range(min = 1)
     @Option(names = "--limit", description = "Only the first N samples.") Integer limit;
     @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
 

@@ -8,7 +8,6 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -27,13 +26,17 @@ import java.util.concurrent.Callable;
 final class InpaintCommand extends ModelCommandBase implements Callable<Integer> {
     static final class MaskChoice {
         @Option(names = "--rect", paramLabel = "X,Y,W,H", description = "A missing rectangle (pixels).") String rect;
+        @Range(min = 0, max = 1)
         @Option(names = "--random", paramLabel = "FRACTION", description = "Each pixel missing with this probability.") Double random;
         @Option(names = "--mask", paramLabel = "FILE.png", description = "A mask image of the data's size: white (> 50%) = missing.") Path mask;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1") MaskChoice maskChoice;
+    @Range(min = 1)
     @Option(names = "--iterations", defaultValue = "5", description = "Reconstruct / re-impose rounds (default: ${DEFAULT-VALUE}).") int iterations;
+    @Range(min = 1)
     @Option(names = "--limit", defaultValue = "1000", description = "Samples the MSE is measured on (default: ${DEFAULT-VALUE}).") int limit;
+    @Range(min = 1)
     @Option(names = "--count", defaultValue = "10", description = "Images in the picture (default: ${DEFAULT-VALUE}).") int count;
     @Option(names = "--seed", defaultValue = "7") long seed;
     @Option(names = {"-o", "--out"}, paramLabel = "FILE.png", description = "PNG with the masked, filled and original rows.") Path out;
@@ -101,8 +104,7 @@ final class InpaintCommand extends ModelCommandBase implements Callable<Integer>
             return Inpainting.rectangle(sh[0], sh[1], sh[2], v[0], v[1], v[2], v[3]);
         }
         if (maskChoice.mask != null) {
-            BufferedImage img = ImageIO.read(maskChoice.mask.toFile());
-            if (img == null) throw new BottleneckException(maskChoice.mask + ": not an image");
+            BufferedImage img = dev.bottleneck.data.ImageFolderReader.readImage(maskChoice.mask);
             if (img.getWidth() != sh[2] || img.getHeight() != sh[1]) {
                 throw new BottleneckException(maskChoice.mask + " is " + img.getWidth() + "x" + img.getHeight() + ", the images are "
                         + sh[2] + "x" + sh[1]);

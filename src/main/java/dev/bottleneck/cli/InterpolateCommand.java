@@ -19,18 +19,22 @@ import java.util.concurrent.Callable;
                 "into one PNG strip, with the two original images at the ends.",
                 "Example: bottleneck interpolate runs/w4 --from 0 --to 1 --steps 10 --out strip.png"})
 final class InterpolateCommand extends ModelCommandBase implements Callable<Integer> {
+    @Range(min = 0)
     @Option(names = "--from", required = true, paramLabel = "I", description = "Index of the first image in the split.")
     int from;
 
+    @Range(min = 0)
     @Option(names = "--to", required = true, paramLabel = "J", description = "Index of the second image in the split.")
     int to;
 
+    @Range(min = 2)
     @Option(names = "--steps", defaultValue = "10", description = "Decoded images from code I to code J, both included (default: ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.png", description = "PNG file to write.")
     Path out;
 
+    @Range(min = 1)
     @Option(names = "--scale", defaultValue = "3", description = "Pixels per image pixel (default: ${DEFAULT-VALUE}).")
     int scale;
 

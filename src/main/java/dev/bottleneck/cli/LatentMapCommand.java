@@ -30,12 +30,15 @@ final class LatentMapCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.png", description = "PNG file to write.")
     Path out;
 
+    @Range(min = 2)
     @Option(names = "--grid", defaultValue = "20", description = "Images per side (default: ${DEFAULT-VALUE}).")
     int grid;
 
+    @Range(min = 0, minExclusive = true)
     @Option(names = "--range", defaultValue = "3", paramLabel = "R", description = "Codes span [-R, R] in each direction (default: ${DEFAULT-VALUE}).")
     double range;
 
+    @Range(min = 1)
     @Option(names = "--scale", defaultValue = "1", description = "Pixels per image pixel (default: ${DEFAULT-VALUE}).")
     int scale;
 

@@ -42,11 +42,16 @@ final class OneClassCommand implements Callable<Integer> {
     String model;
     @Option(names = "--classes", split = ",", description = "Normal classes to run (default: 0..9).")
     List<Integer> classes;
+    @Range(min = 1)
     @Option(names = {"-e", "--epochs"}, defaultValue = "5") int epochs;
+    @Range(min = 1)
     @Option(names = {"-b", "--batch"}, defaultValue = "128") int batch;
+    @Range(min = 0, minExclusive = true)
     @Option(names = "--lr", defaultValue = "1e-3") double lr;
     @Option(names = "--seed", defaultValue = "42") long seed;
+    @Range(min = 1)
     @Option(names = "--limit", description = "At most N training images per class (quick runs).") Integer limit;
+    @Range(min = 1)
     @Option(names = "--test-limit", description = "Score only the first N test images.") Integer testLimit;
     @Option(names = {"-o", "--out"}, description = "Directory for one-class.csv and report.json.") Path out;
     @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;

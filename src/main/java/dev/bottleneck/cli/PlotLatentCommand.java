@@ -19,6 +19,7 @@ import java.util.concurrent.Callable;
                 "Example: bottleneck plot-latent runs/w1 --out latent.png --limit 5000"})
 final class PlotLatentCommand extends ModelCommandBase implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.png") Path out;
+    @Range(min = 1)
     @Option(names = "--limit", defaultValue = "5000", description = "Samples to plot (default: ${DEFAULT-VALUE}).") int limit;
     @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
 

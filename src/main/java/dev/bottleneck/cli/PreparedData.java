@@ -7,6 +7,7 @@ import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.ImageFolderReader;
 import dev.bottleneck.data.Scaler;
 import dev.bottleneck.data.TrainTest;
+import dev.bottleneck.io.MapValues;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -43,18 +44,23 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
     static PreparedData fromConfig(Map<String, Object> config, String overrideSource, Path dataDir) {
         Object d = config.get("data");
         if (!(d instanceof Map)) throw new BottleneckException("config.json has no 'data' section: pass the data set explicitly");
-        Map<String, Object> data = (Map<String, Object>) d;
-        String source = overrideSource != null ? overrideSource : (String) data.get("source");
-        long seed = data.get("seed") instanceof Number ? ((Number) data.get("seed")).longValue() : 42;
-        CsvReader.Options csv = csvOptions((Map<String, Object>) data.get("csv"));
+        Map<String, Object> data = MapValues.map(d, "config.json 'data'");
+        Object src = data.get("source");
+        if (overrideSource == null && src != null && !(src instanceof String)) {
+            throw new BottleneckException("config.json 'data.source' must be text (a data set name or a path), got "
+                    + MapValues.describe(src) + "; fix it, or pass the data with --dataset");
+        }
+        String source = overrideSource != null ? overrideSource : (String) src;
+        long seed = data.get("seed") == null ? 42
+                : MapValues.longValue(data.get("seed"), "config.json 'data.seed'", Long.MIN_VALUE, Long.MAX_VALUE);
+        CsvReader.Options csv = data.get("csv") == null ? null : csvOptions(MapValues.map(data.get("csv"), "config.json 'data.csv'"));
         ImageFolderReader.Options images = null;
         if (data.get("sample_shape") instanceof List && ((List<?>) data.get("sample_shape")).size() == 3) {
-            List<?> sh = (List<?>) data.get("sample_shape");
-            images = new ImageFolderReader.Options(((Number) sh.get(0)).intValue(), ((Number) sh.get(1)).intValue(),
-                    ((Number) sh.get(2)).intValue());
+            int[] sh = MapValues.intList(data.get("sample_shape"), "config.json 'data.sample_shape'", 1, Integer.MAX_VALUE, 3);
+            images = new ImageFolderReader.Options(sh[0], sh[1], sh[2]);
         }
         TrainTest tt = DataSources.resolve(source, dataDir, csv, images, seed, DataSources.Environment.system());
-        Scaler scaler = data.get("scaler") instanceof Map ? Scaler.fromMap((Map<String, Object>) data.get("scaler"))
+        Scaler scaler = data.get("scaler") instanceof Map ? Scaler.fromMap(MapValues.map(data.get("scaler"), "config.json 'data.scaler'"))
                 : Scaler.none(tt.train().features());
         if (scaler.features() != tt.train().features()) {
             throw new BottleneckException("data set '" + source + "' has " + tt.train().features() + " features but the model was trained on "
@@ -99,17 +105,35 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
         return m;
     }
 
-    @SuppressWarnings("unchecked")
+    /** The CSV options saved in config.json ({@code data.csv}); every value is type-checked. */
     static CsvReader.Options csvOptions(Map<String, Object> m) {
         if (m == null) return null;
+        String where = "config.json 'data.csv'";
         CsvReader.Builder b = CsvReader.options();
-        if (m.get("header") != null) b.header(CsvReader.Header.valueOf(m.get("header").toString().toUpperCase(Locale.ROOT)));
-        if (m.get("delimiter") != null) b.delimiter(m.get("delimiter").toString().charAt(0));
-        if (m.get("label") != null) b.labelColumn(m.get("label").toString());
-        if (m.get("label_index") != null) b.labelColumn(((Number) m.get("label_index")).intValue());
-        if (m.get("skip") instanceof List) b.skipColumns((List<String>) m.get("skip"));
-        if (m.get("skip_index") instanceof List) {
-            b.skipColumnIndices(((List<Number>) m.get("skip_index")).stream().mapToInt(Number::intValue).toArray());
+        if (m.get("header") != null) {
+            String h = MapValues.text(m.get("header"), where + " 'header'").toUpperCase(Locale.ROOT);
+            try {
+                b.header(CsvReader.Header.valueOf(h));
+            } catch (IllegalArgumentException e) {
+                throw new BottleneckException(where + " 'header' must be auto, yes or no, got '" + h.toLowerCase(Locale.ROOT) + "'");
+            }
+        }
+        if (m.get("delimiter") != null) {
+            String d = MapValues.text(m.get("delimiter"), where + " 'delimiter'");
+            if (d.length() != 1) throw new BottleneckException(where + " 'delimiter' must be one character, got '" + d + "'");
+            b.delimiter(d.charAt(0));
+        }
+        if (m.get("label") != null) b.labelColumn(MapValues.text(m.get("label"), where + " 'label'"));
+        if (m.get("label_index") != null) {
+            b.labelColumn(MapValues.intValue(m.get("label_index"), where + " 'label_index'", Integer.MIN_VALUE, Integer.MAX_VALUE));
+        }
+        if (m.get("skip") != null) {
+            for (Object o : MapValues.list(m.get("skip"), where + " 'skip'")) b.skipColumns(MapValues.text(o, where + " 'skip' entry"));
+        }
+        if (m.get("skip_index") != null) {
+            for (Object o : MapValues.list(m.get("skip_index"), where + " 'skip_index'")) {
+                b.skipColumnIndices(MapValues.intValue(o, where + " 'skip_index' entry", Integer.MIN_VALUE, Integer.MAX_VALUE));
+            }
         }
         return b.build();
     }

@@ -17,11 +17,16 @@ import java.util.concurrent.Callable;
                 + "on the raw inputs, and report both test accuracies.",
                 "Example: bottleneck probe runs/w1 --train-limit 10000"})
 final class ProbeCommand extends ModelCommandBase implements Callable<Integer> {
+    @Range(min = 1)
     @Option(names = "--train-limit", defaultValue = "10000", description = "Training samples for the classifier (default: ${DEFAULT-VALUE}).")
     int trainLimit;
+    @Range(min = 1)
     @Option(names = "--test-limit", description = "Test samples (default: all).") Integer testLimit;
+    @Range(min = 1)
     @Option(names = {"-e", "--epochs"}, defaultValue = "20", description = "Classifier epochs (default: ${DEFAULT-VALUE}).") int epochs;
+    @Range(min = 0, minExclusive = true)
     @Option(names = "--lr", defaultValue = "0.01") double lr;
+    @Range(min = 0)
     @Option(names = "--l2", defaultValue = "1e-4") double l2;
     @Option(names = "--seed", defaultValue = "42") long seed;
     @Option(names = "--no-raw", description = "Skip the raw-input baseline.") boolean noRaw;

@@ -35,6 +35,7 @@ final class RecommendCommand implements Callable<Integer> {
     @Option(names = "--user", required = true, paramLabel = "U", description = "The user's id as in the ratings file.")
     String user;
 
+    @Range(min = 1)
     @Option(names = {"-n", "--top"}, defaultValue = "10", paramLabel = "N", description = "How many items (default: ${DEFAULT-VALUE}).")
     int top;
 

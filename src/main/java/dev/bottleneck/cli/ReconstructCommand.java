@@ -15,6 +15,7 @@ final class ReconstructCommand extends ModelCommandBase implements Callable<Inte
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.png", description = "PNG file to write.")
     Path out;
 
+    @Range(min = 1)
     @Option(names = {"-n", "--count"}, defaultValue = "10", description = "Number of images (default: ${DEFAULT-VALUE}).")
     int count;
 

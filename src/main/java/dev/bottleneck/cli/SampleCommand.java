@@ -29,15 +29,18 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.png", description = "PNG file to write.")
     Path out;
 
+    @Range(min = 1)
     @Option(names = {"-n", "--count"}, defaultValue = "64", description = "Number of samples (default: ${DEFAULT-VALUE}).")
     int count;
 
+    @Range(min = 1)
     @Option(names = "--columns", description = "Images per row (default: the square root of --count, rounded up).")
     Integer columns;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the codes drawn (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Range(min = 1)
     @Option(names = "--scale", defaultValue = "2", description = "Pixels per image pixel (default: ${DEFAULT-VALUE}).")
     int scale;
 

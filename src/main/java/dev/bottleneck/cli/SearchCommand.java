@@ -35,12 +35,15 @@ final class SearchCommand implements Callable<Integer> {
     @Mixin BackendOptionsMixin backendOptions;
 
     @Parameters(index = "0", paramLabel = "INDEX", description = "An index written by 'bottleneck index'.") Path index;
+    @Range(min = 0)
     @Option(names = "--query", paramLabel = "I", description = "Index of the query sample in --query-split.") Integer query;
     @Option(names = "--query-row", paramLabel = "V,V,...", description = "A query given as raw (unscaled) CSV values.") String queryRow;
     @Option(names = "--query-split", defaultValue = "test", description = "Split the queries come from (default: ${DEFAULT-VALUE}).")
     String querySplit;
+    @Range(min = 1)
     @Option(names = "--k", defaultValue = "10") int k;
     @Option(names = "--metric", defaultValue = "cosine", description = "cosine or euclidean (default: ${DEFAULT-VALUE}).") String metric;
+    @Range(min = 1)
     @Option(names = "--eval", paramLabel = "N", description = "Mean precision@k over the first N query samples (codes vs raw inputs).")
     Integer eval;
     @Option(names = {"-o", "--out"}, paramLabel = "FILE.png", description = "PNG strip: the query, then its k neighbours.") Path out;

@@ -64,6 +64,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--reduction", paramLabel = "mean|sum", description = "mean over elements (default) or sum per sample.")
     String reduction;
 
+    @Range(min = 0)
     @Option(names = "--l1", paramLabel = "WEIGHT", description = "L1 activity penalty on the code (sparse autoencoder), e.g. 1e-5.")
     Double l1;
 
@@ -80,42 +81,52 @@ final class TrainCommand implements Callable<Integer> {
             description = "Denoising: corrupt the training inputs (targets stay clean): gaussian:SIGMA, mask:FRACTION or saltpepper:FRACTION.")
     String noise;
 
+    @Range(min = 1)
     @Option(names = {"-e", "--epochs"}, defaultValue = "10", description = "Epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
 
+    @Range(min = 1)
     @Option(names = {"-b", "--batch"}, description = "Batch size (default: the preset's, else 256).")
     Integer batch;
 
+    @Range(min = 0, minExclusive = true)
     @Option(names = "--lr", description = "Learning rate (default: the preset's, else 1e-3).")
     Double lr;
 
     @Option(names = "--optimizer", paramLabel = "adam|adamw|sgd|rmsprop", description = "Optimizer (default: adam).")
     String optimizer;
 
+    @Range(min = 0)
     @Option(names = "--momentum", defaultValue = "0", description = "Momentum for sgd/rmsprop.")
     double momentum;
 
     @Option(names = "--nesterov", description = "Nesterov momentum (sgd).")
     boolean nesterov;
 
+    @Range(min = 0)
     @Option(names = "--weight-decay", description = "Weight decay (L2 for adam/sgd/rmsprop, decoupled for adamw; adamw default 0.01).")
     Double weightDecay;
 
     @Option(names = "--schedule", defaultValue = "constant", paramLabel = "SCHED", description = "constant, step:EVERY:GAMMA or cosine[:MIN_LR] (default: ${DEFAULT-VALUE}).")
     String schedule;
 
+    @Range(min = 0)
     @Option(names = "--clip-norm", defaultValue = "0", description = "Clip the global gradient norm (0: off).")
     double clipNorm;
 
+    @Range(min = 0)
     @Option(names = "--patience", defaultValue = "0", description = "Early stopping after this many epochs without improvement (0: off).")
     int patience;
 
+    @Range(min = 0)
     @Option(names = "--min-delta", defaultValue = "0", description = "Smallest improvement that counts for early stopping.")
     double minDelta;
 
+    @Range(min = 0, max = 1, maxExclusive = true)
     @Option(names = "--validation", defaultValue = "0.1", description = "Fraction of the training split held out for validation (default: ${DEFAULT-VALUE}).")
     double validation;
 
+    @Range(min = 2)
     @Option(names = "--limit", description = "Use only the first N training samples (quick runs).")
     Integer limit;
 
@@ -150,6 +161,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--channels", defaultValue = "0", paramLabel = "1|3", description = "Image folder channels: 1 grayscale, 3 RGB (default: detected).")
     int channels;
 
+    @Range(min = 0)
     @Option(names = "--pictures", defaultValue = "10", description = "Test images in reconstruction.png (0: none; default ${DEFAULT-VALUE}).")
     int pictures;
 
@@ -196,6 +208,7 @@ final class TrainCommand implements Callable<Integer> {
         if (noise != null) cfg.noise(dev.bottleneck.train.Noise.parse(noise));
 
         Dataset.Split split = validation > 0 ? trainAll.split(validation, seed) : new Dataset.Split(trainAll, null);
+        checkEnoughSamples(trainAll.n(), split, b);
         try (Backend be = backendOptions.create(log)) {
             Autoencoder ae = new Autoencoder(ms).bind(be, seed);
             TrainState state = null;
@@ -254,6 +267,21 @@ final class TrainCommand implements Callable<Integer> {
             throw new BottleneckException("cannot write to " + dir + ": " + e.getMessage());
         }
         return 0;
+    }
+
+    /** A training split smaller than one batch is refused (the batch would silently shrink), and so is an empty one. */
+    private void checkEnoughSamples(int all, Dataset.Split split, int b) {
+        int n = split.train().n();
+        int held = split.validation() == null ? 0 : split.validation().n();
+        String left = held > 0 ? " after holding out " + held + " of " + all + " for validation (--validation " + validation + ")" : "";
+        if (n == 0) {
+            throw new BottleneckException("no training samples are left" + left + "; lower --validation or use more data");
+        }
+        if (n < b) {
+            throw new BottleneckException("the training split has " + n + " samples" + left + ", fewer than one batch of " + b
+                    + (batch == null ? " (the default)" : "") + "; pass --batch " + n + " or less"
+                    + (held > 0 ? ", or lower --validation" : ""));
+        }
     }
 
     private ModelSpec buildSpec(int features) {

@@ -122,6 +122,11 @@ public final class CsvReader {
 
     public static CsvTable read(Path file, Options opt) {
         if (opt == null) opt = defaults();
+        Character dl = opt.delimiter();
+        if (dl != null && (dl == '"' || dl == '\n' || dl == '\r')) {
+            throw new BottleneckException("CSV delimiter " + (dl == '"' ? "'\"'" : "a line break") + " cannot separate fields (it is the"
+                    + " quote or ends the line); use ',', ';', a tab or another character");
+        }
         if (!Files.isRegularFile(file)) {
             throw new BottleneckException(file + ": no such file (expected a CSV table); check the path");
         }

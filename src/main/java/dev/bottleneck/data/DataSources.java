@@ -106,7 +106,7 @@ public final class DataSources {
         if (!p.isAbsolute() && dataDir != null && !Files.exists(p) && Files.exists(dataDir.resolve(p))) p = dataDir.resolve(p);
         if (Files.isDirectory(p) && !hasAllIdx(p) && ImageFolderReader.looksLikeImageFolder(p)) {
             Dataset all = ImageFolderReader.read(p, images == null ? ImageFolderReader.Options.defaults() : images).dataset();
-            Dataset.Split sp = all.split(CSV_HOLDOUT, seed);
+            Dataset.Split sp = holdOut(all, CSV_HOLDOUT, seed, p + " (a folder of " + all.n() + " images)");
             return new TrainTest(sp.train(), sp.validation());
         }
         if (Files.isDirectory(p)) {
@@ -178,7 +178,7 @@ public final class DataSources {
             }
         }
         Dataset all = IdxReader.readImages(images, labels, base);
-        Dataset.Split s = all.split(IDX_HOLDOUT, seed);
+        Dataset.Split s = holdOut(all, IDX_HOLDOUT, seed, images + " (" + all.n() + " images)");
         return new TrainTest(rename(s.train(), base + "-train"), rename(s.validation(), base + "-test"));
     }
 
@@ -189,8 +189,18 @@ public final class DataSources {
         if (all.n() < 2) {
             throw new BottleneckException(file + ": only " + all.n() + " data row; expected at least 2 to hold out a test set");
         }
-        Dataset.Split s = all.split(CSV_HOLDOUT, seed);
+        Dataset.Split s = holdOut(all, CSV_HOLDOUT, seed, file + " (" + all.n() + " data rows)");
         return new TrainTest(rename(s.train(), all.name() + "-train"), rename(s.validation(), all.name() + "-test"));
+    }
+
+    /** Holds out a seeded test fraction; both parts must be non-empty. */
+    static Dataset.Split holdOut(Dataset all, double fraction, long seed, String what) {
+        Dataset.Split s = all.split(fraction, seed);
+        if (s.train().n() == 0 || s.validation().n() == 0) {
+            throw new BottleneckException(what + ": too few samples to hold out a test set of " + Math.round(fraction * 100)
+                    + "% (it would get " + s.validation().n() + " and training " + s.train().n() + "); use more data");
+        }
+        return s;
     }
 
     /** The labels file matching an images file, or null. */

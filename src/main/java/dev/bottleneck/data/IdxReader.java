@@ -1,8 +1,10 @@
 package dev.bottleneck.data;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.Limits;
 
 import java.io.BufferedInputStream;
+import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,10 +36,16 @@ public final class IdxReader {
     /**
      * Reads an images file (and optionally the matching labels file) as a data set of shape {1, rows, cols}
      * with pixels scaled to [0, 1].
+     *
+     * <p>Every size in the header is checked before anything is allocated: the count must be positive, one image
+     * must fit {@link Limits#SAMPLE_VALUES}, and the pixel data must match the file: exactly the rest of a raw
+     * file, or at most {@link Limits#GZIP_RATIO} times a gzip file's size. A gzip file is read to its end, so its
+     * CRC-32 and length are verified; data beyond what the header announces is an error, not ignored.
      */
     public static Dataset readImages(Path images, Path labelsOrNull, String name) {
         int[] labels = labelsOrNull == null ? null : readLabels(labelsOrNull);
-        try (InputStream in = open(images)) {
+        try (Source src = open(images)) {
+            InputStream in = src.in;
             int magic = readInt(in, images, "the magic number");
             if (magic != IMAGES_MAGIC) {
                 String hint = magic == LABELS_MAGIC
@@ -53,8 +61,15 @@ public final class IdxReader {
                 throw new BottleneckException(images + ": bad IDX header (count " + count + ", rows " + rows + ", columns "
                         + cols + "), expected a non-negative count and positive sizes — the file is corrupt; " + FETCH_HINT);
             }
-            long total = (long) count * rows * cols;
-            if (total > Integer.MAX_VALUE - 8) {
+            if (count == 0) {
+                throw new BottleneckException(images + ": the header's image count is 0, so the file holds no images; expected"
+                        + " at least one — the file is empty or corrupt; " + FETCH_HINT);
+            }
+            long perImage = (long) rows * cols;
+            Limits.SAMPLE_VALUES.check(perImage, images + ": one image of " + rows + "×" + cols);
+            long total = count * perImage;
+            src.checkClaim(total, "pixel data", 16);
+            if (total > Limits.MAX_ARRAY) {
                 throw new BottleneckException(images + ": header says " + count + " images of " + rows + "×" + cols
                         + " = " + total + " bytes, more than one Java array can hold; split the file");
             }
@@ -63,18 +78,23 @@ public final class IdxReader {
                         + labels.length + " labels; expected one label per image — pair the matching files "
                         + "(train-images with train-labels, t10k-images with t10k-labels)");
             }
-            byte[] raw = readPayload(in, images, (int) total, "pixel data", 16);
+            Limits.checkHeap(4 * total, images + ": " + count + " images of " + rows + "×" + cols);
             float[] x = new float[(int) total];
-            for (int i = 0; i < raw.length; i++) x[i] = SCALE[raw[i] & 0xFF];
+            byte[] chunk = new byte[(int) Math.min(total, 1 << 16)];
+            readPayload(in, images, total, "pixel data", 16, chunk, (off, len) -> {
+                for (int i = 0; i < len; i++) x[(int) off + i] = SCALE[chunk[i] & 0xFF];
+            });
+            src.expectEnd(total, "pixel data");
             return new Dataset(x, count, new int[] {1, rows, cols}, labels, name);
         } catch (IOException e) {
             throw ioError(images, e);
         }
     }
 
-    /** Reads a labels file; values are 0..255. */
+    /** Reads a labels file; values are 0..255. Sizes are checked against the file as for images. */
     public static int[] readLabels(Path labelsFile) {
-        try (InputStream in = open(labelsFile)) {
+        try (Source src = open(labelsFile)) {
+            InputStream in = src.in;
             int magic = readInt(in, labelsFile, "the magic number");
             if (magic != LABELS_MAGIC) {
                 String hint = magic == IMAGES_MAGIC
@@ -88,9 +108,18 @@ public final class IdxReader {
                 throw new BottleneckException(labelsFile + ": bad label count " + count + " at byte 4, expected >= 0 — the file is corrupt; "
                         + FETCH_HINT);
             }
-            byte[] raw = readPayload(in, labelsFile, count, "label data", 8);
+            if (count == 0) {
+                throw new BottleneckException(labelsFile + ": the header's label count is 0, so the file holds no labels; expected"
+                        + " at least one — the file is empty or corrupt; " + FETCH_HINT);
+            }
+            src.checkClaim(count, "label data", 8);
+            Limits.checkHeap(4L * count, labelsFile + ": " + count + " labels");
             int[] labels = new int[count];
-            for (int i = 0; i < count; i++) labels[i] = raw[i] & 0xFF;
+            byte[] chunk = new byte[Math.min(count, 1 << 16)];
+            readPayload(in, labelsFile, count, "label data", 8, chunk, (off, len) -> {
+                for (int i = 0; i < len; i++) labels[(int) off + i] = chunk[i] & 0xFF;
+            });
+            src.expectEnd(count, "label data");
             return labels;
         } catch (IOException e) {
             throw ioError(labelsFile, e);
@@ -104,10 +133,67 @@ public final class IdxReader {
         }
     }
 
-    private static InputStream open(Path file) throws IOException {
+    /** An opened IDX file: the (decompressed) stream, whether it is gzip, and the size of the file on disk. */
+    private static final class Source implements Closeable {
+        final Path file;
+        final InputStream in;
+        final boolean gzip;
+        final long fileSize;
+
+        Source(Path file, InputStream in, boolean gzip, long fileSize) {
+            this.file = file;
+            this.in = in;
+            this.gzip = gzip;
+            this.fileSize = fileSize;
+        }
+
+        /**
+         * Checks a payload size claimed by the header against the file before it is allocated: a raw file must hold
+         * exactly that many bytes after the header; a gzip file cannot plausibly expand beyond the ratio limit.
+         */
+        void checkClaim(long claimed, String what, int headerBytes) {
+            if (!gzip) {
+                long found = fileSize - headerBytes;
+                if (found < claimed) {
+                    throw new BottleneckException(file + ": expected " + claimed + " bytes of " + what + " after the " + headerBytes
+                            + "-byte header, found " + found + " — file truncated (or its header is corrupt); " + FETCH_HINT);
+                }
+                if (found > claimed) {
+                    throw new BottleneckException(file + ": " + (found - claimed) + " bytes follow the " + claimed + " bytes of " + what
+                            + " that the header announces; expected the file to end there — its header count is wrong or"
+                            + " data was appended; " + FETCH_HINT);
+                }
+                return;
+            }
+            long ratio = Limits.GZIP_RATIO.value();
+            if (claimed > Limits.GZIP_SMALL_FILE && claimed > Limits.saturatedMultiply(fileSize, ratio)) {
+                throw new BottleneckException(file + ": the header claims " + Limits.group(claimed) + " bytes of " + what + ", "
+                        + Limits.group(claimed / Math.max(1, fileSize)) + " times the " + Limits.group(fileSize)
+                        + "-byte gzip file, more than " + Limits.GZIP_RATIO.describe()
+                        + " — the header is corrupt or the file is a decompression bomb");
+            }
+        }
+
+        /** After the payload the stream must end; reading to the end makes gzip verify its CRC-32 and length. */
+        void expectEnd(long claimed, String what) throws IOException {
+            if (in.read() >= 0) {
+                throw new BottleneckException(file + ": more data follows the " + claimed + " bytes of " + what
+                        + " that the header announces; expected the " + (gzip ? "decompressed stream" : "file")
+                        + " to end there — its header count is wrong or data was appended; " + FETCH_HINT);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
+        }
+    }
+
+    private static Source open(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new BottleneckException(file + ": no such file (expected an IDX file); run scripts/fetch-data.sh, or pass --data DIR");
         }
+        long size = Files.size(file);
         BufferedInputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
         raw.mark(2);
         int b0 = raw.read();
@@ -115,14 +201,15 @@ public final class IdxReader {
         raw.reset();
         if (b0 == 0x1f && b1 == 0x8b) {
             try {
-                return new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16);
+                // concatenated gzip members are read as one stream, as gzip(1) does
+                return new Source(file, new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16), true, size);
             } catch (IOException e) {
                 raw.close();
                 throw new BottleneckException(file + ": corrupt gzip header (" + e.getMessage() + "); expected a gzip-wrapped IDX file — "
                         + FETCH_HINT, e);
             }
         }
-        return raw;
+        return new Source(file, raw, false, size);
     }
 
     private static int readInt(InputStream in, Path file, String what) throws IOException {
@@ -135,28 +222,45 @@ public final class IdxReader {
         return ((b[0] & 0xFF) << 24) | ((b[1] & 0xFF) << 16) | ((b[2] & 0xFF) << 8) | (b[3] & 0xFF);
     }
 
-    private static byte[] readPayload(InputStream in, Path file, int expected, String what, int headerBytes) throws IOException {
-        byte[] buf = new byte[expected];
-        int got = 0;
+    /** Receives one chunk of the payload: {@code len} bytes of the chunk buffer, starting at payload byte {@code offset}. */
+    private interface ChunkSink {
+        void accept(long offset, int len);
+    }
+
+    /** Reads {@code expected} bytes chunk by chunk into {@code sink}; fails naming how far it got when the data ends early. */
+    private static void readPayload(InputStream in, Path file, long expected, String what, int headerBytes, byte[] chunk,
+                                    ChunkSink sink) throws IOException {
+        long got = 0;
+        int filled = 0;
         try {
-            while (got < expected) {
-                int r = in.read(buf, got, expected - got);
+            while (got + filled < expected) {
+                int want = (int) Math.min(chunk.length, expected - got);
+                int r = in.read(chunk, filled, want - filled);
                 if (r < 0) break;
-                got += r;
+                filled += r;
+                if (filled == want) {
+                    sink.accept(got, filled);
+                    got += filled;
+                    filled = 0;
+                }
             }
         } catch (EOFException e) {
             // a gzip stream that ends early: report how far it got, like a truncated raw file
         }
+        got += filled;
         if (got < expected) {
             throw new BottleneckException(file + ": expected " + expected + " bytes of " + what + " after the " + headerBytes
                     + "-byte header, found " + got + " — file truncated; " + FETCH_HINT);
         }
-        return buf;
     }
 
     private static BottleneckException ioError(Path file, IOException e) {
         if (e instanceof NoSuchFileException) {
             return new BottleneckException(file + ": no such file; run scripts/fetch-data.sh, or pass --data DIR", e);
+        }
+        if (e instanceof ZipException && String.valueOf(e.getMessage()).contains("trailer")) {
+            return new BottleneckException(file + ": gzip check failed (" + e.getMessage() + "): the data does not match the"
+                    + " CRC-32 or length stored in the file — it is corrupt; " + FETCH_HINT, e);
         }
         if (e instanceof ZipException) {
             return new BottleneckException(file + ": corrupt gzip data (" + e.getMessage() + "); expected a valid gzip-wrapped IDX file — "

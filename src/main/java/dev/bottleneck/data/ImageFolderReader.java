@@ -1,8 +1,11 @@
 package dev.bottleneck.data;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.Limits;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
@@ -10,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
@@ -33,22 +37,28 @@ public final class ImageFolderReader {
     public record Options(int channels, int height, int width) {
         public Options {
             if (channels != 0 && channels != 1 && channels != 3) throw new BottleneckException("--channels must be 1 or 3, got " + channels);
-            if (height < 0 || width < 0) throw new BottleneckException("image size must be positive");
+            if (height < 0 || width < 0) throw new BottleneckException("image size must be positive, got " + height + "x" + width);
+            if (height > 0 && width > 0) {
+                Limits.SAMPLE_VALUES.check((long) height * width * Math.max(1, channels),
+                        "image size " + height + "x" + width + (channels == 3 ? " with 3 channels" : "") + ": one sample");
+            }
         }
 
         public static Options defaults() { return new Options(0, 0, 0); }
 
         /** Parses {@code 64x64} or {@code 64} (square). */
         public static Options parseSize(String size, int channels) {
+            int h, w;
             try {
-                String[] p = size.toLowerCase(Locale.ROOT).split("x");
-                int h = Integer.parseInt(p[0].trim());
-                int w = p.length > 1 ? Integer.parseInt(p[1].trim()) : h;
+                String[] p = size.toLowerCase(Locale.ROOT).split("x", -1);
+                if (p.length > 2) throw new NumberFormatException();
+                h = Integer.parseInt(p[0].trim());
+                w = p.length > 1 ? Integer.parseInt(p[1].trim()) : h;
                 if (h < 1 || w < 1) throw new NumberFormatException();
-                return new Options(channels, h, w);
             } catch (RuntimeException e) {
-                throw new BottleneckException("bad image size '" + size + "': expected HxW such as 64x64");
+                throw new BottleneckException("bad image size '" + size + "': expected HxW with positive whole numbers, such as 64x64");
             }
+            return new Options(channels, h, w);
         }
     }
 
@@ -100,44 +110,129 @@ public final class ImageFolderReader {
         if (files.isEmpty()) {
             throw new BottleneckException(dir + " holds no images (.png, .jpg, .jpeg, .bmp, .gif), neither directly nor in class sub-folders");
         }
-        List<BufferedImage> images = new ArrayList<>(files.size());
+        // the target size: given, or the first image's (read from its header, before decoding anything)
+        int h = opt.height(), w = opt.width();
+        if (h == 0 || w == 0) {
+            int[] first = dimensions(files.get(0));
+            if (h == 0) h = first[1];
+            if (w == 0) w = first[0];
+        }
+        long perImage = (long) h * w;
+        Limits.SAMPLE_VALUES.check(perImage * Math.max(1, opt.channels()), "images of " + h + "x" + w
+                + (opt.channels() == 3 ? " with 3 channels" : "") + " (the size of " + (opt.height() > 0 ? "--image-size" : files.get(0))
+                + "): one sample");
+        long allPixels = perImage * files.size();
+        if (allPixels * 3 > Limits.MAX_ARRAY) {
+            throw new BottleneckException(dir + ": " + files.size() + " images of " + h + "x" + w + " are more values than one Java"
+                    + " array can hold; use fewer images or a smaller --image-size");
+        }
+        Limits.checkHeap(allPixels * 4 * (1 + Math.max(1, opt.channels())), dir + ": " + files.size() + " images of " + h + "x" + w);
+        // decode one image at a time and keep only its resized pixels
+        int[][] rgbs = new int[files.size()][];
         boolean allGray = true;
-        for (Path f : files) {
-            BufferedImage img;
-            try {
-                img = ImageIO.read(f.toFile());
-            } catch (IOException | RuntimeException e) {
-                throw new BottleneckException(f + ": cannot decode image (" + e.getMessage() + "); remove or re-export the file");
-            }
-            if (img == null) throw new BottleneckException(f + ": not a readable PNG/JPEG/BMP/GIF image; remove or re-export the file");
+        for (int i = 0; i < files.size(); i++) {
+            BufferedImage img = readImage(files.get(i));
             allGray &= isGray(img);
-            images.add(img);
+            BufferedImage sized = resize(img, h, w);
+            rgbs[i] = sized.getRGB(0, 0, w, h, null, 0, w);
         }
         int c = opt.channels() != 0 ? opt.channels() : (allGray ? 1 : 3);
-        int h = opt.height() > 0 ? opt.height() : images.get(0).getHeight();
-        int w = opt.width() > 0 ? opt.width() : images.get(0).getWidth();
-        int per = c * h * w;
-        float[] x = new float[Math.multiplyExact(images.size(), per)];
-        for (int i = 0; i < images.size(); i++) {
-            BufferedImage img = resize(images.get(i), h, w);
-            for (int yy = 0; yy < h; yy++) {
-                for (int xx = 0; xx < w; xx++) {
-                    int rgb = img.getRGB(xx, yy);
-                    float r = ((rgb >> 16) & 0xff) / 255f, g = ((rgb >> 8) & 0xff) / 255f, b = (rgb & 0xff) / 255f;
-                    int o = i * per + yy * w + xx;
-                    if (c == 1) {
-                        x[o] = 0.299f * r + 0.587f * g + 0.114f * b;
-                    } else {
-                        x[o] = r;
-                        x[o + h * w] = g;
-                        x[o + 2 * h * w] = b;
-                    }
+        Limits.SAMPLE_VALUES.check(c * perImage, "images of " + h + "x" + w + " with " + c + " channels: one sample");
+        int per = Math.toIntExact(c * perImage);
+        float[] x = new float[Math.multiplyExact(files.size(), per)];
+        int hw = (int) perImage;
+        for (int i = 0; i < rgbs.length; i++) {
+            int[] px = rgbs[i];
+            rgbs[i] = null;
+            for (int k = 0; k < hw; k++) {
+                int rgb = px[k];
+                float r = ((rgb >> 16) & 0xff) / 255f, g = ((rgb >> 8) & 0xff) / 255f, b = (rgb & 0xff) / 255f;
+                int o = i * per + k;
+                if (c == 1) {
+                    x[o] = 0.299f * r + 0.587f * g + 0.114f * b;
+                } else {
+                    x[o] = r;
+                    x[o + hw] = g;
+                    x[o + 2 * hw] = b;
                 }
             }
         }
         int[] lab = classes.isEmpty() ? null : labels.stream().mapToInt(Integer::intValue).toArray();
-        Dataset d = new Dataset(x, images.size(), new int[] {c, h, w}, lab, dir.getFileName() == null ? "images" : dir.getFileName().toString());
+        Dataset d = new Dataset(x, files.size(), new int[] {c, h, w}, lab, dir.getFileName() == null ? "images" : dir.getFileName().toString());
         return new Result(d, List.copyOf(classes));
+    }
+
+    /**
+     * Decodes one image file after checking the size in its header: at most {@link Limits#IMAGE_PIXELS} pixels, and
+     * no more than {@link #PIXELS_PER_BYTE} per byte of the file (no image format compresses further), so a tiny file
+     * that claims a huge image is refused before its raster is allocated. Every failure names the file.
+     */
+    public static BufferedImage readImage(Path f) {
+        try (ImageInputStream iis = ImageIO.createImageInputStream(f.toFile())) {
+            ImageReader reader = iis == null ? null : firstReader(iis);
+            if (reader == null) throw new BottleneckException(f + ": not a readable PNG/JPEG/BMP/GIF image; remove or re-export the file");
+            try {
+                reader.setInput(iis, true, true);
+                checkDimensions(f, reader.getWidth(0), reader.getHeight(0));
+                BufferedImage img = reader.read(0);
+                if (img == null) throw new BottleneckException(f + ": not a readable PNG/JPEG/BMP/GIF image; remove or re-export the file");
+                return img;
+            } finally {
+                reader.dispose();
+            }
+        } catch (BottleneckException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new BottleneckException(f + ": cannot decode image (" + oneLine(e) + "); remove or re-export the file", e);
+        }
+    }
+
+    /** Width and height from an image file's header, checked as in {@link #readImage}; nothing is decoded. */
+    static int[] dimensions(Path f) {
+        try (ImageInputStream iis = ImageIO.createImageInputStream(f.toFile())) {
+            ImageReader reader = iis == null ? null : firstReader(iis);
+            if (reader == null) throw new BottleneckException(f + ": not a readable PNG/JPEG/BMP/GIF image; remove or re-export the file");
+            try {
+                reader.setInput(iis, true, true);
+                int w = reader.getWidth(0), h = reader.getHeight(0);
+                checkDimensions(f, w, h);
+                return new int[] {w, h};
+            } finally {
+                reader.dispose();
+            }
+        } catch (BottleneckException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new BottleneckException(f + ": cannot decode image (" + oneLine(e) + "); remove or re-export the file", e);
+        }
+    }
+
+    /** The most pixels one byte of an image file can stand for (far beyond what PNG, GIF, BMP or JPEG reach). */
+    public static final long PIXELS_PER_BYTE = 1 << 14;
+
+    private static void checkDimensions(Path f, int w, int h) throws IOException {
+        if (w <= 0 || h <= 0) {
+            throw new BottleneckException(f + ": the image header gives a size of " + w + "x" + h + "; the file is corrupt — re-export it");
+        }
+        long pixels = (long) w * h;
+        Limits.IMAGE_PIXELS.check(pixels, f + ": an image of " + w + "x" + h);
+        long size = Files.size(f);
+        if (pixels > Limits.saturatedMultiply(size, PIXELS_PER_BYTE) + (1 << 16)) {
+            throw new BottleneckException(f + ": the header claims " + w + "x" + h + " = " + Limits.group(pixels) + " pixels but the file"
+                    + " has only " + Limits.group(size) + " bytes, more than the limit of " + PIXELS_PER_BYTE + " pixels per byte;"
+                    + " the header is corrupt — re-export the file");
+        }
+    }
+
+    private static ImageReader firstReader(ImageInputStream iis) {
+        Iterator<ImageReader> it = ImageIO.getImageReaders(iis);
+        return it.hasNext() ? it.next() : null;
+    }
+
+    private static String oneLine(Throwable e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
     }
 
     private static List<Path> listImages(Path dir) throws IOException {

@@ -176,13 +176,13 @@ public final class Scaler {
         if (m == null) throw new BottleneckException("scaler settings missing; expected a map with 'kind'");
         Object k = m.get("kind");
         if (k == null) throw new BottleneckException("scaler settings " + m.keySet() + " have no 'kind'; expected none, minmax or standard");
-        Kind kind = Kind.parse(k.toString());
+        Kind kind = Kind.parse(dev.bottleneck.io.MapValues.text(k, "scaler 'kind'"));
         String an = kind == Kind.MINMAX ? "min" : "mean";
         String bn = kind == Kind.MINMAX ? "max" : "std";
         if (kind == Kind.NONE) {
             Object f = m.get("features");
-            if (!(f instanceof Number num)) throw new BottleneckException("scaler 'none' needs an integer 'features' entry");
-            return none(num.intValue());
+            if (!(f instanceof Number)) throw new BottleneckException("scaler 'none' needs an integer 'features' entry");
+            return none(dev.bottleneck.io.MapValues.intValue(f, "scaler 'features'", 1, Integer.MAX_VALUE));
         }
         double[] a = toArray(m.get(an), an);
         double[] b = toArray(m.get(bn), bn);
@@ -191,7 +191,7 @@ public final class Scaler {
                     + "' has " + b.length + "; expected one per feature — the saved model is corrupt");
         }
         Object f = m.get("features");
-        if (f instanceof Number num && num.intValue() != a.length) {
+        if (f instanceof Number num && (num.doubleValue() != num.longValue() || num.longValue() != a.length)) {
             throw new BottleneckException("scaler '" + kind.key() + "': 'features' is " + num + " but '" + an + "' has "
                     + a.length + " values — the saved model is corrupt");
         }
@@ -214,8 +214,9 @@ public final class Scaler {
         if (o instanceof List<?> l) {
             double[] r = new double[l.size()];
             for (int i = 0; i < r.length; i++) {
-                if (!(l.get(i) instanceof Number num)) {
-                    throw new BottleneckException("scaler '" + key + "'[" + i + "] is " + l.get(i) + "; expected a number");
+                if (!(l.get(i) instanceof Number num) || !Double.isFinite(num.doubleValue())) {
+                    throw new BottleneckException("scaler '" + key + "'[" + i + "] is " + dev.bottleneck.io.MapValues.describe(l.get(i))
+                            + "; expected a finite number — the saved model is corrupt");
                 }
                 r[i] = num.doubleValue();
             }

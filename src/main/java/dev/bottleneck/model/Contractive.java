@@ -42,11 +42,14 @@ public record Contractive(double weight, Mode mode, double step, int draws) impl
     public enum Mode { EXACT, ESTIMATE }
 
     public static final double DEFAULT_STEP = 1e-2;
+    /** The most random directions one step may draw (each costs two encoder passes). */
+    public static final int MAX_DRAWS = 1000;
 
     public Contractive {
         if (!(weight >= 0) || Double.isInfinite(weight)) throw new BottleneckException("contractive: weight must be >= 0, got " + weight);
         if (!(step > 0)) throw new BottleneckException("contractive: step must be > 0, got " + step);
-        if (draws < 1) throw new BottleneckException("contractive: draws must be at least 1, got " + draws);
+        if (draws < 1 || draws > MAX_DRAWS) throw new BottleneckException("contractive: draws must be from 1 to " + MAX_DRAWS + ", got " + draws);
+        if (Double.isInfinite(step)) throw new BottleneckException("contractive: step must be finite, got " + step);
     }
 
     public Contractive(double weight, Mode mode) {
@@ -147,14 +150,16 @@ public record Contractive(double weight, Mode mode, double step, int draws) impl
         Object w = m.get("weight");
         if (!(w instanceof Number)) throw new BottleneckException("contractive regularizer needs a numeric 'weight', got " + m);
         Mode mode;
-        String ms = m.containsKey("mode") ? m.get("mode").toString().toLowerCase(Locale.ROOT) : "exact";
+        String ms = dev.bottleneck.io.MapValues.textOr(m.get("mode"), "exact", "contractive regularizer: 'mode'").toLowerCase(Locale.ROOT);
         switch (ms) {
             case "exact": mode = Mode.EXACT; break;
             case "estimate": case "stochastic": mode = Mode.ESTIMATE; break;
             default: throw new BottleneckException("contractive regularizer: mode must be exact or estimate, got '" + ms + "'");
         }
-        double step = m.get("step") instanceof Number ? ((Number) m.get("step")).doubleValue() : DEFAULT_STEP;
-        int draws = m.get("draws") instanceof Number ? ((Number) m.get("draws")).intValue() : 1;
-        return new Contractive(((Number) w).doubleValue(), mode, step, draws);
+        double step = dev.bottleneck.io.MapValues.numberOr(m.get("step"), DEFAULT_STEP, "contractive regularizer: 'step'",
+                Double.MIN_VALUE, Double.MAX_VALUE);
+        int draws = dev.bottleneck.io.MapValues.intOr(m.get("draws"), 1, "contractive regularizer: 'draws'", 1, MAX_DRAWS);
+        return new Contractive(dev.bottleneck.io.MapValues.number(w, "contractive regularizer: 'weight'", 0, Double.MAX_VALUE),
+                mode, step, draws);
     }
 }

@@ -1,8 +1,10 @@
 package dev.bottleneck.model;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.Limits;
 import dev.bottleneck.backend.Activation;
 import dev.bottleneck.backend.Upsample;
+import dev.bottleneck.io.MapValues;
 import dev.bottleneck.nn.ActivationLayer;
 import dev.bottleneck.nn.AvgPool2d;
 import dev.bottleneck.nn.BatchNorm2d;
@@ -56,44 +58,65 @@ final class ConvLayerSpecs {
             case "conv_transpose2d": {
                 int filters = intOf(l, "filters", where, -1);
                 if (filters < 1) throw new BottleneckException(where + ": " + type + " needs 'filters' (a positive integer)");
-                int[] k = pair(l, "kernel", where, null);
-                int[] s = pair(l, "stride", where, new int[] {1, 1});
-                int[] d = pair(l, "dilation", where, new int[] {1, 1});
+                int[] k = pair(l, "kernel", where, null, 1);
+                int[] s = pair(l, "stride", where, new int[] {1, 1}, 1);
+                int[] d = pair(l, "dilation", where, new int[] {1, 1}, 1);
                 int[] p = convPadding(l.get("padding"), k, d, where, type);
-                act = Activation.parse(l.containsKey("activation") ? l.get("activation").toString() : "linear");
-                alpha = l.get("alpha") instanceof Number ? ((Number) l.get("alpha")).doubleValue() : act.defaultAlpha;
-                Init init = l.containsKey("init") ? Init.parse(l.get("init").toString())
+                act = Activation.parse(l.containsKey("activation") ? MapValues.text(l.get("activation"), where + ": 'activation'") : "linear");
+                alpha = MapValues.numberOr(l.get("alpha"), act.defaultAlpha, where + ": 'alpha'", Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
+                Init init = l.containsKey("init") ? Init.parse(MapValues.text(l.get("init"), where + ": 'init'"))
                         : (act == Activation.RELU || act == Activation.LEAKY_RELU || act == Activation.ELU || act == Activation.GELU
                         ? Init.HE_UNIFORM : Init.XAVIER_UNIFORM);
-                boolean bias = !Boolean.FALSE.equals(l.get("bias"));
+                boolean bias = MapValues.bool(l.get("bias"), true, where + ": 'bias'");
+                Limits.PARAMETERS.check(Limits.saturatedMultiply((long) filters * shape[0], (long) k[0] * k[1]),
+                        where + ": the weight count of " + type + " (" + shape[0] + " -> " + filters + " channels, kernel " + k[0] + "x" + k[1] + ")");
                 if (type.equals("conv2d")) {
+                    // in long arithmetic first, so that huge kernels or dilations cannot overflow the layer's own int sizes
+                    for (int a = 0; a < 2; a++) {
+                        if ((long) d[a] * (k[a] - 1) + 1 > shape[1 + a] + 2L * p[a]) {
+                            throw new BottleneckException(where + ": conv2d kernel " + k[0] + "x" + k[1] + " (dilation " + d[0] + "x" + d[1]
+                                    + ") is larger than its padded input " + Arrays.toString(shape) + "; use a smaller kernel or more padding");
+                        }
+                    }
                     m = new Conv2d(shape[0], filters, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], bias, init);
                 } else {
-                    int[] op = pair(l, "output_padding", where, new int[] {0, 0});
+                    int[] op = pair(l, "output_padding", where, new int[] {0, 0}, 0);
+                    for (int a = 0; a < 2; a++) {
+                        long o = (long) (shape[1 + a] - 1) * s[a] - 2L * p[a] + (long) d[a] * (k[a] - 1) + op[a] + 1;
+                        if (o < 1 || o > Limits.SAMPLE_VALUES.value()) {
+                            throw new BottleneckException(where + ": conv_transpose2d would give an output " + (a == 0 ? "height" : "width")
+                                    + " of " + o + " for the input " + Arrays.toString(shape) + "; expected 1 to "
+                                    + Limits.SAMPLE_VALUES.describe() + " — check kernel, stride and padding");
+                        }
+                    }
                     m = new ConvTranspose2d(shape[0], filters, k[0], k[1], s[0], s[1], p[0], p[1], op[0], op[1], d[0], d[1], bias, init);
                 }
                 break;
             }
             case "max_pool2d":
             case "avg_pool2d": {
-                int[] k = pair(l, "kernel", where, null);
-                int[] s = pair(l, "stride", where, k);
+                int[] k = pair(l, "kernel", where, null, 1);
+                int[] s = pair(l, "stride", where, k, 1);
                 int[] p = poolPadding(l.get("padding"), shape, k, s, where);
                 if (type.equals("max_pool2d")) {
                     m = new MaxPool2d(k[0], k[1], s[0], s[1], p[0], p[1]);
                 } else {
-                    m = new AvgPool2d(k[0], k[1], s[0], s[1], p[0], p[1], !Boolean.FALSE.equals(l.get("count_include_pad")));
+                    m = new AvgPool2d(k[0], k[1], s[0], s[1], p[0], p[1],
+                            MapValues.bool(l.get("count_include_pad"), true, where + ": 'count_include_pad'"));
                 }
                 break;
             }
             case "upsample": {
-                int[] sc = pair(l, "scale", where, new int[] {2, 2});
-                m = new UpsampleLayer(Upsample.parse(l.containsKey("mode") ? l.get("mode").toString() : "nearest"), sc[0], sc[1]);
+                int[] sc = pair(l, "scale", where, new int[] {2, 2}, 1);
+                Limits.SAMPLE_VALUES.check(Limits.saturatedMultiply((long) shape[0] * shape[1] * sc[0], (long) shape[2] * sc[1]),
+                        where + ": the upsampled output of " + Arrays.toString(shape) + " by " + sc[0] + "x" + sc[1] + " per sample");
+                m = new UpsampleLayer(Upsample.parse(l.containsKey("mode") ? MapValues.text(l.get("mode"), where + ": 'mode'") : "nearest"),
+                        sc[0], sc[1]);
                 break;
             }
             case "batch_norm2d": {
-                double momentum = l.get("momentum") instanceof Number ? ((Number) l.get("momentum")).doubleValue() : 0.1;
-                double eps = l.get("eps") instanceof Number ? ((Number) l.get("eps")).doubleValue() : 1e-5;
+                double momentum = MapValues.numberOr(l.get("momentum"), 0.1, where + ": 'momentum'", 0, 1);
+                double eps = MapValues.numberOr(l.get("eps"), 1e-5, where + ": 'eps'", Double.MIN_VALUE, 1);
                 m = new BatchNorm2d(shape[0], momentum, eps);
                 break;
             }
@@ -111,29 +134,31 @@ final class ConvLayerSpecs {
         return next;
     }
 
+    /** Kernels, strides, paddings, dilations and scales are at most this large. */
+    static final int MAX_WINDOW = 1 << 16;
+
     private static int intOf(Map<String, Object> l, String key, String where, int dflt) {
         Object o = l.get(key);
         if (o == null) return dflt;
-        if (!(o instanceof Number)) throw new BottleneckException(where + ": '" + key + "' must be an integer, got " + o);
-        return ((Number) o).intValue();
+        return MapValues.limited(o, where + ": '" + key + "'", 1, Limits.SAMPLE_VALUES);
     }
 
-    /** An int or a list of two ints; {@code dflt} null means required. */
-    private static int[] pair(Map<String, Object> l, String key, String where, int[] dflt) {
+    /** An int or a list of two ints in [min, MAX_WINDOW]; {@code dflt} null means required. */
+    private static int[] pair(Map<String, Object> l, String key, String where, int[] dflt, int min) {
         Object o = l.get(key);
         if (o == null) {
             if (dflt == null) throw new BottleneckException(where + ": missing '" + key + "'");
             return dflt.clone();
         }
+        String what = where + ": '" + key + "'";
         if (o instanceof Number) {
-            int v = ((Number) o).intValue();
+            int v = MapValues.intValue(o, what, min, MAX_WINDOW);
             return new int[] {v, v};
         }
-        if (o instanceof List && ((List<?>) o).size() == 2 && ((List<?>) o).stream().allMatch(x -> x instanceof Number)) {
-            List<?> q = (List<?>) o;
-            return new int[] {((Number) q.get(0)).intValue(), ((Number) q.get(1)).intValue()};
+        if (o instanceof List && ((List<?>) o).size() == 2) {
+            return MapValues.intList(o, what, min, MAX_WINDOW, 2);
         }
-        throw new BottleneckException(where + ": '" + key + "' must be an integer or a list of two, got " + o);
+        throw new BottleneckException(what + " must be an integer or a list of two, got " + MapValues.describe(o));
     }
 
     private static int[] convPadding(Object o, int[] k, int[] d, String where, String type) {
@@ -142,15 +167,19 @@ final class ConvLayerSpecs {
             String s = ((String) o).trim().toLowerCase(Locale.ROOT);
             if (s.equals("valid")) return new int[] {0, 0};
             if (s.equals("same") && type.equals("conv2d")) {
-                int eh = d[0] * (k[0] - 1), ew = d[1] * (k[1] - 1);
+                long eh = (long) d[0] * (k[0] - 1), ew = (long) d[1] * (k[1] - 1);
                 if (eh % 2 != 0 || ew % 2 != 0) {
                     throw new BottleneckException(where + ": padding 'same' needs an odd (dilated) kernel, got " + k[0] + "x" + k[1]);
                 }
-                return new int[] {eh / 2, ew / 2};
+                if (eh / 2 > MAX_WINDOW || ew / 2 > MAX_WINDOW) {
+                    throw new BottleneckException(where + ": padding 'same' for kernel " + k[0] + "x" + k[1] + " and dilation " + d[0] + "x"
+                            + d[1] + " would be more than " + MAX_WINDOW + "; use a smaller kernel or dilation");
+                }
+                return new int[] {(int) (eh / 2), (int) (ew / 2)};
             }
             throw new BottleneckException(where + ": padding must be an integer, a pair, 'valid'" + (type.equals("conv2d") ? " or 'same'" : "") + ", got '" + o + "'");
         }
-        return pair(Map.of("padding", o), "padding", where, null);
+        return pair(Map.of("padding", o), "padding", where, null, 0);
     }
 
     private static int[] poolPadding(Object o, int[] shape, int[] k, int[] s, String where) {
@@ -161,7 +190,7 @@ final class ConvLayerSpecs {
             if (v.equals("same")) return new int[] {samePoolPad(shape[1], k[0], s[0]), samePoolPad(shape[2], k[1], s[1])};
             throw new BottleneckException(where + ": pooling padding must be an integer, a pair, 'valid' or 'same', got '" + o + "'");
         }
-        return pair(Map.of("padding", o), "padding", where, null);
+        return pair(Map.of("padding", o), "padding", where, null, 0);
     }
 
     /** Smallest symmetric padding giving {@code ceil(size / stride)} outputs (Keras 'same' pads only the end). */

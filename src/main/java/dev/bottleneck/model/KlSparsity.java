@@ -64,6 +64,7 @@ public record KlSparsity(double rho, double weight) implements Regularizer {
         if (!(r instanceof Number) || !(w instanceof Number)) {
             throw new BottleneckException("kl_sparsity regularizer needs numeric 'rho' and 'weight', got " + m);
         }
-        return new KlSparsity(((Number) r).doubleValue(), ((Number) w).doubleValue());
+        return new KlSparsity(dev.bottleneck.io.MapValues.number(r, "kl_sparsity regularizer: 'rho'"),
+                dev.bottleneck.io.MapValues.number(w, "kl_sparsity regularizer: 'weight'"));
     }
 }

@@ -3,8 +3,10 @@ package dev.bottleneck.model;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.Limits;
 import dev.bottleneck.backend.Activation;
 import dev.bottleneck.backend.Loss;
+import dev.bottleneck.io.MapValues;
 import dev.bottleneck.nn.ActivationLayer;
 import dev.bottleneck.nn.Dropout;
 import dev.bottleneck.nn.Init;
@@ -110,8 +112,11 @@ public final class ModelSpec {
             Path p = Path.of(t);
             if (!Files.isRegularFile(p)) throw new BottleneckException("model spec file " + p + " not found");
             try {
+                Limits.TEXT_BYTES.check(Files.size(p), "model spec file " + p + ": its size");
                 String s = Files.readString(p);
                 return fromMap(readTree(s, !lower.endsWith(".json"), p.toString()), p.toString());
+            } catch (java.nio.charset.MalformedInputException e) {
+                throw new BottleneckException("model spec " + p + " is not UTF-8 text; save it as UTF-8 JSON or YAML");
             } catch (IOException e) {
                 throw new BottleneckException("cannot read model spec " + p + ": " + e.getMessage());
             }
@@ -121,16 +126,18 @@ public final class ModelSpec {
                 + "), a dense spec like 784-128-64-32 (sizes joined by '-', optional ':activation'), or a .json/.yaml file");
     }
 
-    @SuppressWarnings("unchecked")
     private static Map<String, Object> readTree(String s, boolean yaml, String source) {
+        Limits.TEXT_BYTES.check(s.length(), source + ": the spec's length");
+        Object o;
         try {
             ObjectMapper m = yaml ? new ObjectMapper(new YAMLFactory()) : new ObjectMapper();
-            Object o = m.readValue(s, Object.class);
-            if (!(o instanceof Map)) throw new BottleneckException(source + ": a model spec must be an object with input/encoder/decoder");
-            return (Map<String, Object>) o;
+            o = m.readValue(s, Object.class);
         } catch (IOException e) {
-            throw new BottleneckException(source + ": not valid " + (yaml ? "YAML" : "JSON") + ": " + e.getMessage().lines().findFirst().orElse(""));
+            String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+            throw new BottleneckException(source + ": not valid " + (yaml ? "YAML" : "JSON") + ": " + msg);
         }
+        if (!(o instanceof Map)) throw new BottleneckException(source + ": a model spec must be an object with input/encoder/decoder");
+        return MapValues.map(o, source);
     }
 
     /**
@@ -140,16 +147,27 @@ public final class ModelSpec {
     public static ModelSpec dense(String shorthand, String hidden, String output, Loss loss) {
         String[] parts = shorthand.trim().split("-");
         if (parts.length < 2) throw new BottleneckException("dense spec '" + shorthand + "' needs at least an input and a code size");
+        if (parts.length - 1 > Limits.LAYERS.value()) {
+            Limits.LAYERS.check(parts.length - 1, "dense spec '" + abbreviate(shorthand) + "': the number of encoder layers");
+        }
         int[] sizes = new int[parts.length];
         String[] acts = new String[parts.length];
+        long maxSize = Limits.SAMPLE_VALUES.value();
         for (int i = 0; i < parts.length; i++) {
             String[] p = parts[i].split(":");
+            long v;
             try {
-                sizes[i] = Integer.parseInt(p[0]);
+                v = Long.parseLong(p[0]);
             } catch (NumberFormatException e) {
-                throw new BottleneckException("dense spec '" + shorthand + "': '" + p[0] + "' is not a layer size");
+                v = p[0].matches("[0-9]+") ? Long.MAX_VALUE : -1;
+                if (v < 0) throw new BottleneckException("dense spec '" + abbreviate(shorthand) + "': '" + p[0] + "' is not a layer size");
             }
-            if (sizes[i] <= 0) throw new BottleneckException("dense spec '" + shorthand + "': layer sizes must be positive");
+            if (v <= 0) throw new BottleneckException("dense spec '" + abbreviate(shorthand) + "': layer sizes must be positive");
+            if (v > maxSize) {
+                throw new BottleneckException("dense spec '" + abbreviate(shorthand) + "': layer size " + p[0] + " is more than "
+                        + Limits.SAMPLE_VALUES.describe());
+            }
+            sizes[i] = (int) v;
             if (p.length > 1 && i == 0) throw new BottleneckException("dense spec '" + shorthand + "': the input size takes no activation");
             acts[i] = p.length > 1 ? Activation.parse(p[1]).specName() : Activation.parse(hidden).specName();
         }
@@ -169,22 +187,28 @@ public final class ModelSpec {
         return m;
     }
 
-    @SuppressWarnings("unchecked")
     public static ModelSpec fromMap(Map<String, Object> m, String source) {
+        if (m == null) throw new BottleneckException(source + ": no model spec (expected an object with input, encoder and decoder)");
+        m = MapValues.map(m, source);
         if (m.get("sequence") != null) return SequenceSpec.fromMap(m, source).toModelSpec(); // sequence autoencoder shorthand
         Object in = m.get("input");
         int[] input;
-        if (in instanceof Number) input = new int[] {((Number) in).intValue()};
-        else if (in instanceof List) input = ((List<Object>) in).stream().mapToInt(o -> ((Number) o).intValue()).toArray();
+        if (in instanceof Number) input = new int[] {MapValues.limited(in, source + ": 'input'", 1, Limits.SAMPLE_VALUES)};
+        else if (in instanceof List) input = MapValues.intList(in, source + ": 'input'", 1, Integer.MAX_VALUE, 8);
         else throw new BottleneckException(source + ": 'input' must be a size or a shape list, e.g. 784 or [1, 28, 28]");
+        Limits.SAMPLE_VALUES.check(product(input), source + ": 'input' " + Arrays.toString(input));
         List<Map<String, Object>> enc = layers(m.get("encoder"), "encoder", source);
         List<Map<String, Object>> dec = layers(m.get("decoder"), "decoder", source);
-        Loss loss = m.containsKey("loss") ? Loss.parse(m.get("loss").toString()) : Loss.BCE;
+        if (enc.isEmpty() && dec.isEmpty()) {
+            throw new BottleneckException(source + ": the spec has no layers (both 'encoder' and 'decoder' are empty); give at least"
+                    + " one layer, e.g. encoder: [{type: linear, units: 32}]");
+        }
+        Loss loss = m.containsKey("loss") ? Loss.parse(MapValues.text(m.get("loss"), source + ": 'loss'")) : Loss.BCE;
         VariationalSpec vae = m.get("variational") == null ? null : VariationalSpec.fromMap(m.get("variational"), source);
-        Loss.Reduction red = m.containsKey("reduction") ? Loss.Reduction.parse(m.get("reduction").toString())
+        Loss.Reduction red = m.containsKey("reduction") ? Loss.Reduction.parse(MapValues.text(m.get("reduction"), source + ": 'reduction'"))
                 : vae != null ? Loss.Reduction.SUM_PER_SAMPLE : Loss.Reduction.MEAN;
         List<Map<String, Object>> regs = m.containsKey("regularizers") ? layers(m.get("regularizers"), "regularizers", source) : List.of();
-        String name = m.containsKey("name") ? m.get("name").toString() : source;
+        String name = m.get("name") != null ? MapValues.text(m.get("name"), source + ": 'name'") : source;
         try {
             return new ModelSpec(name, input, enc, dec, loss, red, regs, vae);
         } catch (BottleneckException e) {
@@ -192,15 +216,22 @@ public final class ModelSpec {
         }
     }
 
-    @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> layers(Object o, String what, String source) {
         if (!(o instanceof List)) throw new BottleneckException(source + ": '" + what + "' must be a list of layer objects");
+        List<?> list = (List<?>) o;
+        Limits.LAYERS.check(list.size(), source + ": the number of entries in '" + what + "'");
         List<Map<String, Object>> out = new ArrayList<>();
-        for (Object e : (List<Object>) o) {
-            if (!(e instanceof Map)) throw new BottleneckException(source + ": each entry of '" + what + "' must be an object, got " + e);
-            out.add(new LinkedHashMap<>((Map<String, Object>) e));
+        for (Object e : list) {
+            if (!(e instanceof Map)) {
+                throw new BottleneckException(source + ": each entry of '" + what + "' must be an object, got " + MapValues.describe(e));
+            }
+            out.add(new LinkedHashMap<>(MapValues.map(e, source + ": an entry of '" + what + "'")));
         }
         return out;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 60 ? s.substring(0, 57) + "..." : s;
     }
 
     public Map<String, Object> toMap() {
@@ -234,6 +265,11 @@ public final class ModelSpec {
             throw new BottleneckException("the decoder ends with samples of shape " + Arrays.toString(shape)
                     + " but the input is " + Arrays.toString(input) + ": the last decoder layer must produce " + product(input) + " values");
         }
+        long params = 0;
+        for (List<Module> part : List.of(enc, dec)) {
+            for (Module m : part) for (dev.bottleneck.nn.Parameter p : m.parameters()) params += p.size();
+        }
+        Limits.PARAMETERS.check(params, "the model's parameter count");
         List<Regularizer> regs = new ArrayList<>();
         for (Map<String, Object> r : regularizers) regs.add(Regularizer.fromSpec(r));
         return new Built(new Sequential(enc), new Sequential(dec), code, regs);
@@ -262,50 +298,55 @@ public final class ModelSpec {
 
     private static long product(int[] s) {
         long n = 1;
-        for (int d : s) n *= d;
+        for (int d : s) n = Limits.saturatedMultiply(n, Math.max(0, d));
         return n;
     }
 
     private int[] buildLayers(List<Map<String, Object>> specs, int[] shape, List<Module> out, String where) {
         for (int i = 0; i < specs.size(); i++) {
             Map<String, Object> l = specs.get(i);
+            String at = where + " layer " + i;
             Object type = l.get("type");
-            if (type == null) throw new BottleneckException(where + " layer " + i + " has no 'type': " + l);
-            String t = type.toString().toLowerCase(Locale.ROOT);
+            if (type == null) throw new BottleneckException(at + " has no 'type': " + MapValues.describe(l));
+            String t = MapValues.text(type, at + ": 'type'").toLowerCase(Locale.ROOT);
             Module m;
             switch (t) {
                 case "linear": case "dense": {
                     Object u = l.get("units");
-                    if (!(u instanceof Number)) throw new BottleneckException(where + " layer " + i + ": linear needs 'units'");
+                    if (u == null) throw new BottleneckException(at + ": linear needs 'units'");
+                    int units = MapValues.limited(u, at + ": 'units'", 1, Limits.SAMPLE_VALUES);
                     int in = (int) product(shape);
                     // Linear flattens each sample itself, so no extra module (and parameter names stay encoder.0.weight)
-                    String act = l.containsKey("activation") ? l.get("activation").toString() : "linear";
+                    String act = l.containsKey("activation") ? MapValues.text(l.get("activation"), at + ": 'activation'") : "linear";
                     Activation a = Activation.parse(act);
-                    Init init = l.containsKey("init") ? Init.parse(l.get("init").toString())
+                    Init init = l.containsKey("init") ? Init.parse(MapValues.text(l.get("init"), at + ": 'init'"))
                             : (a == Activation.RELU || a == Activation.LEAKY_RELU || a == Activation.ELU || a == Activation.GELU
                             ? Init.HE_UNIFORM : Init.XAVIER_UNIFORM);
-                    boolean bias = !Boolean.FALSE.equals(l.get("bias"));
-                    m = new Linear(in, ((Number) u).intValue(), bias, init);
+                    boolean bias = MapValues.bool(l.get("bias"), true, at + ": 'bias'");
+                    Limits.PARAMETERS.check((long) in * units, at + ": the weight count of Linear(" + in + " -> " + units + ")");
+                    m = new Linear(in, units, bias, init);
                     out.add(m);
                     shape = m.outputShape(new int[] {in});
                     if (a != Activation.IDENTITY) {
-                        double alpha = l.get("alpha") instanceof Number ? ((Number) l.get("alpha")).doubleValue() : a.defaultAlpha;
+                        double alpha = MapValues.numberOr(l.get("alpha"), a.defaultAlpha, at + ": 'alpha'",
+                                Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
                         out.add(new ActivationLayer(a, alpha));
                     }
                     continue;
                 }
                 case "activation": {
                     Object fn = l.get("fn");
-                    if (fn == null) throw new BottleneckException(where + " layer " + i + ": activation needs 'fn'");
-                    Activation a = Activation.parse(fn.toString());
-                    double alpha = l.get("alpha") instanceof Number ? ((Number) l.get("alpha")).doubleValue() : a.defaultAlpha;
+                    if (fn == null) throw new BottleneckException(at + ": activation needs 'fn'");
+                    Activation a = Activation.parse(MapValues.text(fn, at + ": 'fn'"));
+                    double alpha = MapValues.numberOr(l.get("alpha"), a.defaultAlpha, at + ": 'alpha'",
+                            Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
                     m = new ActivationLayer(a, alpha);
                     break;
                 }
                 case "dropout": {
                     Object r = l.get("rate");
-                    if (!(r instanceof Number)) throw new BottleneckException(where + " layer " + i + ": dropout needs 'rate'");
-                    m = new Dropout(((Number) r).doubleValue());
+                    if (r == null) throw new BottleneckException(at + ": dropout needs 'rate'");
+                    m = new Dropout(MapValues.number(r, at + ": dropout 'rate'", 0, 1));
                     break;
                 }
                 case "flatten":
@@ -313,26 +354,37 @@ public final class ModelSpec {
                     break;
                 case "reshape": {
                     Object s = l.get("shape");
-                    if (!(s instanceof List)) throw new BottleneckException(where + " layer " + i + ": reshape needs 'shape'");
-                    m = Reshape.to(((List<?>) s).stream().mapToInt(o -> ((Number) o).intValue()).toArray());
+                    if (s == null) throw new BottleneckException(at + ": reshape needs 'shape'");
+                    m = Reshape.to(MapValues.intList(s, at + ": reshape 'shape'", 1, Integer.MAX_VALUE, 8));
                     break;
                 }
                 case "conv2d": case "conv_transpose2d": case "max_pool2d": case "avg_pool2d": case "upsample": case "batch_norm2d":
                     // NCHW layers (and a conv's activation): see ConvLayerSpecs for their keys
-                    shape = ConvLayerSpecs.build(t, l, shape, out, where + " layer " + i);
+                    shape = checkShape(ConvLayerSpecs.build(t, l, shape, out, at), at);
                     continue;
                 case "lstm": case "gru": case "repeat": case "step_linear":
                     // sequence layers [T, F]: see SequenceSpec for their keys
-                    shape = SequenceSpec.buildLayer(t, l, shape, out, where + " layer " + i);
+                    shape = checkShape(SequenceSpec.buildLayer(t, l, shape, out, at), at);
                     continue;
                 default:
-                    throw new BottleneckException(where + " layer " + i + ": unknown type '" + type
+                    throw new BottleneckException(at + ": unknown type '" + MapValues.describe(type)
                             + "' (expected linear, activation, dropout, flatten, reshape, conv2d, conv_transpose2d, max_pool2d,"
-                            + " avg_pool2d, upsample, batch_norm2d)");
+                            + " avg_pool2d, upsample, batch_norm2d, lstm, gru, repeat, step_linear)");
             }
-            shape = m.outputShape(shape);
+            shape = checkShape(m.outputShape(shape), at);
             out.add(m);
         }
+        return shape;
+    }
+
+    /** A layer's per-sample output shape must have positive sizes and fit {@link Limits#SAMPLE_VALUES}. */
+    static int[] checkShape(int[] shape, String where) {
+        long n = 1;
+        for (int d : shape) {
+            if (d < 1) throw new BottleneckException(where + ": its output shape " + Arrays.toString(shape) + " has an empty dimension");
+            n = Limits.saturatedMultiply(n, d);
+        }
+        Limits.SAMPLE_VALUES.check(n, where + ": its output " + Arrays.toString(shape) + " per sample");
         return shape;
     }
 }

@@ -48,11 +48,11 @@ public interface Regularizer {
     static Regularizer fromSpec(Map<String, Object> m) {
         Object t = m.get("type");
         if (t == null) throw new BottleneckException("regularizer without 'type' in " + m);
-        switch (t.toString().toLowerCase(Locale.ROOT)) {
+        switch (dev.bottleneck.io.MapValues.text(t, "regularizer 'type'").toLowerCase(Locale.ROOT)) {
             case "l1_activity": case "l1": {
                 Object w = m.get("weight");
                 if (!(w instanceof Number)) throw new BottleneckException("l1_activity regularizer needs a numeric 'weight'");
-                return new L1Activity(((Number) w).doubleValue());
+                return new L1Activity(dev.bottleneck.io.MapValues.number(w, "l1_activity regularizer: 'weight'", 0, Double.MAX_VALUE));
             }
             case "kl_sparsity": case "kl":
                 return KlSparsity.fromSpec(m);

@@ -1,6 +1,8 @@
 package dev.bottleneck.model;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.Limits;
+import dev.bottleneck.io.MapValues;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.backend.RnnGeometry;
 import dev.bottleneck.nn.Gru;
@@ -57,8 +59,11 @@ public record SequenceSpec(String name, int steps, int features, RnnGeometry.Cel
         if (!(in instanceof List<?> list) || list.size() != 2) {
             throw new BottleneckException(source + ": a sequence autoencoder needs 'input': [T, F] (steps per window, features per step)");
         }
-        int t = ((Number) list.get(0)).intValue(), f = ((Number) list.get(1)).intValue();
-        if (!(m.get("sequence") instanceof Map<?, ?> s)) throw new BottleneckException(source + ": 'sequence' must be an object");
+        int t = MapValues.limited(list.get(0), source + ": 'input' steps T", 1, Limits.SAMPLE_VALUES);
+        int f = MapValues.limited(list.get(1), source + ": 'input' features F", 1, Limits.SAMPLE_VALUES);
+        Limits.SAMPLE_VALUES.check((long) t * f, source + ": 'input' [" + t + ", " + f + "]");
+        if (!(m.get("sequence") instanceof Map<?, ?>)) throw new BottleneckException(source + ": 'sequence' must be an object");
+        Map<String, Object> s = MapValues.map(m.get("sequence"), source + ": 'sequence'");
         for (Object k : s.keySet()) {
             if (!List.of("cell", "hidden", "layers", "latent", "bidirectional", "teacher_forcing").contains(k.toString())) {
                 throw new BottleneckException(source + ": unknown key '" + k + "' in 'sequence' (expected cell, hidden, layers, latent, "
@@ -66,20 +71,17 @@ public record SequenceSpec(String name, int steps, int features, RnnGeometry.Cel
             }
         }
         try {
-            RnnGeometry.Cell cell = RnnGeometry.Cell.parse(String.valueOf(s.containsKey("cell") ? s.get("cell") : "lstm"));
-            String name = m.containsKey("name") ? m.get("name").toString() : source;
-            return new SequenceSpec(name, t, f, cell, intOr(s, "hidden", 64), intOr(s, "layers", 1), intOr(s, "latent", 16),
-                    Boolean.TRUE.equals(s.get("bidirectional")), Boolean.TRUE.equals(s.get("teacher_forcing")));
+            RnnGeometry.Cell cell = RnnGeometry.Cell.parse(MapValues.textOr(s.get("cell"), "lstm", source + ": 'sequence.cell'"));
+            String name = m.get("name") != null ? MapValues.text(m.get("name"), source + ": 'name'") : source;
+            return new SequenceSpec(name, t, f, cell,
+                    MapValues.limitedOr(s.get("hidden"), 64, source + ": 'sequence.hidden'", 1, Limits.SAMPLE_VALUES),
+                    MapValues.limitedOr(s.get("layers"), 1, source + ": 'sequence.layers'", 1, Limits.LAYERS),
+                    MapValues.limitedOr(s.get("latent"), 16, source + ": 'sequence.latent'", 0, Limits.SAMPLE_VALUES),
+                    MapValues.bool(s.get("bidirectional"), false, source + ": 'sequence.bidirectional'"),
+                    MapValues.bool(s.get("teacher_forcing"), false, source + ": 'sequence.teacher_forcing'"));
         } catch (IllegalArgumentException e) {
             throw new BottleneckException(source + ": " + e.getMessage());
         }
-    }
-
-    private static int intOr(Map<?, ?> s, String key, int def) {
-        Object o = s.get(key);
-        if (o == null) return def;
-        if (!(o instanceof Number)) throw new BottleneckException("sequence: '" + key + "' must be a number, got " + o);
-        return ((Number) o).intValue();
     }
 
     /** The expanded model spec (MSE, mean reduction). */
@@ -128,17 +130,20 @@ public record SequenceSpec(String name, int steps, int features, RnnGeometry.Cel
                     throw new BottleneckException(where + ": " + type + " needs sequences [T, F], but its input is " + java.util.Arrays.toString(shape));
                 }
                 Object h = l.get("hidden");
-                if (!(h instanceof Number)) throw new BottleneckException(where + ": " + type + " needs 'hidden'");
-                int layers = l.get("layers") instanceof Number n ? n.intValue() : 1;
-                boolean bidi = Boolean.TRUE.equals(l.get("bidirectional"));
-                String ret = String.valueOf(l.getOrDefault("return", "sequence")).toLowerCase(Locale.ROOT);
+                if (h == null) throw new BottleneckException(where + ": " + type + " needs 'hidden'");
+                int hidden = MapValues.limited(h, where + ": 'hidden'", 1, Limits.SAMPLE_VALUES);
+                int layers = MapValues.limitedOr(l.get("layers"), 1, where + ": 'layers'", 1, Limits.LAYERS);
+                boolean bidi = MapValues.bool(l.get("bidirectional"), false, where + ": 'bidirectional'");
+                String ret = MapValues.textOr(l.get("return"), "sequence", where + ": 'return'").toLowerCase(Locale.ROOT);
                 Recurrent.Output o;
                 if (ret.equals("last")) o = Recurrent.Output.LAST;
                 else if (ret.equals("sequence")) o = Recurrent.Output.SEQUENCE;
                 else throw new BottleneckException(where + ": 'return' must be last or sequence, got " + ret);
+                RnnGeometry geo = new RnnGeometry(type.equals("lstm") ? RnnGeometry.Cell.LSTM : RnnGeometry.Cell.GRU,
+                        shape[1], hidden, layers, bidi);
+                Limits.PARAMETERS.check(geo.weightCount(), where + ": the weight count of " + type + " (hidden " + hidden + ", " + layers + " layers)");
                 try {
-                    m = type.equals("lstm") ? new Lstm(shape[1], ((Number) h).intValue(), layers, bidi, o)
-                            : new Gru(shape[1], ((Number) h).intValue(), layers, bidi, o);
+                    m = type.equals("lstm") ? new Lstm(shape[1], hidden, layers, bidi, o) : new Gru(shape[1], hidden, layers, bidi, o);
                 } catch (IllegalArgumentException e) {
                     throw new BottleneckException(where + ": " + e.getMessage());
                 }
@@ -146,17 +151,19 @@ public record SequenceSpec(String name, int steps, int features, RnnGeometry.Cel
             }
             case "repeat": {
                 Object s = l.get("steps");
-                if (!(s instanceof Number)) throw new BottleneckException(where + ": repeat needs 'steps'");
-                boolean tf = Boolean.TRUE.equals(l.get("teacher_forcing"));
-                int f = l.get("features") instanceof Number n ? n.intValue() : 0;
-                m = new RepeatSteps(((Number) s).intValue(), f, tf);
+                if (s == null) throw new BottleneckException(where + ": repeat needs 'steps'");
+                boolean tf = MapValues.bool(l.get("teacher_forcing"), false, where + ": 'teacher_forcing'");
+                int f = MapValues.limitedOr(l.get("features"), 0, where + ": 'features'", 0, Limits.SAMPLE_VALUES);
+                m = new RepeatSteps(MapValues.limited(s, where + ": 'steps'", 1, Limits.SAMPLE_VALUES), f, tf);
                 break;
             }
             case "step_linear": {
                 Object u = l.get("units");
-                if (!(u instanceof Number)) throw new BottleneckException(where + ": step_linear needs 'units'");
+                if (u == null) throw new BottleneckException(where + ": step_linear needs 'units'");
                 if (shape.length != 2) throw new BottleneckException(where + ": step_linear needs sequences [T, F], got " + java.util.Arrays.toString(shape));
-                m = new StepLinear(shape[1], ((Number) u).intValue());
+                int units = MapValues.limited(u, where + ": 'units'", 1, Limits.SAMPLE_VALUES);
+                Limits.PARAMETERS.check((long) shape[1] * units, where + ": the weight count of step_linear (" + shape[1] + " -> " + units + ")");
+                m = new StepLinear(shape[1], units);
                 break;
             }
             default:

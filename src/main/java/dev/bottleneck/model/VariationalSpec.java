@@ -37,29 +37,25 @@ public record VariationalSpec(int latent, double beta, int warmupEpochs) {
     }
 
     /** Reads the section from a parsed spec; {@code source} names the file in error messages. */
-    @SuppressWarnings("unchecked")
     public static VariationalSpec fromMap(Object o, String source) {
         if (!(o instanceof Map)) {
             throw new BottleneckException(source + ": 'variational' must be an object such as {latent: 20, beta: 1.0, warmup_epochs: 0}");
         }
-        Map<String, Object> m = (Map<String, Object>) o;
+        Map<String, Object> m = dev.bottleneck.io.MapValues.map(o, source + ": 'variational'");
         for (String k : m.keySet()) {
             if (!k.equals("latent") && !k.equals("beta") && !k.equals("warmup_epochs")) {
                 throw new BottleneckException(source + ": unknown key 'variational." + k + "' (expected latent, beta, warmup_epochs)");
             }
         }
-        Object l = m.get("latent");
-        if (!(l instanceof Number) || ((Number) l).doubleValue() != Math.rint(((Number) l).doubleValue())) {
-            throw new BottleneckException(source + ": 'variational.latent' must be a whole number (the size of z), got " + l);
-        }
-        Object b = m.getOrDefault("beta", 1.0);
-        if (!(b instanceof Number)) throw new BottleneckException(source + ": 'variational.beta' must be a number, got " + b);
-        Object w = m.getOrDefault("warmup_epochs", 0);
-        if (!(w instanceof Number) || ((Number) w).doubleValue() != Math.rint(((Number) w).doubleValue())) {
-            throw new BottleneckException(source + ": 'variational.warmup_epochs' must be a whole number, got " + w);
-        }
+        int latent = dev.bottleneck.io.MapValues.intValue(m.get("latent"), source + ": 'variational.latent' (the size of z)",
+                Integer.MIN_VALUE, Integer.MAX_VALUE);
+        dev.bottleneck.Limits.SAMPLE_VALUES.check(latent, source + ": 'variational.latent'");
+        double beta = dev.bottleneck.io.MapValues.numberOr(m.get("beta"), 1.0, source + ": variational 'beta'",
+                Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
+        int warmup = dev.bottleneck.io.MapValues.intOr(m.get("warmup_epochs"), 0, source + ": 'variational.warmup_epochs'", 0,
+                Integer.MAX_VALUE);
         try {
-            return new VariationalSpec(((Number) l).intValue(), ((Number) b).doubleValue(), ((Number) w).intValue());
+            return new VariationalSpec(latent, beta, warmup);
         } catch (BottleneckException e) {
             throw new BottleneckException(source + ": " + e.getMessage());
         }

@@ -32,7 +32,8 @@ public final class ParameterStore implements AutoCloseable {
             n += e.getValue().size();
         }
         this.size = n;
-        int total = Math.toIntExact(Math.max(1, n));
+        dev.bottleneck.Limits.PARAMETERS.check(n, "the model's parameter count");
+        int total = (int) Math.max(1, n);
         this.values = backend.memory().allocate(total);
         this.grads = backend.memory().zeros(total);
         for (Map.Entry<String, Parameter> e : byName.entrySet()) {

@@ -17,6 +17,12 @@ public record LrSchedule(String kind, int every, double gamma, double minLr, int
             throw new BottleneckException("unknown learning-rate schedule '" + kind + "': expected constant, step or cosine");
         }
         if (kind.equals("step") && every <= 0) throw new BottleneckException("step schedule needs a positive step size in epochs");
+        if (!Double.isFinite(gamma) || gamma < 0) {
+            throw new BottleneckException("schedule factor GAMMA must be a finite number >= 0, got " + gamma + "; e.g. step:10:0.5");
+        }
+        if (!Double.isFinite(minLr) || minLr < 0) {
+            throw new BottleneckException("schedule MIN_LR must be a finite number >= 0, got " + minLr + "; e.g. cosine:1e-5");
+        }
     }
 
     public static LrSchedule constant() { return new LrSchedule("constant", 0, 1, 0, 0); }

@@ -73,7 +73,7 @@ public final class FitConfig {
 
     /** Clip the global gradient L2 norm to this value (0: off). */
     public FitConfig clipNorm(double v) {
-        if (v < 0) throw new BottleneckException("--clip-norm must be >= 0");
+        if (!(v >= 0) || Double.isInfinite(v)) throw new BottleneckException("--clip-norm must be a finite number >= 0, got " + v);
         clipNorm = v;
         return this;
     }
@@ -81,6 +81,9 @@ public final class FitConfig {
     /** Stop after this many epochs without improvement of the monitored loss by more than {@code minDelta} (0: off). */
     public FitConfig earlyStopping(int patience, double minDelta, boolean restoreBest) {
         if (patience < 0) throw new BottleneckException("--patience must be >= 0");
+        if (!(minDelta >= 0) || Double.isInfinite(minDelta)) {
+            throw new BottleneckException("--min-delta must be a finite number >= 0, got " + minDelta);
+        }
         this.patience = patience;
         this.minDelta = minDelta;
         this.restoreBest = restoreBest;

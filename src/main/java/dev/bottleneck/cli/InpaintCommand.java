@@ -28,7 +28,7 @@ final class InpaintCommand extends ModelCommandBase implements Callable<Integer>
         @Option(names = "--rect", paramLabel = "X,Y,W,H", description = "A missing rectangle (pixels).") String rect;
         @Range(min = 0, max = 1)
         @Option(names = "--random", paramLabel = "FRACTION", description = "Each pixel missing with this probability.") Double random;
-        @Option(names = "--mask", paramLabel = "FILE.png", description = "A mask image of the data's size: white (> 50%) = missing.") Path mask;
+        @Option(names = "--mask", paramLabel = "FILE.png", description = "A mask image of the data's size: white (> 50%%) = missing.") Path mask;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1") MaskChoice maskChoice;

@@ -66,6 +66,17 @@ public final class Main implements Runnable {
      * Error an input can cause (a data set or a model too large for the heap), so it is reported here.
      */
     static int execute(CommandLine cl, String[] args) {
+        // the top level takes only --help/--version, so its first other argument names the command; picocli would
+        // let a --help after an unknown name print the top-level help and exit 0
+        for (String a : args) {
+            if (a.startsWith("-")) continue;
+            if (!cl.getSubcommands().containsKey(a)) {
+                cl.getErr().println("error: unknown command '" + a + "' (see 'bottleneck --help' for the commands)");
+                cl.getErr().flush();
+                return 2;
+            }
+            break;
+        }
         try {
             return cl.execute(args);
         } catch (OutOfMemoryError e) {

@@ -7,10 +7,9 @@ import dev.bottleneck.Limits;
 import dev.bottleneck.backend.Activation;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.io.MapValues;
-import dev.bottleneck.nn.ActivationLayer;
-import dev.bottleneck.nn.Dropout;
-import dev.bottleneck.nn.Init;
 import dev.bottleneck.nn.Linear;
+import dev.bottleneck.nn.LayerSpec;
+import dev.bottleneck.nn.LayerTypes;
 import dev.bottleneck.nn.Module;
 import dev.bottleneck.nn.Reshape;
 import dev.bottleneck.nn.Sequential;
@@ -40,7 +39,7 @@ import java.util.Map;
  *       {@code activation} with {@code fn}; {@code dropout} with {@code rate}; {@code flatten};
  *       {@code reshape} with {@code shape}; for [channels, height, width] samples {@code conv2d},
  *       {@code conv_transpose2d}, {@code max_pool2d}, {@code avg_pool2d}, {@code upsample}, {@code batch_norm2d},
- *       whose keys {@link ConvLayerSpecs} lists).</li>
+ *       whose keys the {@code SPEC} of each layer module lists, see {@link LayerTypes}).</li>
  * </ul>
  * A top-level {@code variational: {latent: 20, beta: 1.0, warmup_epochs: 0}} section makes it a variational
  * autoencoder ({@link VariationalSpec}): the encoder's last linear layer then outputs {@code 2 * latent} values
@@ -309,70 +308,12 @@ public final class ModelSpec {
             Object type = l.get("type");
             if (type == null) throw new BottleneckException(at + " has no 'type': " + MapValues.describe(l));
             String t = MapValues.text(type, at + ": 'type'").toLowerCase(Locale.ROOT);
-            Module m;
-            switch (t) {
-                case "linear": case "dense": {
-                    Object u = l.get("units");
-                    if (u == null) throw new BottleneckException(at + ": linear needs 'units'");
-                    int units = MapValues.limited(u, at + ": 'units'", 1, Limits.SAMPLE_VALUES);
-                    int in = (int) product(shape);
-                    // Linear flattens each sample itself, so no extra module (and parameter names stay encoder.0.weight)
-                    String act = l.containsKey("activation") ? MapValues.text(l.get("activation"), at + ": 'activation'") : "linear";
-                    Activation a = Activation.parse(act);
-                    Init init = l.containsKey("init") ? Init.parse(MapValues.text(l.get("init"), at + ": 'init'"))
-                            : (a == Activation.RELU || a == Activation.LEAKY_RELU || a == Activation.ELU || a == Activation.GELU
-                            ? Init.HE_UNIFORM : Init.XAVIER_UNIFORM);
-                    boolean bias = MapValues.bool(l.get("bias"), true, at + ": 'bias'");
-                    Limits.PARAMETERS.check((long) in * units, at + ": the weight count of Linear(" + in + " -> " + units + ")");
-                    m = new Linear(in, units, bias, init);
-                    out.add(m);
-                    shape = m.outputShape(new int[] {in});
-                    if (a != Activation.IDENTITY) {
-                        double alpha = MapValues.numberOr(l.get("alpha"), a.defaultAlpha, at + ": 'alpha'",
-                                Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
-                        out.add(new ActivationLayer(a, alpha));
-                    }
-                    continue;
-                }
-                case "activation": {
-                    Object fn = l.get("fn");
-                    if (fn == null) throw new BottleneckException(at + ": activation needs 'fn'");
-                    Activation a = Activation.parse(MapValues.text(fn, at + ": 'fn'"));
-                    double alpha = MapValues.numberOr(l.get("alpha"), a.defaultAlpha, at + ": 'alpha'",
-                            Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
-                    m = new ActivationLayer(a, alpha);
-                    break;
-                }
-                case "dropout": {
-                    Object r = l.get("rate");
-                    if (r == null) throw new BottleneckException(at + ": dropout needs 'rate'");
-                    m = new Dropout(MapValues.number(r, at + ": dropout 'rate'", 0, 1));
-                    break;
-                }
-                case "flatten":
-                    m = Reshape.flatten();
-                    break;
-                case "reshape": {
-                    Object s = l.get("shape");
-                    if (s == null) throw new BottleneckException(at + ": reshape needs 'shape'");
-                    m = Reshape.to(MapValues.intList(s, at + ": reshape 'shape'", 1, Integer.MAX_VALUE, 8));
-                    break;
-                }
-                case "conv2d": case "conv_transpose2d": case "max_pool2d": case "avg_pool2d": case "upsample": case "batch_norm2d":
-                    // NCHW layers (and a conv's activation): see ConvLayerSpecs for their keys
-                    shape = checkShape(ConvLayerSpecs.build(t, l, shape, out, at), at);
-                    continue;
-                case "lstm": case "gru": case "repeat": case "step_linear":
-                    // sequence layers [T, F]: see SequenceSpec for their keys
-                    shape = checkShape(SequenceSpec.buildLayer(t, l, shape, out, at), at);
-                    continue;
-                default:
-                    throw new BottleneckException(at + ": unknown type '" + MapValues.describe(type)
-                            + "' (expected linear, activation, dropout, flatten, reshape, conv2d, conv_transpose2d, max_pool2d,"
-                            + " avg_pool2d, upsample, batch_norm2d, lstm, gru, repeat, step_linear)");
+            LayerSpec reader = LayerTypes.get(t);
+            if (reader == null) {
+                throw new BottleneckException(at + ": unknown type '" + MapValues.describe(type)
+                        + "' (expected " + String.join(", ", LayerTypes.names()) + ")");
             }
-            shape = checkShape(m.outputShape(shape), at);
-            out.add(m);
+            shape = checkShape(reader.build(l, shape, out, at), at);
         }
         return shape;
     }

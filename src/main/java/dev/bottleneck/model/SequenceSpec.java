@@ -5,17 +5,10 @@ import dev.bottleneck.Limits;
 import dev.bottleneck.io.MapValues;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.backend.RnnGeometry;
-import dev.bottleneck.nn.Gru;
-import dev.bottleneck.nn.Lstm;
-import dev.bottleneck.nn.Module;
-import dev.bottleneck.nn.Recurrent;
-import dev.bottleneck.nn.RepeatSteps;
-import dev.bottleneck.nn.StepLinear;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -119,58 +112,5 @@ public record SequenceSpec(String name, int steps, int features, RnnGeometry.Cel
         r.put("bidirectional", bidi);
         r.put("return", ret);
         return r;
-    }
-
-    /** Builds one sequence layer of a model spec ({@code lstm}, {@code gru}, {@code repeat}, {@code step_linear}). */
-    static int[] buildLayer(String type, Map<String, Object> l, int[] shape, List<Module> out, String where) {
-        Module m;
-        switch (type) {
-            case "lstm": case "gru": {
-                if (shape.length != 2) {
-                    throw new BottleneckException(where + ": " + type + " needs sequences [T, F], but its input is " + java.util.Arrays.toString(shape));
-                }
-                Object h = l.get("hidden");
-                if (h == null) throw new BottleneckException(where + ": " + type + " needs 'hidden'");
-                int hidden = MapValues.limited(h, where + ": 'hidden'", 1, Limits.SAMPLE_VALUES);
-                int layers = MapValues.limitedOr(l.get("layers"), 1, where + ": 'layers'", 1, Limits.LAYERS);
-                boolean bidi = MapValues.bool(l.get("bidirectional"), false, where + ": 'bidirectional'");
-                String ret = MapValues.textOr(l.get("return"), "sequence", where + ": 'return'").toLowerCase(Locale.ROOT);
-                Recurrent.Output o;
-                if (ret.equals("last")) o = Recurrent.Output.LAST;
-                else if (ret.equals("sequence")) o = Recurrent.Output.SEQUENCE;
-                else throw new BottleneckException(where + ": 'return' must be last or sequence, got " + ret);
-                RnnGeometry geo = new RnnGeometry(type.equals("lstm") ? RnnGeometry.Cell.LSTM : RnnGeometry.Cell.GRU,
-                        shape[1], hidden, layers, bidi);
-                Limits.PARAMETERS.check(geo.weightCount(), where + ": the weight count of " + type + " (hidden " + hidden + ", " + layers + " layers)");
-                try {
-                    m = type.equals("lstm") ? new Lstm(shape[1], hidden, layers, bidi, o) : new Gru(shape[1], hidden, layers, bidi, o);
-                } catch (IllegalArgumentException e) {
-                    throw new BottleneckException(where + ": " + e.getMessage());
-                }
-                break;
-            }
-            case "repeat": {
-                Object s = l.get("steps");
-                if (s == null) throw new BottleneckException(where + ": repeat needs 'steps'");
-                boolean tf = MapValues.bool(l.get("teacher_forcing"), false, where + ": 'teacher_forcing'");
-                int f = MapValues.limitedOr(l.get("features"), 0, where + ": 'features'", 0, Limits.SAMPLE_VALUES);
-                m = new RepeatSteps(MapValues.limited(s, where + ": 'steps'", 1, Limits.SAMPLE_VALUES), f, tf);
-                break;
-            }
-            case "step_linear": {
-                Object u = l.get("units");
-                if (u == null) throw new BottleneckException(where + ": step_linear needs 'units'");
-                if (shape.length != 2) throw new BottleneckException(where + ": step_linear needs sequences [T, F], got " + java.util.Arrays.toString(shape));
-                int units = MapValues.limited(u, where + ": 'units'", 1, Limits.SAMPLE_VALUES);
-                Limits.PARAMETERS.check((long) shape[1] * units, where + ": the weight count of step_linear (" + shape[1] + " -> " + units + ")");
-                m = new StepLinear(shape[1], units);
-                break;
-            }
-            default:
-                throw new AssertionError(type);
-        }
-        int[] next = m.outputShape(shape);
-        out.add(m);
-        return next;
     }
 }

@@ -1,5 +1,7 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.MapValues;
+import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Activation;
@@ -9,6 +11,19 @@ import java.util.Map;
 
 /** An activation function as a layer. */
 public final class ActivationLayer extends Module {
+    /** Spec type {@code activation}: {@code fn}, optional {@code alpha}. */
+    public static final LayerSpec SPEC = (l, shape, out, at) -> {
+        Object fn = l.get("fn");
+        if (fn == null) throw new BottleneckException(at + ": activation needs 'fn'");
+        Activation a = Activation.parse(MapValues.text(fn, at + ": 'fn'"));
+        double alpha = MapValues.numberOr(l.get("alpha"), a.defaultAlpha, at + ": 'alpha'",
+                Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
+        ActivationLayer m = new ActivationLayer(a, alpha);
+        int[] next = m.outputShape(shape);
+        out.add(m);
+        return next;
+    };
+
     private final Activation kind;
     private final double alpha;
 

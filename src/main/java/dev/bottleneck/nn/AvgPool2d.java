@@ -1,5 +1,6 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.MapValues;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 
@@ -10,6 +11,16 @@ import java.util.Map;
  * positions count in the divisor.
  */
 public final class AvgPool2d extends Pool2dModule {
+    /** Spec type {@code avg_pool2d}: the keys of {@link MaxPool2d#SPEC} plus {@code count_include_pad} (true). */
+    public static final LayerSpec SPEC = (l, shape, out, where) -> {
+        SpecValues.requireImage("avg_pool2d", shape, where);
+        int[] k = SpecValues.pair(l, "kernel", where, null, 1);
+        int[] s = SpecValues.pair(l, "stride", where, k, 1);
+        int[] p = SpecValues.poolPadding(l.get("padding"), shape, k, s, where);
+        return SpecValues.add(new AvgPool2d(k[0], k[1], s[0], s[1], p[0], p[1],
+                MapValues.bool(l.get("count_include_pad"), true, where + ": 'count_include_pad'")), shape, out, where);
+    };
+
     public AvgPool2d(int kh, int kw, int strideH, int strideW, int padH, int padW, boolean countIncludePad) {
         super("avg_pool2d", kh, kw, strideH, strideW, padH, padW, countIncludePad);
     }

@@ -1,5 +1,6 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.MapValues;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
@@ -22,6 +23,14 @@ import java.util.Map;
  * {@code lr * weightDecay} per step; their next update mostly overwrites that, but it is a known deviation.
  */
 public final class BatchNorm2d extends Module {
+    /** Spec type {@code batch_norm2d}: optional {@code momentum} (0.1), {@code eps} (1e-5). */
+    public static final LayerSpec SPEC = (l, shape, out, where) -> {
+        SpecValues.requireImage("batch_norm2d", shape, where);
+        double momentum = MapValues.numberOr(l.get("momentum"), 0.1, where + ": 'momentum'", 0, 1);
+        double eps = MapValues.numberOr(l.get("eps"), 1e-5, where + ": 'eps'", Double.MIN_VALUE, 1);
+        return SpecValues.add(new BatchNorm2d(shape[0], momentum, eps), shape, out, where);
+    };
+
     private final int channels;
     private final double momentum, eps;
     private final Parameter gamma, beta, runningMean, runningVar;

@@ -15,6 +15,12 @@ import java.util.Map;
  * {@code fanIn = cIn kh kw} and {@code fanOut = cOut kh kw} (cIn: the channels this layer reads).
  */
 public final class ConvTranspose2d extends Module {
+    /**
+     * Spec type {@code conv_transpose2d}: the keys of {@link Conv2d#SPEC} (without {@code "same"} padding) plus
+     * {@code output_padding} (0), PyTorch semantics.
+     */
+    public static final LayerSpec SPEC = (l, shape, out, where) -> Conv2d.convolution("conv_transpose2d", l, shape, out, where);
+
     private final int cIn, cOut, kh, kw, strideH, strideW, padH, padW, outPadH, outPadW, dilH, dilW;
     private final Parameter weight, bias;
 

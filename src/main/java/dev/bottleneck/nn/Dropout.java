@@ -1,5 +1,6 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.MapValues;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
@@ -9,6 +10,16 @@ import java.util.Map;
 
 /** Inverted dropout (identity at inference). */
 public final class Dropout extends Module {
+    /** Spec type {@code dropout}: {@code rate} in [0, 1]. */
+    public static final LayerSpec SPEC = (l, shape, out, at) -> {
+        Object r = l.get("rate");
+        if (r == null) throw new BottleneckException(at + ": dropout needs 'rate'");
+        Dropout m = new Dropout(MapValues.number(r, at + ": dropout 'rate'", 0, 1));
+        int[] next = m.outputShape(shape);
+        out.add(m);
+        return next;
+    };
+
     private final double rate;
 
     public Dropout(double rate) {

@@ -1,5 +1,7 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.MapValues;
+import dev.bottleneck.Limits;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
@@ -23,6 +25,39 @@ import java.util.Map;
  * from U(-1/√H, 1/√H).
  */
 public class Recurrent extends Module {
+    /** Spec type {@code lstm}: {@code hidden}, optional {@code layers} (1), {@code bidirectional} (false), {@code return} (sequence or last). */
+    public static final LayerSpec LSTM_SPEC = (l, shape, out, where) -> recurrent("lstm", l, shape, out, where);
+
+    /** Spec type {@code gru}: the keys of {@link #LSTM_SPEC}. */
+    public static final LayerSpec GRU_SPEC = (l, shape, out, where) -> recurrent("gru", l, shape, out, where);
+
+    private static int[] recurrent(String type, java.util.Map<String, Object> l, int[] shape, List<Module> out, String where) {
+        if (shape.length != 2) {
+            throw new BottleneckException(where + ": " + type + " needs sequences [T, F], but its input is " + java.util.Arrays.toString(shape));
+        }
+        Object h = l.get("hidden");
+        if (h == null) throw new BottleneckException(where + ": " + type + " needs 'hidden'");
+        int hidden = MapValues.limited(h, where + ": 'hidden'", 1, Limits.SAMPLE_VALUES);
+        int layers = MapValues.limitedOr(l.get("layers"), 1, where + ": 'layers'", 1, Limits.LAYERS);
+        boolean bidi = MapValues.bool(l.get("bidirectional"), false, where + ": 'bidirectional'");
+        String ret = MapValues.textOr(l.get("return"), "sequence", where + ": 'return'").toLowerCase(java.util.Locale.ROOT);
+        Output o;
+        if (ret.equals("last")) o = Output.LAST;
+        else if (ret.equals("sequence")) o = Output.SEQUENCE;
+        else throw new BottleneckException(where + ": 'return' must be last or sequence, got " + ret);
+        RnnGeometry geo = new RnnGeometry(type.equals("lstm") ? RnnGeometry.Cell.LSTM : RnnGeometry.Cell.GRU, shape[1], hidden, layers, bidi);
+        Limits.PARAMETERS.check(geo.weightCount(), where + ": the weight count of " + type + " (hidden " + hidden + ", " + layers + " layers)");
+        Module m;
+        try {
+            m = type.equals("lstm") ? new Lstm(shape[1], hidden, layers, bidi, o) : new Gru(shape[1], hidden, layers, bidi, o);
+        } catch (IllegalArgumentException e) {
+            throw new BottleneckException(where + ": " + e.getMessage());
+        }
+        int[] next = m.outputShape(shape);
+        out.add(m);
+        return next;
+    }
+
     /** What the layer returns. */
     public enum Output { SEQUENCE, LAST }
 

@@ -1,5 +1,7 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.MapValues;
+import dev.bottleneck.Limits;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
@@ -16,6 +18,18 @@ import java.util.Map;
  * cannot decode a code on its own.
  */
 public final class RepeatSteps extends Module {
+    /** Spec type {@code repeat}: {@code steps}, optional {@code features} (0), {@code teacher_forcing} (false). */
+    public static final LayerSpec SPEC = (l, shape, out, where) -> {
+        Object s = l.get("steps");
+        if (s == null) throw new BottleneckException(where + ": repeat needs 'steps'");
+        boolean tf = MapValues.bool(l.get("teacher_forcing"), false, where + ": 'teacher_forcing'");
+        int f = MapValues.limitedOr(l.get("features"), 0, where + ": 'features'", 0, Limits.SAMPLE_VALUES);
+        RepeatSteps m = new RepeatSteps(MapValues.limited(s, where + ": 'steps'", 1, Limits.SAMPLE_VALUES), f, tf);
+        int[] next = m.outputShape(shape);
+        out.add(m);
+        return next;
+    };
+
     private final int steps, features;
     private final boolean teacherForcing;
     private Var target;

@@ -1,5 +1,6 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.MapValues;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
@@ -12,6 +13,24 @@ import java.util.Map;
 
 /** Reshapes each sample (no copy). {@link #flatten()} makes it [N, features]. */
 public final class Reshape extends Module {
+    /** Spec type {@code flatten} (no keys). */
+    public static final LayerSpec FLATTEN_SPEC = (l, shape, out, at) -> {
+        Reshape m = flatten();
+        int[] next = m.outputShape(shape);
+        out.add(m);
+        return next;
+    };
+
+    /** Spec type {@code reshape}: {@code shape}, the per-sample shape (up to 8 positive sizes). */
+    public static final LayerSpec SPEC = (l, shape, out, at) -> {
+        Object s = l.get("shape");
+        if (s == null) throw new BottleneckException(at + ": reshape needs 'shape'");
+        Reshape m = to(MapValues.intList(s, at + ": reshape 'shape'", 1, Integer.MAX_VALUE, 8));
+        int[] next = m.outputShape(shape);
+        out.add(m);
+        return next;
+    };
+
     private final int[] shape; // per sample; null = flatten
 
     private Reshape(int[] shape) {

@@ -1,5 +1,7 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.MapValues;
+import dev.bottleneck.Limits;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
@@ -13,6 +15,19 @@ import java.util.Map;
  * [N, T, in] to [N, T, out], one GEMM over all N·T steps. Parameters {@code weight} [out, in] and {@code bias}.
  */
 public final class StepLinear extends Module {
+    /** Spec type {@code step_linear}: {@code units}, applied to every step of sequences [T, F]. */
+    public static final LayerSpec SPEC = (l, shape, out, where) -> {
+        Object u = l.get("units");
+        if (u == null) throw new BottleneckException(where + ": step_linear needs 'units'");
+        if (shape.length != 2) throw new BottleneckException(where + ": step_linear needs sequences [T, F], got " + java.util.Arrays.toString(shape));
+        int units = MapValues.limited(u, where + ": 'units'", 1, Limits.SAMPLE_VALUES);
+        Limits.PARAMETERS.check((long) shape[1] * units, where + ": the weight count of step_linear (" + shape[1] + " -> " + units + ")");
+        StepLinear m = new StepLinear(shape[1], units);
+        int[] next = m.outputShape(shape);
+        out.add(m);
+        return next;
+    };
+
     private final int in, out;
     private final Parameter weight, bias;
 

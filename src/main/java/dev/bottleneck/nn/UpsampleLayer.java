@@ -1,5 +1,7 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.MapValues;
+import dev.bottleneck.Limits;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
@@ -12,6 +14,16 @@ import java.util.Map;
 
 /** Up-sampling of [N, c, h, w] batches by integer factors: nearest neighbour or bilinear (align_corners=False). */
 public final class UpsampleLayer extends Module {
+    /** Spec type {@code upsample}: {@code scale} (an int or a pair, default 2), {@code mode} (nearest or bilinear). */
+    public static final LayerSpec SPEC = (l, shape, out, where) -> {
+        SpecValues.requireImage("upsample", shape, where);
+        int[] sc = SpecValues.pair(l, "scale", where, new int[] {2, 2}, 1);
+        Limits.SAMPLE_VALUES.check(Limits.saturatedMultiply((long) shape[0] * shape[1] * sc[0], (long) shape[2] * sc[1]),
+                where + ": the upsampled output of " + java.util.Arrays.toString(shape) + " by " + sc[0] + "x" + sc[1] + " per sample");
+        return SpecValues.add(new UpsampleLayer(Upsample.parse(l.containsKey("mode") ? MapValues.text(l.get("mode"), where + ": 'mode'") : "nearest"),
+                sc[0], sc[1]), shape, out, where);
+    };
+
     private final Upsample mode;
     private final int scaleH, scaleW;
 

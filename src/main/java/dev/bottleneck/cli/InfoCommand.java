@@ -62,7 +62,11 @@ final class InfoCommand implements Callable<Integer> {
                     out.println(String.format("        %-18s %s", d.getKey(), d.getValue()));
                 }
             }
-            out.println("  --backend auto picks: " + auto + (env != null ? " (BOTTLENECK_BACKEND=" + env + ")" : ""));
+            out.println("  --backend auto picks: " + auto);
+            if (env != null && !env.isBlank()) {
+                out.println("  BOTTLENECK_BACKEND=" + env + ": commands without --backend use " + env.trim()
+                        + (env.trim().equalsIgnoreCase("auto") || env.trim().equalsIgnoreCase(auto) ? "" : " (not auto's choice)"));
+            }
         }
         out.flush();
         return 0;

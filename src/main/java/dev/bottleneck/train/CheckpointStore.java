@@ -182,8 +182,8 @@ public final class CheckpointStore {
     }
 
     private BottleneckException damaged(Path where, String what) {
-        return new BottleneckException("checkpoint " + where + " is damaged: " + what + "; restore it, or remove " + dir
-                + " (and " + Checkpoint.STATE + ") to start afresh");
+        return new BottleneckException("checkpoint " + where + " is damaged: " + what
+                + "; restore it, or start afresh without --resume (the new run's first checkpoint replaces it)");
     }
 
     /**
@@ -294,6 +294,7 @@ public final class CheckpointStore {
 
     /** Replaces {@code dst} by a hard link to {@code src} (a copy where links are not possible), atomically. */
     static void linkOrCopy(Path src, Path dst) throws IOException {
+        if (Files.exists(dst) && Files.isSameFile(src, dst)) return; // already that file (rename would keep the link)
         Path tmp = AtomicFiles.temporaryFor(dst);
         try {
             try {
@@ -324,8 +325,28 @@ public final class CheckpointStore {
     /**
      * Removes what interrupted writes left behind: temporary files at the top of the run directory, temporary
      * checkpoint directories, and units that {@code LATEST} does not name. Returns how many entries it removed.
+     * Also finishes a publication that a crash cut short after its commit: when the top-level trainer.json (the
+     * last file replaced there) is not the published checkpoint's, the top-level files are replaced again.
      */
     public int removeStrays() {
+        int removed = removeStraysOnly();
+        repairTopLevel();
+        return removed;
+    }
+
+    private void repairTopLevel() {
+        Unit u = latestQuietly();
+        if (u == null) return;
+        Path top = runDir.resolve(Checkpoint.STATE), src = u.file(Checkpoint.STATE);
+        try {
+            if (Files.isRegularFile(top) && (Files.isSameFile(top, src) || Files.mismatch(top, src) == -1)) return;
+        } catch (IOException e) {
+            return;
+        }
+        publishTopLevel(u);
+    }
+
+    private int removeStraysOnly() {
         int removed = 0;
         removed += removeTemporaryFiles(runDir);
         if (!Files.isDirectory(dir)) return removed;

@@ -45,7 +45,7 @@ public final class JobEvents implements TrainingListener {
         m.put("steps", p.steps());
         m.put("global_step", ctx.globalStep());
         m.put("loss", EventSink.number(p.meanLoss()));
-        m.put("samples_per_s", EventSink.number(Math.round(p.samplesPerSecond())));
+        m.put("samples_per_s", Double.isFinite(p.samplesPerSecond()) ? Math.round(p.samplesPerSecond()) : null);
         m.put("lr", EventSink.number(p.lr()));
         ctx.events().emit("step", m);
     }
@@ -60,7 +60,7 @@ public final class JobEvents implements TrainingListener {
         m.put("train_loss", EventSink.number(e.trainLoss()));
         m.put("val_loss", EventSink.number(e.valLoss()));
         m.put("lr", EventSink.number(e.lr()));
-        m.put("samples_per_s", EventSink.number(Math.round(e.samplesPerSecond())));
+        m.put("samples_per_s", Double.isFinite(e.samplesPerSecond()) ? Math.round(e.samplesPerSecond()) : null);
         m.put("seconds", EventSink.number(Math.round(e.seconds() * 1000) / 1000.0));
         if (!Double.isNaN(e.meanCodeActivation())) m.put("mean_code_activation", e.meanCodeActivation());
         m.put("best_epoch", ctx.state().bestEpoch);

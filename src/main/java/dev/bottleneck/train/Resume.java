@@ -82,11 +82,18 @@ public final class Resume {
     public record Difference(String setting, String path, Object saved, Object now) {
         /** "lr is 0.001 in the checkpoint, 0.0005 now". */
         public String describe() {
-            return setting + (setting.equals(path) ? "" : " (" + path + ")") + " is " + text(saved) + " in the checkpoint, " + text(now) + " now";
+            String last = path.substring(path.lastIndexOf('.') + 1);
+            boolean obvious = normalise(last).equals(setting) && !path.contains("schedule")
+                    && (path.startsWith("training.") || !path.contains("."));
+            return setting + (obvious ? "" : " (" + path + ")") + " is " + text(saved) + " in the checkpoint, " + text(now) + " now";
         }
 
         private static String text(Object v) {
             if (v == null) return "not set";
+            if (v instanceof Double || v instanceof Float) {
+                double d = ((Number) v).doubleValue();
+                return Double.isFinite(d) ? java.math.BigDecimal.valueOf(d).stripTrailingZeros().toPlainString() : String.valueOf(d);
+            }
             return v instanceof String s ? s : Json.writeCompact(v);
         }
     }
@@ -159,6 +166,14 @@ public final class Resume {
      * @param fit    its loop settings
      */
     public TrainState load(Map<String, Object> config, FitConfig fit, ParameterStore params, Optimizer optimizer) {
+        if (mode == Mode.NEVER) {
+            if (exists(dir)) {
+                log.accept("note: starting afresh in " + dir + ", which holds a checkpoint of an earlier run; this run's first "
+                        + "checkpoint replaces it (--resume or --resume auto would continue it instead)");
+                decision("fresh", null, "not asked to resume");
+            }
+            return null;
+        }
         Saved saved = find();
         if (saved == null) {
             if (mode == Mode.ALWAYS) {
@@ -170,12 +185,6 @@ public final class Resume {
                 log.accept("no checkpoint in " + dir + ": starting afresh");
                 decision("fresh", null, "no checkpoint");
             }
-            return null;
-        }
-        if (mode == Mode.NEVER) {
-            log.accept("note: starting afresh in " + dir + ", which holds a checkpoint at " + saved.state().describePosition()
-                    + "; this run's first checkpoint replaces it (--resume or --resume auto continues it instead)");
-            decision("fresh", saved, "not asked to resume");
             return null;
         }
         List<Difference> diffs = differences(saved, config, fit);
@@ -255,20 +264,18 @@ public final class Resume {
         List<Difference> out = new ArrayList<>();
         Map<String, Object> then = withoutIgnored(saved.config()), now0 = withoutIgnored(normalised(config));
         if (saved.settings() != null) {
-            // the loop settings are compared from trainer.json; config.json's copy (the train command's) would only repeat them
+            // the loop settings first (their names are the options'); config.json's copy of them would only repeat them
+            Map<String, Object> before = new LinkedHashMap<>(saved.settings());
+            Map<String, Object> now = normalised(fit.toMap());
+            before.remove("metrics_format");
+            now.remove("metrics_format");
+            compare(Map.of("training", before), Map.of("training", now), "", out);
             then.remove("training");
             now0.remove("training");
         }
         compare(then, now0, "", out);
-        if (saved.settings() != null) {
-            Map<String, Object> now = normalised(fit.toMap());
-            Map<String, Object> before = new LinkedHashMap<>(saved.settings());
-            before.remove("metrics_format");
-            now.remove("metrics_format");
-            compare(Map.of("training", before), Map.of("training", now), "", out);
-        }
         Map<String, Difference> once = new LinkedHashMap<>();
-        for (Difference d : out) once.putIfAbsent(d.setting() + "=" + d.now(), d);
+        for (Difference d : out) once.putIfAbsent(d.setting() + ":" + d.saved() + "->" + d.now() + (growsEpochs(d) ? "" : ":fixed"), d);
         return List.copyOf(once.values());
     }
 

@@ -141,6 +141,7 @@ final class AutoRecCommand implements Callable<Integer> {
                 config.put("results", new LinkedHashMap<>(res));
                 Checkpoint.saveWeights(out.resolve(Checkpoint.MODEL), t.model());
                 Checkpoint.saveConfig(out, config);
+                log.emit("result", res);
                 PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
                         "AutoRec on %,d held-out ratings: RMSE %.4f (item mean %.4f, global mean %.4f; train %.4f) in %.1fs; model in %s",
                         sp.test().size(), rmse, rmseItem, rmseGlobal, trainRmse, t.seconds(), out));

@@ -168,6 +168,7 @@ final class SegmentCommand implements Callable<Integer> {
                 res.put("picture", pic.toString());
                 StringBuilder sb = new StringBuilder();
                 for (int c = 0; c < 10; c++) sb.append(String.format(Locale.ROOT, " %d:%.2f", c, iou[c]));
+                log.emit("result", res);
                 PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
                         "segmentation of %d test canvases: mean IoU %.3f (all-background %.3f), pixel accuracy %.3f, background IoU %.3f, "
                                 + "digits%s (trained %.1fs); picture in %s",

@@ -159,6 +159,7 @@ final class UpscaleCommand implements Callable<Integer> {
                 config.put("results", new LinkedHashMap<>(res));
                 Checkpoint.saveWeights(out.resolve(Checkpoint.MODEL), model);
                 Checkpoint.saveConfig(out, config);
+                log.emit("result", res);
                 PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
                         "2x super-resolution on %d test images: PSNR model %.2f dB, bicubic %.2f dB, bilinear %.2f dB (trained %.1fs); picture in %s",
                         test.n(), ev.psnrModel(), ev.psnrBicubic(), ev.psnrBilinear(), t.seconds(), pic));

@@ -167,11 +167,12 @@ public final class Resume {
      */
     public TrainState load(Map<String, Object> config, FitConfig fit, ParameterStore params, Optimizer optimizer) {
         if (mode == Mode.NEVER) {
-            if (exists(dir)) {
+            boolean there = exists(dir);
+            if (there) {
                 log.accept("note: starting afresh in " + dir + ", which holds a checkpoint of an earlier run; this run's first "
                         + "checkpoint replaces it (--resume or --resume auto would continue it instead)");
-                decision("fresh", null, "not asked to resume");
             }
+            decision("fresh", null, there ? "not asked to resume (the checkpoint there is replaced)" : "not asked to resume");
             return null;
         }
         Saved saved = find();
@@ -191,6 +192,11 @@ public final class Resume {
         List<Difference> refused = new ArrayList<>(), accepted = new ArrayList<>();
         for (Difference d : diffs) {
             if (allowed.contains(d.setting()) || growsEpochs(d)) accepted.add(d); else refused.add(d);
+        }
+        for (String a : allowed) {
+            if (diffs.stream().noneMatch(d -> d.setting().equals(a)) && !a.equals("data")) {
+                log.accept("note: --allow-changed " + a + ": the checkpoint does not differ in a setting of that name");
+            }
         }
         if (!refused.isEmpty()) {
             decision("refused", saved, refused.get(0).describe());

@@ -242,13 +242,13 @@ public final class TrainingLoop {
                     + fingerprint + " now; a different data set, --limit, --validation or data files): rerun with the same data, "
                     + "or add --allow-changed data to continue on this one");
         }
-        if (state.stepInEpoch > 0 && (state.stepsPerEpoch != steps || state.samplesPerEpoch != n) && state.stepsPerEpoch > 0) {
+        boolean otherEpoch = state.stepsPerEpoch > 0 && (state.stepsPerEpoch != steps || state.samplesPerEpoch != n);
+        if (state.stepInEpoch > 0 && (otherEpoch || state.stepInEpoch >= steps)) {
             state.stepInEpoch = 0; // only reachable through an allowed change of the data or the batch size
             state.epochLossSum = 0;
             state.epochWeightSum = 0;
             state.epochSeconds = 0;
         }
-        if (state.stepInEpoch >= steps) state.stepInEpoch = 0;
         state.dataFingerprint = fingerprint;
         state.samplesPerEpoch = n;
         state.stepsPerEpoch = steps;

@@ -147,6 +147,9 @@ final class JobOptions {
      */
     int run(Log log, Path out, Body body) {
         Preemption.install();
+        if (Preemption.ignoredByParent().contains("TERM")) {
+            log.info("note: SIGTERM is ignored by this process (its parent ignores it), so a scheduler cannot stop the training cleanly");
+        }
         Resume.Mode mode = resumeMode();
         everySteps();
         everyTime();

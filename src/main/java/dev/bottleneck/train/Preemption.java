@@ -22,6 +22,7 @@ public final class Preemption {
     private static int armed; // training loops running (guarded by the class)
     private static boolean installed;
     private static volatile boolean exiting;
+    private static final List<String> ignored = new java.util.ArrayList<>();
 
     private Preemption() {}
 
@@ -34,14 +35,23 @@ public final class Preemption {
         boolean any = false;
         for (String name : List.of("TERM", "INT")) {
             try {
-                sun.misc.Signal.handle(new sun.misc.Signal(name), s -> onSignal(s.getName(), 128 + s.getNumber()));
-                any = true;
+                sun.misc.SignalHandler old = sun.misc.Signal.handle(new sun.misc.Signal(name), s -> onSignal(s.getName(), 128 + s.getNumber()));
+                if (old == sun.misc.SignalHandler.SIG_IGN) {
+                    ignored.add(name); // the parent ignores it (nohup, a background job of a script): the JVM keeps it so
+                } else {
+                    any = true;
+                }
             } catch (IllegalArgumentException | UnsupportedOperationException e) {
-                // ignored by the parent (nohup, a background shell job) or reserved by the VM (-Xrs): keep the default
+                // reserved by the VM (-Xrs): keep the default
             }
         }
-        installed = any;
+        installed = true;
         return any;
+    }
+
+    /** The signals of TERM and INT that this process ignores because its parent did (they cannot stop it). */
+    public static synchronized List<String> ignoredByParent() {
+        return List.copyOf(ignored);
     }
 
     private static void onSignal(String name, int status) {

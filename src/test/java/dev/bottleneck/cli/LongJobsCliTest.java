@@ -158,6 +158,18 @@ class LongJobsCliTest {
         }
     }
 
+    /**
+     * Whether this JVM ignores SIGINT because its parent did (a background job of a script): its children then
+     * ignore it too, and a SIGINT test cannot work.
+     */
+    static boolean sigintIgnoredHere() {
+        sun.misc.Signal intr = new sun.misc.Signal("INT");
+        sun.misc.SignalHandler old = sun.misc.Signal.handle(intr, s -> { });
+        if (old == sun.misc.SignalHandler.SIG_IGN) return true;
+        sun.misc.Signal.handle(intr, old);
+        return false;
+    }
+
     static List<String> temporaries(Path root) throws IOException {
         try (Stream<Path> s = Files.walk(root)) {
             return s.map(p -> p.getFileName().toString()).filter(n -> n.contains(".tmp-")).toList();
@@ -211,7 +223,7 @@ class LongJobsCliTest {
             });
             int rc = j.waitFor(120);
             for (String l : j.lines) events.add(json(l).path("event").asText()); // every line is JSON
-            if (fired[0]) {
+            if (fired[0] && rc != 0) { // (0: the job was done before the kill came)
                 killed++;
                 assertEquals(137, rc, "killed by SIGKILL");
                 List<String> tmp = temporaries(out);
@@ -261,9 +273,14 @@ class LongJobsCliTest {
         Job intr = new Job(command(outInt), Map.of(), (job, line) -> {
             if (line.startsWith("epoch 1/6")) job.signal("INT");
         });
-        assertEquals(130, intr.waitFor(120), intr.err());
-        assertTrue(intr.lines.get(intr.lines.size() - 1).matches(
-                "interrupted at epoch [1-6], step [0-9]+ of 34; checkpoint written; rerun it with --resume auto to continue"), intr.err());
+        int intRc = intr.waitFor(120);
+        if (sigintIgnoredHere()) {
+            System.out.println("SIGINT not checked: this test runs with SIGINT ignored (a background job), and so does its child");
+        } else {
+            assertEquals(130, intRc, intr.err());
+            assertTrue(intr.lines.get(intr.lines.size() - 1).matches(
+                    "interrupted at epoch [1-6], step [0-9]+ of 34; checkpoint written; rerun it with --resume auto to continue"), intr.err());
+        }
 
         // two SIGTERMs: the second ends the process at once; the last good checkpoint still continues exactly
         Path outTwice = shared.resolve("twice");

@@ -13,7 +13,6 @@ import dev.bottleneck.nn.ParameterStore;
 import dev.bottleneck.optim.Optimizer;
 import dev.bottleneck.tensor.Tensor;
 import dev.bottleneck.train.AlignedArrays;
-import dev.bottleneck.train.Checkpoint;
 import dev.bottleneck.train.EpochMetrics;
 import dev.bottleneck.train.FitConfig;
 import dev.bottleneck.train.StandardListeners;
@@ -194,12 +193,7 @@ public final class Segmentation {
                             .curveTitle("segnet-" + c.channels() + " cross-entropy per epoch")
                             .checkpoint(model.params(), model.description(), opt, o::config).build())
                     .listeners(o.listeners());
-            TrainState resumed = null;
-            if (o.resume()) {
-                resumed = Checkpoint.resume(o.outDir(), model.params(), opt);
-                o.log().accept("resuming from epoch " + resumed.epochsDone() + " of " + o.outDir());
-            }
-            TrainState state = loop.fit(tr, resumed).state();
+            TrainState state = o.fit(loop, tr, fc, model.params(), opt).state();
             return new Trained(model, state.history().stream().mapToDouble(EpochMetrics::trainLoss).toArray(),
                     (System.nanoTime() - t0) / 1e9, state.history().stream().mapToDouble(EpochMetrics::valLoss).toArray());
         } catch (RuntimeException e) {

@@ -6,6 +6,7 @@ import dev.bottleneck.backend.Backend;
 import dev.bottleneck.data.Ratings;
 import dev.bottleneck.io.AtomicFiles;
 import dev.bottleneck.train.Checkpoint;
+import dev.bottleneck.train.Resume;
 import dev.bottleneck.train.TrainOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -73,9 +74,6 @@ final class AutoRecCommand implements Callable<Integer> {
             description = "Fraction of the rated items held out of training and scored (masked RMSE) after every epoch (default: ${DEFAULT-VALUE}).")
     double validation;
 
-    @Option(names = "--resume", description = "Continue the training saved in --out from its last completed epoch (same options).")
-    boolean resume;
-
     @Option(names = "--progress", negatable = true, description = "Progress bar (default: when on a terminal).")
     Boolean progress;
 
@@ -84,12 +82,19 @@ final class AutoRecCommand implements Callable<Integer> {
 
     @Mixin BackendOptionsMixin backendOptions;
 
+    @Mixin JobOptions job;
+
     @Override
     public Integer call() {
+        Log log = job.log(spec.commandLine().getErr());
+        return job.run(log, null, () -> train(log));
+    }
+
+    private Integer train(Log log) {
         AutoRec.Config cfg = new AutoRec.Config(hidden, activation, l2, epochs, batch, lr, seed);
         if (Files.exists(out) && !Files.isDirectory(out)) throw new BottleneckException("--out " + out + " exists and is not a directory");
-        if (resume) Checkpoint.requireResumable(out);
-        Log log = new Log(spec.commandLine().getErr(), false);
+        if (job.resumeMode() == Resume.Mode.ALWAYS) Checkpoint.requireResumable(out);
+        job.hold(out, log);
         Ratings all = Ratings.readCsv(ratings);
         Ratings.Split sp = all.split(holdout, seed);
         log.info(String.format(Locale.ROOT, "%s: %,d ratings, %,d users, %,d items; %,d held out", ratings, all.size(), all.users(),
@@ -108,8 +113,8 @@ final class AutoRecCommand implements Callable<Integer> {
             throw new BottleneckException("cannot create " + out + ": " + e.getMessage());
         }
         writeRatings(out.resolve(RATINGS), all, sp.heldOut());
-        TrainOptions opts = TrainOptions.defaults().validation(validation).outDir(out).resume(resume).progress(progress)
-                .log(log::info).config(config);
+        TrainOptions opts = job.apply(TrainOptions.defaults().validation(validation).outDir(out).progress(job.progress(progress))
+                .log(log::info).config(config), log);
         try (Backend be = backendOptions.create(log)) {
             AutoRec.Trained t = AutoRec.train(be, sp.train(), cfg, opts);
             try {
@@ -136,6 +141,7 @@ final class AutoRecCommand implements Callable<Integer> {
                 config.put("results", new LinkedHashMap<>(res));
                 Checkpoint.saveWeights(out.resolve(Checkpoint.MODEL), t.model());
                 Checkpoint.saveConfig(out, config);
+                log.emit("result", res);
                 PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
                         "AutoRec on %,d held-out ratings: RMSE %.4f (item mean %.4f, global mean %.4f; train %.4f) in %.1fs; model in %s",
                         sp.test().size(), rmse, rmseItem, rmseGlobal, trainRmse, t.seconds(), out));

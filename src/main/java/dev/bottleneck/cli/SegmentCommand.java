@@ -7,6 +7,7 @@ import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.io.ImageGrid;
 import dev.bottleneck.train.Checkpoint;
+import dev.bottleneck.train.Resume;
 import dev.bottleneck.train.TrainOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -77,9 +78,6 @@ final class SegmentCommand implements Callable<Integer> {
             description = "Fraction of the training canvases held out of training and scored after every epoch (default: ${DEFAULT-VALUE}).")
     double validation;
 
-    @Option(names = "--resume", description = "Continue the training saved in --out from its last completed epoch (same options).")
-    boolean resume;
-
     @Option(names = "--progress", negatable = true, description = "Progress bar (default: when on a terminal).")
     Boolean progress;
 
@@ -88,13 +86,20 @@ final class SegmentCommand implements Callable<Integer> {
 
     @Mixin BackendOptionsMixin backendOptions;
 
+    @Mixin JobOptions job;
+
     @Override
     public Integer call() {
+        Log log = job.log(spec.commandLine().getErr());
+        return job.run(log, null, () -> train(log));
+    }
+
+    private Integer train(Log log) {
         Segmentation.Config cfg = new Segmentation.Config(channels, epochs, batch, lr, seed);
         if (trainCount < 1 || testCount < 1 || count < 1) throw new BottleneckException("--train, --test and --count must be at least 1");
         if (Files.exists(out) && !Files.isDirectory(out)) throw new BottleneckException("--out " + out + " exists and is not a directory");
-        if (resume) Checkpoint.requireResumable(out);
-        Log log = new Log(spec.commandLine().getErr(), false);
+        if (job.resumeMode() == Resume.Mode.ALWAYS) Checkpoint.requireResumable(out);
+        job.hold(out, log);
         TrainTest tt = DataSources.resolve(data, dataDir, null, seed);
         Segmentation.Canvases train = Segmentation.build(tt.train(), trainCount, seed);
         Segmentation.Canvases test = Segmentation.build(tt.test(), testCount, seed + 1);
@@ -112,8 +117,8 @@ final class SegmentCommand implements Callable<Integer> {
         sg.put("seed", seed);
         if (validation > 0) sg.put("validation", validation);
         config.put("segmentation", sg);
-        TrainOptions opts = TrainOptions.defaults().validation(validation).outDir(out).resume(resume).progress(progress)
-                .log(log::info).config(config);
+        TrainOptions opts = job.apply(TrainOptions.defaults().validation(validation).outDir(out).progress(job.progress(progress))
+                .log(log::info).config(config), log);
         try (Backend be = backendOptions.create(log)) {
             Segmentation.Trained t = Segmentation.train(be, train, cfg, opts);
             try (Segmentation.Model model = t.model()) {
@@ -163,6 +168,7 @@ final class SegmentCommand implements Callable<Integer> {
                 res.put("picture", pic.toString());
                 StringBuilder sb = new StringBuilder();
                 for (int c = 0; c < 10; c++) sb.append(String.format(Locale.ROOT, " %d:%.2f", c, iou[c]));
+                log.emit("result", res);
                 PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
                         "segmentation of %d test canvases: mean IoU %.3f (all-background %.3f), pixel accuracy %.3f, background IoU %.3f, "
                                 + "digits%s (trained %.1fs); picture in %s",

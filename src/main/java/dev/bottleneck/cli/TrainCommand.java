@@ -15,6 +15,8 @@ import dev.bottleneck.optim.LrSchedule;
 import dev.bottleneck.optim.OptimizerConfig;
 import dev.bottleneck.train.Checkpoint;
 import dev.bottleneck.train.FitConfig;
+import dev.bottleneck.train.Resume;
+import dev.bottleneck.train.RunDirectory;
 import dev.bottleneck.train.TrainState;
 import dev.bottleneck.train.Trainer;
 import picocli.CommandLine.Command;
@@ -24,7 +26,6 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -136,9 +137,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Model directory (default: runs/<model>-<data>).")
     Path out;
 
-    @Option(names = "--resume", description = "Continue the training saved in --out from its last completed epoch.")
-    boolean resume;
-
     @Option(names = "--metrics", defaultValue = "csv", paramLabel = "csv|jsonl", description = "Metrics file format (default: ${DEFAULT-VALUE}).")
     String metrics;
 
@@ -173,9 +171,15 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin BackendOptionsMixin backendOptions;
 
+    @Mixin JobOptions job;
+
     @Override
     public Integer call() {
-        Log log = new Log(spec.commandLine().getErr(), false);
+        Log log = job.log(spec.commandLine().getErr());
+        return job.run(log, out, () -> train(log));
+    }
+
+    private Integer train(Log log) {
         CsvReader.Options csv = null;
         if (data.toLowerCase(Locale.ROOT).endsWith(".csv")) {
             CsvReader.Builder b = CsvReader.options();
@@ -204,28 +208,27 @@ final class TrainCommand implements Callable<Integer> {
 
         FitConfig cfg = new FitConfig().epochs(epochs).batch(b).seed(seed).validation(validation).optimizer(oc)
                 .schedule(LrSchedule.parse(schedule, epochs)).clipNorm(clipNorm).earlyStopping(patience, minDelta, true)
-                .outDir(dir).metricsFormat(metrics).progress(progress);
+                .outDir(dir).metricsFormat(metrics).progress(job.progress(progress));
+        job.apply(cfg);
         if (noise != null) cfg.noise(dev.bottleneck.train.Noise.parse(noise));
+        Resume.Mode mode = job.resumeMode();
+        if (mode == Resume.Mode.ALWAYS) Checkpoint.requireResumable(dir);
 
         Dataset.Split split = validation > 0 ? trainAll.split(validation, seed) : new Dataset.Split(trainAll, null);
         checkEnoughSamples(trainAll.n(), split, b);
-        try (Backend be = backendOptions.create(log)) {
+        try (RunDirectory held = RunDirectory.open(dir, log::info); Backend be = backendOptions.create(log)) {
             Autoencoder ae = new Autoencoder(ms).bind(be, seed);
-            TrainState state = null;
-            try (Trainer trainer = new Trainer(ae, cfg, log::info)) {
-                if (resume) {
-                    state = Checkpoint.resume(dir, ae.params(), trainer.optimizer());
-                    log.info("resuming from epoch " + state.epochsDone() + " of " + dir);
-                } else {
-                    Files.createDirectories(dir);
-                }
+            TrainState state;
+            try (Trainer trainer = new Trainer(ae, cfg, log::info).events(log)) {
+                Map<String, Object> extra = new LinkedHashMap<>();
+                extra.put("data", pd.describe(seed));
+                trainer.extraConfig(extra);
+                state = Resume.in(dir).mode(mode).allowChanged(job.allowChanged).log(log::info).events(log)
+                        .load(trainer.config(), cfg, ae.params(), trainer.optimizer());
                 log.info(ae.summary().stripTrailing());
                 log.info(String.format(Locale.ROOT, "data: %s, %d training / %d validation / %d test samples of %s",
                         data, split.train().n(), split.validation() == null ? 0 : split.validation().n(), pd.test().n(),
                         java.util.Arrays.toString(trainAll.sampleShape())));
-                Map<String, Object> extra = new LinkedHashMap<>();
-                extra.put("data", pd.describe(seed));
-                trainer.extraConfig(extra);
                 Trainer.Result r = trainer.fit(split.train(), split.validation(), state);
                 Trainer.Evaluation test = trainer.evaluate(pd.test(), Math.max(b, 1000));
                 Path picture = null;
@@ -258,13 +261,12 @@ final class TrainCommand implements Callable<Integer> {
                 res.put("params", ae.params().size());
                 res.put("out", dir.toString());
                 if (picture != null) res.put("picture", picture.toString());
+                log.emit("result", res);
                 PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
                         "trained %s for %d epochs on %s: test loss %.5f (%s), %,.0f samples/s; model in %s%s",
                         ms.name(), r.state().epochsDone(), be.name(), testLoss, res.get("loss"),
                         r.samplesPerSecond(), dir, picture == null ? "" : ", picture " + picture));
             }
-        } catch (java.io.IOException e) {
-            throw new BottleneckException("cannot write to " + dir + ": " + e.getMessage());
         }
         return 0;
     }

@@ -8,6 +8,7 @@ import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.io.ImageGrid;
 import dev.bottleneck.train.Checkpoint;
+import dev.bottleneck.train.Resume;
 import dev.bottleneck.train.TrainOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -79,9 +80,6 @@ final class UpscaleCommand implements Callable<Integer> {
             description = "Fraction of the training images held out of training and scored after every epoch (default: ${DEFAULT-VALUE}).")
     double validation;
 
-    @Option(names = "--resume", description = "Continue the training saved in --out from its last completed epoch (same options).")
-    boolean resume;
-
     @Option(names = "--progress", negatable = true, description = "Progress bar (default: when on a terminal).")
     Boolean progress;
 
@@ -90,13 +88,20 @@ final class UpscaleCommand implements Callable<Integer> {
 
     @Mixin BackendOptionsMixin backendOptions;
 
+    @Mixin JobOptions job;
+
     @Override
     public Integer call() {
+        Log log = job.log(spec.commandLine().getErr());
+        return job.run(log, null, () -> train(log));
+    }
+
+    private Integer train(Log log) {
         SuperResolution.Config cfg = new SuperResolution.Config(channels, epochs, batch, lr, seed);
         if (trainCount < 1 || testCount < 1 || count < 1) throw new BottleneckException("--train, --test and --count must be at least 1");
         if (Files.exists(out) && !Files.isDirectory(out)) throw new BottleneckException("--out " + out + " exists and is not a directory");
-        if (resume) Checkpoint.requireResumable(out);
-        Log log = new Log(spec.commandLine().getErr(), false);
+        if (job.resumeMode() == Resume.Mode.ALWAYS) Checkpoint.requireResumable(out);
+        job.hold(out, log);
         TrainTest tt = DataSources.resolve(data, dataDir, null, seed);
         Dataset train = tt.train().head(Math.min(trainCount, tt.train().n()), tt.train().name());
         Dataset test = tt.test().head(Math.min(testCount, tt.test().n()), tt.test().name());
@@ -118,8 +123,8 @@ final class UpscaleCommand implements Callable<Integer> {
         sr.put("seed", seed);
         if (validation > 0) sr.put("validation", validation);
         config.put("super_resolution", sr);
-        TrainOptions opts = TrainOptions.defaults().validation(validation).outDir(out).resume(resume).progress(progress)
-                .log(log::info).config(config);
+        TrainOptions opts = job.apply(TrainOptions.defaults().validation(validation).outDir(out).progress(job.progress(progress))
+                .log(log::info).config(config), log);
         try (Backend be = backendOptions.create(log)) {
             SuperResolution.Trained t = SuperResolution.train(be, train, cfg, opts);
             try (var model = t.model()) {
@@ -154,6 +159,7 @@ final class UpscaleCommand implements Callable<Integer> {
                 config.put("results", new LinkedHashMap<>(res));
                 Checkpoint.saveWeights(out.resolve(Checkpoint.MODEL), model);
                 Checkpoint.saveConfig(out, config);
+                log.emit("result", res);
                 PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
                         "2x super-resolution on %d test images: PSNR model %.2f dB, bicubic %.2f dB, bilinear %.2f dB (trained %.1fs); picture in %s",
                         test.n(), ev.psnrModel(), ev.psnrBicubic(), ev.psnrBilinear(), t.seconds(), pic));

@@ -25,8 +25,10 @@ public final class AlignedArrays implements BatchSource {
     private final Tensor[] data;
     private final int[] rows; // null: host row i is sample i
     private final int n;
+    private final String fingerprint;
 
-    private AlignedArrays(Backend backend, List<String> names, List<int[]> shapes, Tensor[] data, int[] rows, int n) {
+    private AlignedArrays(Backend backend, List<String> names, List<int[]> shapes, Tensor[] data, int[] rows, int n, String fingerprint) {
+        this.fingerprint = fingerprint;
         this.backend = backend;
         this.names = List.copyOf(names);
         this.shapes = shapes;
@@ -56,6 +58,10 @@ public final class AlignedArrays implements BatchSource {
         if (i < 0) throw new IllegalArgumentException("no array '" + name + "'; there are " + names);
         return shapes.get(i).clone();
     }
+
+    /** CRC-32C over the arrays' names, shapes and the values of the samples in source order, computed once when built. */
+    @Override
+    public String fingerprint() { return fingerprint; }
 
     @Override
     public Batch gather(int[] order, int from, int count) {
@@ -153,7 +159,37 @@ public final class AlignedArrays implements BatchSource {
                 throw e;
             }
             // the gather indexes the uploaded (already subset) rows, the batch reports the host rows
-            return new AlignedArrays(backend, names, List.copyOf(shapes), data, rows, n);
+            return new AlignedArrays(backend, names, List.copyOf(shapes), data, rows, n, fingerprint(n));
+        }
+
+        private String fingerprint(int n) {
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            crc.update(head.putInt(n).flip());
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocateDirect(1 << 16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            java.nio.FloatBuffer floats = bytes.asFloatBuffer();
+            for (int a = 0; a < names.size(); a++) {
+                crc.update(names.get(a).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                for (int d : shapes.get(a)) crc.update(head.clear().putInt(d).flip());
+                int per = (int) Tensor.sizeOf(shapes.get(a));
+                float[] host = arrays.get(a);
+                for (int i = 0; i < n; i++) {
+                    int from = (rows == null ? i : rows[i]) * per;
+                    for (int k = 0; k < per; ) {
+                        int len = Math.min(per - k, floats.remaining());
+                        floats.put(host, from + k, len);
+                        k += len;
+                        if (!floats.hasRemaining()) flush(crc, bytes, floats);
+                    }
+                }
+            }
+            flush(crc, bytes, floats);
+            return String.format("crc32c:%08x:%d", crc.getValue(), n);
+        }
+
+        private static void flush(java.util.zip.CRC32C crc, java.nio.ByteBuffer bytes, java.nio.FloatBuffer floats) {
+            crc.update(bytes.duplicate().position(0).limit(floats.position() * 4));
+            floats.clear();
         }
     }
 }

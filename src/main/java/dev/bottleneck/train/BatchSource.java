@@ -16,6 +16,14 @@ public interface BatchSource extends AutoCloseable {
      */
     Batch gather(int[] order, int from, int count);
 
+    /**
+     * A short fingerprint of the samples (their values and order), which a checkpoint records so that a resumed run
+     * can tell that it trains on the same data; null where the source cannot compute one cheaply.
+     */
+    default String fingerprint() {
+        return null;
+    }
+
     /** Frees what the source holds in backend memory. */
     @Override
     void close();

@@ -28,7 +28,9 @@ import java.util.Map;
  * A model directory: {@code model.safetensors} (weights by name, readable by other tools),
  * {@code config.json} (model spec, training settings, data preprocessing), and for resuming
  * {@code optimizer.safetensors} and {@code trainer.json}. Every file is written atomically (temporary file,
- * then rename); {@code trainer.json} is written last and names the step the other files belong to.
+ * then rename). A training run writes these files as one checkpoint unit under {@code checkpoints/} and then
+ * replaces the top-level copies from it ({@link CheckpointStore}); resuming reads the unit, so the top-level files
+ * are for the commands that use a model ({@link #load}).
  */
 public final class Checkpoint {
     public static final String MODEL = "model.safetensors";
@@ -229,26 +231,21 @@ public final class Checkpoint {
     }
 
     /**
-     * Loads what {@code --resume} continues from: the weights into {@code params}, the optimizer state into
-     * {@code optimizer}, and the trainer state it returns, checking that the optimizer and trainer.json name the
-     * same step.
+     * Loads what {@code --resume} continues from, without comparing settings ({@link Resume} does that): the
+     * weights into {@code params}, the optimizer state into {@code optimizer}, and the trainer state it returns, from
+     * the published checkpoint ({@link CheckpointStore}) or, in a directory of an older version, from the top-level
+     * files, checking that the optimizer and trainer.json name the same step.
      */
     public static TrainState resume(Path dir, ParameterStore params, Optimizer optimizer) {
         requireResumable(dir);
-        TrainState state = readState(dir);
-        loadWeights(dir.resolve(MODEL), params);
-        loadOptimizer(dir.resolve(OPTIMIZER), optimizer);
-        if (optimizer.steps() != state.globalStep()) {
-            throw new BottleneckException("checkpoint in " + dir + " is inconsistent: optimizer at step "
-                    + optimizer.steps() + ", trainer.json at step " + state.globalStep());
-        }
-        return state;
+        return Resume.loadInto(Resume.in(dir).find(), true, params, optimizer);
     }
 
-    /** Fails unless {@code dir} holds a training to resume (its trainer.json), before anything else is done. */
+    /** Fails unless {@code dir} holds a training to resume (a published checkpoint, or trainer.json), before anything else is done. */
     public static void requireResumable(Path dir) {
-        if (!Files.isRegularFile(dir.resolve(STATE))) {
-            throw new BottleneckException("--resume: no training to resume in " + dir + " (" + STATE + " missing)");
+        if (!Resume.exists(dir)) {
+            throw new BottleneckException("--resume: no training to resume in " + dir + " (no " + CheckpointStore.DIR + "/"
+                    + CheckpointStore.LATEST + " or " + STATE + "); start it without --resume, or with --resume auto");
         }
     }
 

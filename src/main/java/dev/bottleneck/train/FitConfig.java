@@ -5,6 +5,7 @@ import dev.bottleneck.optim.LrSchedule;
 import dev.bottleneck.optim.OptimizerConfig;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -28,6 +29,8 @@ public final class FitConfig {
     private String metricsFormat = "csv";
     private Boolean progress; // null: only when a terminal is attached
     private Noise noise; // null: no input corruption (not a denoising autoencoder)
+    private long checkpointEverySteps; // 0: only at epoch ends
+    private Duration checkpointEvery; // null: only at epoch ends
 
     public int epochs() { return epochs; }
     public int batch() { return batch; }
@@ -41,7 +44,27 @@ public final class FitConfig {
     public boolean restoreBest() { return restoreBest; }
     public Path outDir() { return outDir; }
     public String metricsFormat() { return metricsFormat; }
-    public boolean progress() { return progress != null ? progress : System.console() != null; }
+    /** The progress bar: as set, else only when standard error is a terminal (never in a log file or a job's pipe). */
+    public boolean progress() { return progress != null ? progress : Terminal.stderrIsTerminal(); }
+
+    /** Checkpoints inside epochs every this many global steps (0: only at epoch ends). */
+    public long checkpointEverySteps() { return checkpointEverySteps; }
+
+    /** Checkpoints inside epochs when this much time has passed since the last one (null: only at epoch ends). */
+    public Duration checkpointEvery() { return checkpointEvery; }
+
+    /**
+     * Checkpoints also inside epochs, every {@code steps} global steps (0: not by steps) and every {@code time}
+     * (null: not by time), besides every epoch end. These are not training settings: they change what is saved, not
+     * a single weight, so they are not part of {@link #toMap()} and a resumed run may choose others.
+     */
+    public FitConfig checkpointEvery(long steps, Duration time) {
+        if (steps < 0) throw new BottleneckException("--checkpoint-every: the number of steps must be positive, got " + steps);
+        if (time != null && (time.isNegative() || time.isZero())) throw new BottleneckException("--checkpoint-every: the duration must be positive");
+        this.checkpointEverySteps = steps;
+        this.checkpointEvery = time;
+        return this;
+    }
     /** Corruption of the training inputs (denoising autoencoder), or null. */
     public Noise noise() { return noise; }
 

@@ -10,7 +10,8 @@ import java.util.Locale;
 
 /**
  * Rewrites the per-epoch metrics file after every epoch with the whole history (resumed epochs included):
- * {@code metrics.csv} with a header row, or {@code metrics.jsonl} with one JSON object per epoch.
+ * {@code metrics.csv} with a header row, or {@code metrics.jsonl} with one JSON object per epoch. A resumed fit
+ * rewrites it at its start, so that it matches the checkpoint it continues.
  */
 public final class MetricsFile implements TrainingListener {
     public static final String CSV = "metrics.csv";
@@ -25,6 +26,12 @@ public final class MetricsFile implements TrainingListener {
         if (!format.equals("csv") && !format.equals("jsonl")) throw new BottleneckException("metrics format must be csv or jsonl, got " + format);
         this.dir = dir;
         this.format = format;
+    }
+
+    /** A resumed run rewrites the file from the checkpoint's history (it may have been written before or after it). */
+    @Override
+    public void onFitStart(LoopContext ctx) {
+        if (ctx.state().resumedFrom != null && !ctx.state().history.isEmpty()) write(dir, format, ctx.state().history);
     }
 
     @Override

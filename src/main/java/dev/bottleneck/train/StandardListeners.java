@@ -20,8 +20,10 @@ import java.util.function.Supplier;
  *   <li>{@link ProgressBar} ({@link FitConfig#progress()}),</li>
  *   <li>{@link EpochLog},</li>
  *   <li>{@link EarlyStopping} ({@link FitConfig#patience()}, {@link FitConfig#minDelta()}),</li>
- *   <li>with an {@link FitConfig#outDir()}: {@link MetricsFile}, {@link LossCurve} and, when
- *       {@link Builder#checkpoint} was given, {@link Checkpointer}, which writes trainer.json last.</li>
+ *   <li>{@link JobEvents} (machine-readable events, where the loop has an {@link EventSink}),</li>
+ *   <li>with an {@link FitConfig#outDir()}: when {@link Builder#checkpoint} was given, {@link Checkpointer}
+ *       (at epoch ends and every {@link FitConfig#checkpointEverySteps()} / {@link FitConfig#checkpointEvery()}),
+ *       then {@link MetricsFile} and {@link LossCurve}, so that the metrics never run ahead of the checkpoint.</li>
  * </ol>
  */
 public final class StandardListeners {
@@ -65,7 +67,7 @@ public final class StandardListeners {
         public Builder curveTitle(String t) { this.curveTitle = t; return this; }
 
         /**
-         * Checkpoints into {@link FitConfig#outDir()} after every epoch.
+         * Checkpoints into {@link FitConfig#outDir()} after every epoch (and inside epochs as the config says).
          *
          * @param model  the description stored in the weights files (a model spec)
          * @param config the content of config.json
@@ -84,13 +86,15 @@ public final class StandardListeners {
             ls.add(new ProgressBar(progressOut, cfg.progress()));
             ls.add(new EpochLog(log, line));
             ls.add(new EarlyStopping(cfg.patience(), cfg.minDelta(), log));
+            ls.add(new JobEvents());
             Path dir = cfg.outDir();
             if (dir != null) {
+                if (params != null) {
+                    ls.add(new Checkpointer(dir, params, model, optimizer, config, cfg.patience() > 0, cfg.restoreBest(), log)
+                            .every(cfg.checkpointEverySteps(), cfg.checkpointEvery()));
+                }
                 ls.add(new MetricsFile(dir, cfg.metricsFormat()));
                 ls.add(new LossCurve(dir, curveTitle, log));
-                if (params != null) {
-                    ls.add(new Checkpointer(dir, params, model, optimizer, config, cfg.patience() > 0, cfg.restoreBest(), log));
-                }
             }
             return ls;
         }

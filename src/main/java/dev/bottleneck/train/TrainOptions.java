@@ -4,8 +4,14 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.optim.OptimizerConfig;
 
 import java.io.PrintStream;
+import dev.bottleneck.nn.ParameterStore;
+import dev.bottleneck.optim.Optimizer;
+
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +26,11 @@ import java.util.function.Consumer;
 public final class TrainOptions {
     private double validation;
     private Path outDir;
-    private boolean resume;
+    private Resume.Mode resume = Resume.Mode.NEVER;
+    private Set<String> allowChanged = Set.of();
+    private long checkpointEverySteps;
+    private Duration checkpointEvery;
+    private EventSink events = EventSink.NONE;
     private Boolean progress = Boolean.FALSE;
     private PrintStream progressOut = System.err;
     private Consumer<String> log = s -> { };
@@ -42,8 +52,24 @@ public final class TrainOptions {
     /** Where checkpoints, metrics and the loss curve go (null: nothing is written). */
     public TrainOptions outDir(Path v) { outDir = v; return this; }
 
-    /** Continue the training saved in {@link #outDir} instead of starting afresh. */
-    public TrainOptions resume(boolean v) { resume = v; return this; }
+    /** Continue the training saved in {@link #outDir} instead of starting afresh (true: {@link Resume.Mode#ALWAYS}). */
+    public TrainOptions resume(boolean v) { resume = v ? Resume.Mode.ALWAYS : Resume.Mode.NEVER; return this; }
+
+    /** How to treat a checkpoint in {@link #outDir} ({@link Resume}). */
+    public TrainOptions resume(Resume.Mode v) { resume = v; return this; }
+
+    /** Settings a resume may find changed ({@link Resume#allowChanged}). */
+    public TrainOptions allowChanged(Collection<String> names) { allowChanged = Set.copyOf(names); return this; }
+
+    /** Checkpoints inside epochs too ({@link FitConfig#checkpointEvery(long, Duration)}). */
+    public TrainOptions checkpointEvery(long steps, Duration time) {
+        checkpointEverySteps = steps;
+        checkpointEvery = time;
+        return this;
+    }
+
+    /** Where machine-readable events go (none by default). */
+    public TrainOptions events(EventSink v) { events = v == null ? EventSink.NONE : v; return this; }
 
     /** Progress bar: true, false, or null for "when a terminal is attached". */
     public TrainOptions progress(Boolean v) { progress = v; return this; }
@@ -63,7 +89,11 @@ public final class TrainOptions {
 
     public double validation() { return validation; }
     public Path outDir() { return outDir; }
-    public boolean resume() { return resume; }
+    /** Whether a checkpoint in {@link #outDir} may be continued (mode {@link Resume.Mode#ALWAYS} or {@link Resume.Mode#AUTO}). */
+    public boolean resume() { return resume != Resume.Mode.NEVER; }
+    public Resume.Mode resumeMode() { return resume; }
+    public Set<String> allowChanged() { return allowChanged; }
+    public EventSink events() { return events; }
     public PrintStream progressOut() { return progressOut; }
     public Consumer<String> log() { return log; }
     public Map<String, Object> config() { return config; }
@@ -74,8 +104,23 @@ public final class TrainOptions {
      * and seed, with these options' hold-out, directory, metrics format and progress.
      */
     public FitConfig fitConfig(int epochs, int batch, double lr, long seed) {
-        if (resume && outDir == null) throw new BottleneckException("--resume needs the model directory (--out) to resume from");
+        if (resume == Resume.Mode.ALWAYS && outDir == null) throw new BottleneckException("--resume needs the model directory (--out) to resume from");
         return new FitConfig().epochs(epochs).batch(batch).seed(seed).validation(validation).optimizer(OptimizerConfig.adam(lr))
-                .outDir(outDir).metricsFormat(metricsFormat).progress(progress);
+                .outDir(outDir).metricsFormat(metricsFormat).progress(progress).checkpointEvery(checkpointEverySteps, checkpointEvery);
+    }
+
+    /**
+     * Runs an application's loop with these options: holds {@link #outDir} ({@link RunDirectory}), continues its
+     * checkpoint as {@link #resumeMode} says (comparing {@link #config} and {@code fc} with the checkpoint's), and
+     * reports to {@link #events}.
+     */
+    public TrainingLoop.Result fit(TrainingLoop loop, BatchSource train, FitConfig fc, ParameterStore params, Optimizer optimizer) {
+        loop.events(events);
+        if (outDir == null) return loop.fit(train, null);
+        try (RunDirectory held = RunDirectory.open(outDir, log)) {
+            TrainState resumed = Resume.in(outDir).mode(resume).allowChanged(allowChanged).log(log).events(events)
+                    .load(config, fc, params, optimizer);
+            return loop.fit(train, resumed);
+        }
     }
 }

@@ -39,6 +39,7 @@ public final class Trainer implements AutoCloseable {
     private final List<TrainingListener> extraListeners = new ArrayList<>();
     private final List<GradientHook> gradientHooks = new ArrayList<>();
     private Map<String, Object> extraConfig = Map.of();
+    private EventSink events = EventSink.NONE;
 
     public Trainer(Autoencoder model, FitConfig cfg, Consumer<String> log) {
         this(model, cfg, log, System.err);
@@ -73,14 +74,20 @@ public final class Trainer implements AutoCloseable {
 
     public Optimizer optimizer() { return optimizer; }
 
+    /** Where machine-readable events of {@link #fit} go (epochs, steps, checkpoints); none by default. */
+    public Trainer events(EventSink sink) {
+        this.events = sink == null ? EventSink.NONE : sink;
+        return this;
+    }
+
     /** What {@link #fit} returns. */
     public record Result(TrainState state, double trainLoss, double valLoss, double samplesPerSecond, double seconds) { }
 
     /**
      * Trains on {@code train}, validating on {@code validation} (may be null) after each epoch.
      *
-     * @param resume a state read by {@link Checkpoint#readState} from {@code cfg.outDir()}, or null to start fresh
-     *               (the weights and optimizer state must already have been loaded by the caller)
+     * @param resume a state from {@link Resume#load} (or {@link Checkpoint#readState}) of {@code cfg.outDir()}, or null
+     *               to start fresh (the weights and optimizer state must already have been loaded by the caller)
      */
     public Result fit(Dataset train, Dataset validation, TrainState resume) {
         if (train.features() != model.inputFeatures()) {
@@ -96,7 +103,8 @@ public final class Trainer implements AutoCloseable {
                 .listeners(StandardListeners.builder(cfg, log).progressOut(progressOut).epochLine(Trainer::epochLine)
                         .curveTitle(model.spec().name() + " loss per epoch")
                         .checkpoint(model.params(), model.spec().toMap(), optimizer, this::checkpointConfig).build())
-                .listeners(extraListeners);
+                .listeners(extraListeners)
+                .events(events);
         gradientHooks.forEach(loop::gradientHook);
         try (AlignedArrays data = AlignedArrays.of(be, train)) {
             TrainingLoop.Result r = loop.fit(data, resume);
@@ -111,7 +119,14 @@ public final class Trainer implements AutoCloseable {
                         + String.format(Locale.ROOT, "  code %.4f", m.meanCodeActivation()), m.samplesPerSecond(), m.seconds());
     }
 
-    /** config.json of a checkpoint: format, model spec, training settings, backend and the extra sections. */
+    /**
+     * config.json of a checkpoint: format, model spec, training settings, backend and the extra sections (what
+     * {@link Resume#load} compares with a checkpoint's).
+     */
+    public Map<String, Object> config() {
+        return checkpointConfig();
+    }
+
     private Map<String, Object> checkpointConfig() {
         Map<String, Object> config = new java.util.LinkedHashMap<>();
         config.put("format", "bottleneck");

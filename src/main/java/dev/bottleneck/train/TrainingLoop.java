@@ -4,10 +4,12 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.data.Dataset;
+import dev.bottleneck.io.AtomicFiles;
 import dev.bottleneck.nn.ParameterStore;
 import dev.bottleneck.optim.Optimizer;
 import dev.bottleneck.tensor.Tensor;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -40,6 +42,7 @@ public final class TrainingLoop {
     private final List<TrainingListener> listeners = new ArrayList<>();
     private Validator validator;
     private DoubleSupplier codeActivation;
+    private EventSink events = EventSink.NONE;
 
     /**
      * @param cfg the loop reads epochs, batch, seed, the learning rate and its schedule, and the clipping norm; the
@@ -88,9 +91,21 @@ public final class TrainingLoop {
      */
     public record Result(TrainState state, double trainLoss, double valLoss, double samplesPerSecond, double seconds) { }
 
+    /** Where machine-readable events of the run go (the listeners' and checkpoints'); none by default. */
+    public TrainingLoop events(EventSink sink) {
+        this.events = sink == null ? EventSink.NONE : sink;
+        return this;
+    }
+
     /**
      * Trains until {@link FitConfig#epochs()} epochs are done, early stopping sets {@link TrainState#stoppedEarly()},
      * or a listener {@linkplain LoopContext#requestStop() asks to stop}.
+     *
+     * <p>A resumed state may lie inside an epoch ({@link TrainState#stepInEpoch()} steps of epoch
+     * {@code epochsDone + 1} done): the loop then continues that epoch at its next step, with the epoch's running
+     * loss restored, so the run takes exactly the steps an uninterrupted one would. When {@link Preemption} reports a
+     * signal, the loop stops at the next step boundary (or after the epoch end in progress), lets the listeners save
+     * the position ({@link TrainingListener#onInterrupt}) and throws {@link TrainingInterrupted}.
      *
      * @param resume a state read from a checkpoint (the weights and optimizer state must already be loaded), or null
      *               to start afresh
@@ -101,26 +116,43 @@ public final class TrainingLoop {
         if (n < 1) throw new BottleneckException("nothing to train on: no training samples are left (is the validation fraction too large?)");
         int batch = Math.min(cfg.batch(), n);
         int steps = (n + batch - 1) / batch;
+        checkData(state, resume != null, train.fingerprint(), n, steps);
         List<GradientHook> gradientHooks = new ArrayList<>(hooks);
         if (cfg.clipNorm() > 0) gradientHooks.add(new GradientClipping(cfg.clipNorm()));
-        LoopContext ctx = new LoopContext(params, optimizer, cfg, state, n, steps);
         Tensor lossAcc = be.memory().zeros(1);
+        long[] epochStart = {System.nanoTime()};
+        double[] secondsBefore = {0};
+        LoopContext ctx = new LoopContext(params, optimizer, cfg, state, n, steps, events, () -> {
+            state.epochLossSum = be.memory().readScalar(lossAcc);
+            state.epochSeconds = secondsBefore[0] + (System.nanoTime() - epochStart[0]) / 1e9;
+        });
         double measuredSamples = 0, measuredSeconds = 0, totalSeconds = 0;
         double lastTrain = Double.NaN, lastVal = Double.NaN;
         int firstEpochThisRun = state.epochsDone;
+        Preemption.enterLoop();
         try {
             for (TrainingListener l : listeners) l.onFitStart(ctx);
             for (int epoch = state.epochsDone; epoch < cfg.epochs() && !state.stoppedEarly && !ctx.stopRequested(); epoch++) {
                 double lr = cfg.schedule().lr(cfg.optimizer().lr(), epoch);
                 int[] perm = Dataset.epochPermutation(n, cfg.seed(), epoch);
+                int first = state.stepInEpoch; // steps of this epoch a resumed run has already taken
                 step.beginEpoch(epoch);
                 ctx.beginEpoch(epoch, lr);
-                be.memory().fill(lossAcc, 0.0);
+                double weight = 0;
+                if (first > 0) {
+                    be.memory().fill(lossAcc, state.epochLossSum);
+                    weight = state.epochWeightSum;
+                    secondsBefore[0] = state.epochSeconds;
+                } else {
+                    be.memory().fill(lossAcc, 0.0);
+                    secondsBefore[0] = 0;
+                }
                 long t0 = System.nanoTime();
+                epochStart[0] = t0;
                 for (TrainingListener l : listeners) l.onEpochStart(ctx);
-                double hostLoss = 0, weight = 0;
-                int lastSync = 0;
-                for (int s = 0; s < steps; s++) {
+                double hostLoss = 0;
+                int lastSync = first;
+                for (int s = first; s < steps; s++) {
                     int from = s * batch, b = Math.min(batch, n - from);
                     try (Batch xb = train.gather(perm, from, b);
                          Graph g = new Graph(be, true, true, Graph.streamSeed(cfg.seed(), state.globalStep))) {
@@ -133,22 +165,26 @@ public final class TrainingLoop {
                         weight += loss.weight();
                     }
                     state.globalStep++;
+                    state.stepInEpoch = s + 1;
+                    state.epochWeightSum = weight;
                     boolean last = s == steps - 1;
                     if (be.cheapSync() || last || (s + 1) % SYNC_EVERY == 0) {
                         hostLoss = be.memory().readScalar(lossAcc);
                         SyncPoint p = new SyncPoint(epoch, s + 1, lastSync + 1, steps, (long) from + b, n, hostLoss, weight,
-                                (System.nanoTime() - t0) / 1e9, lr, last, be.cheapSync());
+                                secondsBefore[0] + (System.nanoTime() - t0) / 1e9, lr, last, be.cheapSync());
                         lastSync = s + 1;
                         for (TrainingListener l : listeners) l.onSync(ctx, p);
                     }
                     for (TrainingListener l : listeners) l.onStepEnd(ctx);
+                    if (!last && Preemption.requested()) interrupt(ctx, epoch + 1, s + 1, steps);
                 }
                 be.synchronize();
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                totalSeconds += seconds;
+                double secondsHere = (System.nanoTime() - t0) / 1e9;
+                double seconds = secondsBefore[0] + secondsHere;
+                totalSeconds += secondsHere;
                 if (epoch > firstEpochThisRun || cfg.epochs() - firstEpochThisRun == 1) {
-                    measuredSamples += n;
-                    measuredSeconds += seconds;
+                    measuredSamples += n - Math.min(n, (long) first * batch);
+                    measuredSeconds += secondsHere;
                 }
                 lastTrain = hostLoss / weight;
                 lastVal = validator == null ? Double.NaN : validator.validate();
@@ -157,14 +193,64 @@ public final class TrainingLoop {
                 EpochMetrics em = new EpochMetrics(epoch + 1, lastTrain, lastVal, lr, n / seconds, seconds, code);
                 state.history.add(em);
                 state.epochsDone = epoch + 1;
+                state.stepInEpoch = 0;
+                state.epochLossSum = 0;
+                state.epochWeightSum = 0;
+                state.epochSeconds = 0;
                 for (TrainingListener l : listeners) l.onEpochEnd(ctx, em);
+                if (Preemption.requested()) interrupt(ctx, epoch + 1, steps, steps);
             }
             Result r = new Result(state, lastTrain, lastVal, measuredSeconds > 0 ? measuredSamples / measuredSeconds : Double.NaN,
                     totalSeconds);
             for (TrainingListener l : listeners) l.onFitEnd(ctx, r);
             return r;
+        } catch (AtomicFiles.WriteFailed e) {
+            // a metrics file, a picture: say which checkpoint the run can continue from
+            Path last = ctx.lastCheckpoint();
+            throw new BottleneckException(e.getMessage().replaceFirst(" \\(check that.*\\)$", "")
+                    + (last == null ? "" : "; the last checkpoint, " + last + ", is intact and --resume continues from it"), e);
         } finally {
+            Preemption.exitLoop();
+            for (TrainingListener l : listeners) {
+                try {
+                    l.onFitExit(ctx);
+                } catch (RuntimeException ignored) {
+                    // releasing must not hide why the fit ended
+                }
+            }
             be.memory().release(lossAcc);
         }
+    }
+
+    /** At a step boundary after a stop request: listeners save the position, then the fit ends. */
+    private void interrupt(LoopContext ctx, int epoch, int step, int steps) {
+        ctx.captureEpochLoss();
+        for (TrainingListener l : listeners) l.onInterrupt(ctx);
+        Path checkpoint = ctx.lastCheckpoint();
+        throw new TrainingInterrupted(Preemption.signal(), Preemption.exitStatus(), epoch, step, steps, checkpoint);
+    }
+
+    /**
+     * A resumed run must see the data its checkpoint was trained on (unless the resume allowed a change); with other
+     * data, or another batch size, a position inside an epoch means nothing, so such an epoch starts over.
+     */
+    private static void checkData(TrainState state, boolean resumed, String fingerprint, int n, int steps) {
+        if (resumed && state.dataFingerprint != null && fingerprint != null && !state.dataFingerprint.equals(fingerprint)
+                && !state.dataChangeAllowed) {
+            throw new BottleneckException("--resume: the training data is not the data of the checkpoint"
+                    + (state.resumedFrom == null ? "" : " in " + state.resumedFrom) + " (fingerprint " + state.dataFingerprint + " there, "
+                    + fingerprint + " now; a different data set, --limit, --validation or data files): rerun with the same data, "
+                    + "or add --allow-changed data to continue on this one");
+        }
+        boolean otherEpoch = state.stepsPerEpoch > 0 && (state.stepsPerEpoch != steps || state.samplesPerEpoch != n);
+        if (state.stepInEpoch > 0 && (otherEpoch || state.stepInEpoch >= steps)) {
+            state.stepInEpoch = 0; // only reachable through an allowed change of the data or the batch size
+            state.epochLossSum = 0;
+            state.epochWeightSum = 0;
+            state.epochSeconds = 0;
+        }
+        state.dataFingerprint = fingerprint;
+        state.samplesPerEpoch = n;
+        state.stepsPerEpoch = steps;
     }
 }

@@ -254,9 +254,11 @@ public final class Checkpoint {
         if (!Files.isRegularFile(f)) throw new BottleneckException("cannot resume from " + dir + ": " + STATE + " not found");
         try {
             Limits.TEXT_BYTES.check(Files.size(f), f + ": its size");
+        } catch (IOException e) {
+            throw new BottleneckException("cannot read " + f + ": " + e.getMessage());
+        }
+        try {
             return TrainState.fromMap(Json.mapper().readValue(Files.readString(f), new TypeReference<Map<String, Object>>() { }));
-        } catch (BottleneckException e) {
-            throw e;
         } catch (IOException | RuntimeException e) {
             throw new BottleneckException(f + " is damaged: " + e.getMessage());
         }

@@ -88,8 +88,9 @@ final class OnnxLayers {
         else if (m instanceof RepeatSteps r) y = repeat(id, what, r, x);
         else if (m instanceof StepLinear s) y = stepLinear(id, s, x.name());
         else {
+            String kind = m.getClass().getSimpleName().isEmpty() ? m.getClass().getName() : m.getClass().getSimpleName();
             throw new BottleneckException("cannot export " + what + " (" + m.describe() + ") to ONNX: Bottleneck has no ONNX translation"
-                    + " for a " + m.getClass().getSimpleName() + " layer");
+                    + " for a " + kind + " layer");
         }
         return new Value(y, out);
     }

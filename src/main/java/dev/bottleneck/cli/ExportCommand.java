@@ -185,7 +185,12 @@ final class ExportCommand implements Callable<Integer> {
             }
             if (!(fpr > 0 && fpr < 1)) throw new BottleneckException("--threshold " + t + ": the false-positive rate must be in (0, 1)");
         } else {
-            rule = Threshold.parse(t);
+            try {
+                rule = Threshold.parse(t);
+            } catch (BottleneckException e) {
+                throw new BottleneckException("--threshold '" + t + "' is not a number, a detect report.json or a rule: use e.g. 0.0123,"
+                        + " det/report.json, p99, percentile:99.5, mean+3sd, sigma:3 or fpr:0.05");
+            }
         }
         PreparedData pd = PreparedData.fromConfig(config, null, dataDir);
         Dataset trainAll = pd.train();

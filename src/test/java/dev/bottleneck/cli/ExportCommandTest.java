@@ -152,6 +152,9 @@ class ExportCommandTest {
         Files.writeString(tmp.resolve("bad.json"), "{\"flagged\": 3}");
         expectError("has no numeric 'threshold'", "export", model.toString(), "--out", out, "--part", "score", "--threshold",
                 tmp.resolve("bad.json").toString());
+        expectError("is not a number, a detect report.json or a rule", "export", model.toString(), "--out", out, "--part", "score",
+                "--threshold", "top-5");
+        expectError("must be a finite number", "export", model.toString(), "--out", out, "--part", "score", "--threshold", "NaN");
         expectError("is a folder", "export", model.toString(), "--out", tmp.toString());
         expectError("no model in", "export", tmp.resolve("nothing").toString(), "--out", out);
         Run missing = run("export", model.toString());

@@ -16,7 +16,7 @@ import java.lang.reflect.Field;
                 SampleCommand.class, InterpolateCommand.class, LatentMapCommand.class,
                 DetectCommand.class, OneClassCommand.class, InpaintCommand.class, ImputeCommand.class, IndexCommand.class,
                 SearchCommand.class, PlotLatentCommand.class, ProbeCommand.class, ClusterCommand.class, CompressCommand.class,
-                DecompressCommand.class, AutoRecCommand.class, RecommendCommand.class, UpscaleCommand.class, SegmentCommand.class, InfoCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
+                DecompressCommand.class, AutoRecCommand.class, RecommendCommand.class, UpscaleCommand.class, SegmentCommand.class, InfoCommand.class, SummaryCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final String VERSION = "0.1.0";
 

@@ -1,0 +1,230 @@
+package dev.bottleneck.cli;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.bottleneck.BottleneckException;
+import dev.bottleneck.Limits;
+import dev.bottleneck.anomaly.Threshold;
+import dev.bottleneck.apps.AnomalyScoring;
+import dev.bottleneck.apps.ModelOps;
+import dev.bottleneck.apps.Ranking;
+import dev.bottleneck.backend.Backend;
+import dev.bottleneck.data.Dataset;
+import dev.bottleneck.data.Scaler;
+import dev.bottleneck.export.OnnxExport;
+import dev.bottleneck.io.Json;
+import dev.bottleneck.io.MapValues;
+import dev.bottleneck.model.Autoencoder;
+import dev.bottleneck.train.Checkpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code export MODEL_DIR --format onnx --out model.onnx --part ...}: writes a trained model as a standard ONNX file
+ * ({@link OnnxExport}) with its input scaling inside the graph. For {@code --part score} the anomaly threshold is a
+ * number, the threshold of a {@code detect} report, or a rule computed the way {@code detect} computes it (on the
+ * validation hold-out of the training split).
+ */
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = {"Export a trained model as an ONNX file that ONNX Runtime (or any ONNX runtime) can run.",
+                "The input scaling saved with the model is part of the graph (feed raw values); the batch dimension is dynamic.",
+                "Parts: encoder (input -> code; a VAE's mean), decoder (code -> reconstruction), autoencoder (input ->"
+                        + " reconstruction), score (input -> score, the per-sample reconstruction MSE of 'detect', and anomaly,"
+                        + " score > threshold).",
+                "Example: bottleneck export runs/w1 --format onnx --out w1-score.onnx --part score --threshold p99"})
+final class ExportCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "MODEL_DIR", description = "A model directory written by 'bottleneck train'.")
+    Path modelDir;
+
+    @Option(names = "--format", defaultValue = "onnx", paramLabel = "onnx", description = "Output format (default: ${DEFAULT-VALUE}; the only one).")
+    String format;
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "The file to write, e.g. model.onnx.")
+    Path out;
+
+    @Option(names = "--part", defaultValue = "autoencoder", paramLabel = "encoder|decoder|autoencoder|score",
+            description = "What the graph computes (default: ${DEFAULT-VALUE}).")
+    String part;
+
+    @Option(names = "--threshold", paramLabel = "VALUE",
+            description = "--part score: the anomaly threshold, as a number (0.0123), the report.json of 'bottleneck detect', or a"
+                    + " rule computed as 'detect' does on the validation hold-out: p99, percentile:99.5, mean+3sd, sigma:3,"
+                    + " fpr:0.05 (default: p99).")
+    String threshold;
+
+    @Option(names = "--train-limit", paramLabel = "N",
+            description = "--part score with a rule: the --limit the model was trained with, so the validation hold-out is the same.")
+    Integer trainLimit;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files (for a threshold rule).")
+    Path dataDir;
+
+    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
+    boolean json;
+
+    @Mixin BackendOptionsMixin backendOptions;
+
+    @Override
+    public Integer call() {
+        Log log = new Log(spec.commandLine().getErr(), false);
+        if (!format.trim().equalsIgnoreCase("onnx")) {
+            throw new BottleneckException("unknown --format '" + format + "': the only export format is onnx");
+        }
+        OnnxExport.Part p = OnnxExport.Part.parse(part);
+        if (p != OnnxExport.Part.SCORE && threshold != null) {
+            throw new BottleneckException("--threshold is for --part score only (the " + p.key() + " has no anomaly flag)");
+        }
+        if (Files.isDirectory(out)) throw new BottleneckException("--out " + out + " is a folder; give a file name such as model.onnx");
+        Map<String, Object> config = Checkpoint.readConfig(modelDir);
+        Scaler scaler = savedScaler(config);
+        try (Backend be = backendOptions.create(log); Autoencoder model = Checkpoint.load(modelDir, be).model()) {
+            Map<String, String> meta = new LinkedHashMap<>();
+            Double thr = null;
+            String rule = null;
+            if (p == OnnxExport.Part.SCORE) {
+                Chosen c = chooseThreshold(config, model, threshold == null ? "p99" : threshold.trim(), log);
+                thr = c.value();
+                rule = c.rule();
+                meta.put("bottleneck.threshold_rule", rule);
+            }
+            meta.put("bottleneck.model_dir", modelDir.toString());
+            long bytes = OnnxExport.write(out, model, scaler, p, thr, meta);
+
+            Map<String, Object> res = new LinkedHashMap<>();
+            res.put("out", out.toString());
+            res.put("format", "onnx");
+            res.put("opset", OnnxExport.OPSET);
+            res.put("part", p.key());
+            res.put("model", model.spec().name());
+            res.put("input", p == OnnxExport.Part.DECODER ? OnnxExport.CODE : OnnxExport.INPUT);
+            res.put("input_shape", shape(p == OnnxExport.Part.DECODER ? model.codeShape() : model.inputShape()));
+            res.put("outputs", OnnxExport.outputs(p));
+            res.put("input_scaling", scaler == null ? "none" : scaler.kind().key());
+            if (thr != null) {
+                res.put("threshold", thr);
+                res.put("threshold_rule", rule);
+            }
+            res.put("bytes", bytes);
+            String in = p == OnnxExport.Part.DECODER ? OnnxExport.CODE : OnnxExport.INPUT;
+            PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+                    "%s: the %s of %s as ONNX opset %d; %s %s (input scaling %s, in the graph) -> %s%s; %,d bytes", out, p.key(),
+                    model.spec().name(), OnnxExport.OPSET, in, res.get("input_shape"), res.get("input_scaling"),
+                    String.join(", ", OnnxExport.outputs(p)),
+                    thr == null ? "" : String.format(Locale.ROOT, " (anomaly = score > %.6g, %s)", thr, rule), bytes));
+            return 0;
+        }
+    }
+
+    private static List<Object> shape(int[] sample) {
+        List<Object> s = new java.util.ArrayList<>();
+        s.add("batch");
+        for (int d : sample) s.add(d);
+        return s;
+    }
+
+    /** The scaling saved in config.json ({@code data.scaler}); null when there is none. */
+    private static Scaler savedScaler(Map<String, Object> config) {
+        if (!(config.get("data") instanceof Map<?, ?> d) || !(d.get("scaler") instanceof Map<?, ?>)) return null;
+        Map<String, Object> data = MapValues.map(config.get("data"), "config.json 'data'");
+        return Scaler.fromMap(MapValues.map(data.get("scaler"), "config.json 'data.scaler'"));
+    }
+
+    private record Chosen(double value, String rule) { }
+
+    /** A number, a detect report, or a rule computed on the validation hold-out as 'detect' does. */
+    @SuppressWarnings("unchecked")
+    private Chosen chooseThreshold(Map<String, Object> config, Autoencoder model, String t, Log log) {
+        if (t.isEmpty()) throw new BottleneckException("--threshold is empty: give a number, a detect report.json or a rule such as p99");
+        try {
+            double v = Double.parseDouble(t);
+            if (!Double.isFinite(v)) throw new BottleneckException("--threshold must be a finite number, got " + t);
+            return new Chosen(v, "given");
+        } catch (NumberFormatException notANumber) {
+            // a report or a rule
+        }
+        Path report = Path.of(t);
+        if (t.toLowerCase(Locale.ROOT).endsWith(".json") || Files.isRegularFile(report)) {
+            if (!Files.isRegularFile(report)) throw new BottleneckException("--threshold: no such file " + t + " (a 'detect' report.json)");
+            Map<String, Object> r;
+            try {
+                Limits.TEXT_BYTES.check(Files.size(report), report + ": its size");
+                r = Json.mapper().readValue(Files.readString(report), new TypeReference<Map<String, Object>>() { });
+            } catch (IOException e) {
+                throw new BottleneckException(report + " is not valid JSON: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+            }
+            if (r == null || !(r.get("threshold") instanceof Number n) || !Double.isFinite(n.doubleValue())) {
+                throw new BottleneckException(report + " has no numeric 'threshold' (expected the report.json written by 'bottleneck detect')");
+            }
+            return new Chosen(n.doubleValue(), "from " + report.getFileName() + (r.get("threshold_rule") != null ? " (" + r.get("threshold_rule") + ")" : ""));
+        }
+        // a rule: the validation hold-out of the training split, normal samples only, as 'detect' chooses it
+        String lower = t.toLowerCase(Locale.ROOT);
+        Double fpr = null;
+        Threshold rule = null;
+        if (lower.startsWith("fpr:")) {
+            try {
+                fpr = Double.parseDouble(lower.substring(4));
+            } catch (NumberFormatException e) {
+                throw new BottleneckException("--threshold " + t + ": the false-positive rate must be a number, e.g. fpr:0.05");
+            }
+            if (!(fpr > 0 && fpr < 1)) throw new BottleneckException("--threshold " + t + ": the false-positive rate must be in (0, 1)");
+        } else {
+            try {
+                rule = Threshold.parse(t);
+            } catch (BottleneckException e) {
+                throw new BottleneckException("--threshold '" + t + "' is not a number, a detect report.json or a rule: use e.g. 0.0123,"
+                        + " det/report.json, p99, percentile:99.5, mean+3sd, sigma:3 or fpr:0.05");
+            }
+        }
+        PreparedData pd = PreparedData.fromConfig(config, null, dataDir);
+        Dataset trainAll = pd.train();
+        if (trainLimit != null) {
+            if (trainLimit < 1) throw new BottleneckException("--train-limit must be at least 1, got " + trainLimit);
+            trainAll = trainAll.head(Math.min(trainLimit, trainAll.n()), trainAll.name());
+        }
+        Map<String, Object> training = config.get("training") instanceof Map ? (Map<String, Object>) config.get("training") : Map.of();
+        double fraction = training.get("validation") instanceof Number f ? f.doubleValue() : 0;
+        long seed = training.get("seed") instanceof Number s ? s.longValue() : 42;
+        if (!(fraction > 0)) {
+            log.info("warning: the model was trained without a validation hold-out; the threshold comes from 10% of the training split,"
+                    + " which the model has seen (the threshold may be low)");
+            fraction = 0.1;
+        }
+        Dataset val = trainAll.split(fraction, seed).validation();
+        Dataset test = pd.test();
+        if (test.hasLabels() && Arrays.stream(test.labels()).allMatch(l -> l == 0 || l == 1)) {
+            val = val.subset(AnomalyScoring.normalIndices(val, Set.of(0)), val.name() + "-normal"); // 0/1 labels: 0 is normal
+        }
+        if (val.n() == 0) throw new BottleneckException("no normal samples in the validation hold-out to choose the threshold from");
+        double[] scores = exportedScores(model, val);
+        double v = fpr != null ? Ranking.thresholdForFpr(scores, fpr) : rule.choose(scores);
+        String name = fpr != null ? "fpr:" + fpr : rule.toString();
+        return new Chosen(v, name + " of " + val.n() + " validation samples");
+    }
+
+    /**
+     * The scores the exported graph computes: the reconstruction MSE of {@code detect}; for a variational autoencoder
+     * the reconstruction of the mean code (the graph draws nothing random).
+     */
+    private static double[] exportedScores(Autoencoder model, Dataset val) {
+        if (model.spec().variational() == null) return AnomalyScoring.score(model, val).scores();
+        float[] rec = ModelOps.decode(model, ModelOps.encode(model, val), val.n());
+        return ModelOps.perSampleMse(val.x(), rec, val.n(), val.features());
+    }
+}

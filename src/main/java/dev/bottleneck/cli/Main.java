@@ -97,6 +97,8 @@ public final class Main implements Runnable {
         cl.registerConverter(Double.class, Main::finiteDouble);
         cl.registerConverter(double.class, Main::finiteDouble);
         cl.setExecutionStrategy(parsed -> {
+            Integer help = CommandLine.executeHelpRequest(parsed);   // --help and --version never need valid options
+            if (help != null) return help;
             checkRanges(parsed);
             return new CommandLine.RunLast().execute(parsed);
         });

@@ -39,6 +39,7 @@ public final class Trainer implements AutoCloseable {
     private final List<TrainingListener> extraListeners = new ArrayList<>();
     private final List<GradientHook> gradientHooks = new ArrayList<>();
     private Map<String, Object> extraConfig = Map.of();
+    private DataParallel parallel;
 
     public Trainer(Autoencoder model, FitConfig cfg, Consumer<String> log) {
         this(model, cfg, log, System.err);
@@ -71,6 +72,15 @@ public final class Trainer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Trains as one rank of a data-parallel job (null: alone); {@link FitConfig#batch()} is then the global batch.
+     * See {@link TrainingLoop#dataParallel}.
+     */
+    public Trainer dataParallel(DataParallel p) {
+        this.parallel = p;
+        return this;
+    }
+
     public Optimizer optimizer() { return optimizer; }
 
     /** What {@link #fit} returns. */
@@ -96,7 +106,8 @@ public final class Trainer implements AutoCloseable {
                 .listeners(StandardListeners.builder(cfg, log).progressOut(progressOut).epochLine(Trainer::epochLine)
                         .curveTitle(model.spec().name() + " loss per epoch")
                         .checkpoint(model.params(), model.spec().toMap(), optimizer, this::checkpointConfig).build())
-                .listeners(extraListeners);
+                .listeners(extraListeners)
+                .dataParallel(parallel);
         gradientHooks.forEach(loop::gradientHook);
         try (AlignedArrays data = AlignedArrays.of(be, train)) {
             TrainingLoop.Result r = loop.fit(data, resume);

@@ -40,6 +40,7 @@ public final class TrainingLoop {
     private final List<TrainingListener> listeners = new ArrayList<>();
     private Validator validator;
     private DoubleSupplier codeActivation;
+    private DataParallel parallel;
 
     /**
      * @param cfg the loop reads epochs, batch, seed, the learning rate and its schedule, and the clipping norm; the
@@ -82,6 +83,15 @@ public final class TrainingLoop {
     }
 
     /**
+     * Makes this loop one rank of a data-parallel job (null: a single process). {@link FitConfig#batch()} is then the
+     * global batch, and the source given to {@link #fit} holds the whole data set; see {@link DataParallel}.
+     */
+    public TrainingLoop dataParallel(DataParallel p) {
+        this.parallel = p;
+        return this;
+    }
+
+    /**
      * What {@link #fit} returns: the final state, the last epoch's training and validation loss (NaN when this run
      * trained no epoch), the throughput over this run's epochs after the first (all of them when it trained just
      * one) and the seconds spent in epochs.
@@ -96,12 +106,19 @@ public final class TrainingLoop {
      *               to start afresh
      */
     public Result fit(BatchSource train, TrainState resume) {
+        TrainStep step = parallel == null ? this.step : parallel.step(this.step);
+        List<TrainingListener> listeners = new ArrayList<>(this.listeners);
+        if (parallel != null) {
+            train = parallel.shard(train);
+            listeners.add(parallel.listener());
+        }
         TrainState state = resume != null ? resume : new TrainState();
         int n = train.size();
         if (n < 1) throw new BottleneckException("nothing to train on: no training samples are left (is the validation fraction too large?)");
         int batch = Math.min(cfg.batch(), n);
         int steps = (n + batch - 1) / batch;
         List<GradientHook> gradientHooks = new ArrayList<>(hooks);
+        if (parallel != null) gradientHooks.add(0, parallel.gradients());
         if (cfg.clipNorm() > 0) gradientHooks.add(new GradientClipping(cfg.clipNorm()));
         LoopContext ctx = new LoopContext(params, optimizer, cfg, state, n, steps);
         Tensor lossAcc = be.memory().zeros(1);
@@ -118,12 +135,13 @@ public final class TrainingLoop {
                 be.memory().fill(lossAcc, 0.0);
                 long t0 = System.nanoTime();
                 for (TrainingListener l : listeners) l.onEpochStart(ctx);
-                double hostLoss = 0, weight = 0;
+                double hostLoss = 0, weight = 0, syncedWeight = 0;
                 int lastSync = 0;
                 for (int s = 0; s < steps; s++) {
                     int from = s * batch, b = Math.min(batch, n - from);
+                    long stepSeed = Graph.streamSeed(cfg.seed(), state.globalStep);
                     try (Batch xb = train.gather(perm, from, b);
-                         Graph g = new Graph(be, true, true, Graph.streamSeed(cfg.seed(), state.globalStep))) {
+                         Graph g = new Graph(be, true, true, parallel == null ? stepSeed : parallel.stepSeed(stepSeed))) {
                         params.zeroGrads();
                         StepLoss loss = step.loss(g, xb);
                         g.backward(loss.objective());
@@ -136,7 +154,13 @@ public final class TrainingLoop {
                     boolean last = s == steps - 1;
                     if (be.cheapSync() || last || (s + 1) % SYNC_EVERY == 0) {
                         hostLoss = be.memory().readScalar(lossAcc);
-                        SyncPoint p = new SyncPoint(epoch, s + 1, lastSync + 1, steps, (long) from + b, n, hostLoss, weight,
+                        syncedWeight = weight;
+                        if (parallel != null) {
+                            double[] sum = parallel.sumOverRanks(hostLoss, weight);
+                            hostLoss = sum[0];
+                            syncedWeight = sum[1];
+                        }
+                        SyncPoint p = new SyncPoint(epoch, s + 1, lastSync + 1, steps, (long) from + b, n, hostLoss, syncedWeight,
                                 (System.nanoTime() - t0) / 1e9, lr, last, be.cheapSync());
                         lastSync = s + 1;
                         for (TrainingListener l : listeners) l.onSync(ctx, p);
@@ -150,7 +174,7 @@ public final class TrainingLoop {
                     measuredSamples += n;
                     measuredSeconds += seconds;
                 }
-                lastTrain = hostLoss / weight;
+                lastTrain = hostLoss / syncedWeight;
                 lastVal = validator == null ? Double.NaN : validator.validate();
                 if (validator != null) for (TrainingListener l : listeners) l.onValidation(ctx, lastVal);
                 double code = codeActivation == null ? Double.NaN : codeActivation.getAsDouble();

@@ -6,6 +6,7 @@ import dev.bottleneck.backend.Loss;
 import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.ImageFolderReader;
+import dev.bottleneck.dist.DistributedRun;
 import dev.bottleneck.io.Json;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.ModelSpec;
@@ -173,9 +174,17 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin BackendOptionsMixin backendOptions;
 
+    @Mixin DistributedOptions distributed;
+
+    /** Alone, or as one rank of a data-parallel job when the environment says so (then only rank 0 logs and writes). */
     @Override
     public Integer call() {
-        Log log = new Log(spec.commandLine().getErr(), false);
+        DistributedRun run = distributed.run();
+        Log log = new Log(spec.commandLine().getErr(), !run.writer());
+        return run.call(log::info, () -> train(run, log));
+    }
+
+    private Integer train(DistributedRun run, Log log) {
         CsvReader.Options csv = null;
         if (data.toLowerCase(Locale.ROOT).endsWith(".csv")) {
             CsvReader.Builder b = CsvReader.options();
@@ -202,31 +211,36 @@ final class TrainCommand implements Callable<Integer> {
         if (weightDecay != null) oc = oc.withWeightDecay(weightDecay);
         Path dir = out != null ? out : Path.of("runs", safeName(ms.name()) + "-" + safeName(Path.of(data).getFileName().toString()));
 
-        FitConfig cfg = new FitConfig().epochs(epochs).batch(b).seed(seed).validation(validation).optimizer(oc)
+        FitConfig cfg = new FitConfig().epochs(epochs).batch(run.globalBatch(b)).seed(seed).validation(validation).optimizer(oc)
                 .schedule(LrSchedule.parse(schedule, epochs)).clipNorm(clipNorm).earlyStopping(patience, minDelta, true)
-                .outDir(dir).metricsFormat(metrics).progress(progress);
+                .outDir(run.writer() ? dir : null).metricsFormat(metrics).progress(run.writer() ? progress : Boolean.FALSE);
         if (noise != null) cfg.noise(dev.bottleneck.train.Noise.parse(noise));
 
         Dataset.Split split = validation > 0 ? trainAll.split(validation, seed) : new Dataset.Split(trainAll, null);
+        run.checkEnoughSamples(split.train().n(), b);
         checkEnoughSamples(trainAll.n(), split, b);
         try (Backend be = backendOptions.create(log)) {
             Autoencoder ae = new Autoencoder(ms).bind(be, seed);
             TrainState state = null;
             try (Trainer trainer = new Trainer(ae, cfg, log::info)) {
-                if (resume) {
+                if (resume && run.writer()) {
                     state = Checkpoint.resume(dir, ae.params(), trainer.optimizer());
+                    run.checkResume(Checkpoint.readConfig(dir), b);
                     log.info("resuming from epoch " + state.epochsDone() + " of " + dir);
-                } else {
+                } else if (run.writer()) {
                     Files.createDirectories(dir);
                 }
+                state = run.start(be, ae.params(), trainer.optimizer(), state, log::info);
                 log.info(ae.summary().stripTrailing());
                 log.info(String.format(Locale.ROOT, "data: %s, %d training / %d validation / %d test samples of %s",
                         data, split.train().n(), split.validation() == null ? 0 : split.validation().n(), pd.test().n(),
                         java.util.Arrays.toString(trainAll.sampleShape())));
                 Map<String, Object> extra = new LinkedHashMap<>();
                 extra.put("data", pd.describe(seed));
-                trainer.extraConfig(extra);
+                if (run.active()) extra.put("distributed", run.describe(b));
+                trainer.extraConfig(extra).dataParallel(run.dataParallel());
                 Trainer.Result r = trainer.fit(split.train(), split.validation(), state);
+                if (!run.writer()) return 0; // rank 0 evaluates, draws and reports
                 Trainer.Evaluation test = trainer.evaluate(pd.test(), Math.max(b, 1000));
                 Path picture = null;
                 if (pictures > 0 && PreparedData.isImage(pd.test())) {
@@ -256,6 +270,7 @@ final class TrainCommand implements Callable<Integer> {
                 res.put("samples_per_s", Double.isNaN(r.samplesPerSecond()) ? null : Math.round(r.samplesPerSecond()));
                 res.put("seconds", Math.round(r.seconds() * 10) / 10.0);
                 res.put("params", ae.params().size());
+                if (run.active()) res.put("distributed", run.describe(b));
                 res.put("out", dir.toString());
                 if (picture != null) res.put("picture", picture.toString());
                 PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,

@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * What a training command does differently as one rank of a job, in the order it needs it:
@@ -79,6 +80,34 @@ public final class DistributedRun implements AutoCloseable {
         group = ProcessGroup.join(env, timeouts);
         log.accept(String.format(Locale.ROOT, "distributed: %d %s joined at %s:%d (%s) in %.1f s", env.worldSize(),
                 env.worldSize() == 1 ? "rank" : "ranks", env.masterAddr(), env.masterPort(), env.origin(), (System.nanoTime() - t0) / 1e9));
+    }
+
+    /**
+     * Runs a command as this rank: joins the job, runs {@code body}, tells the other ranks if it fails, and leaves
+     * the job. A plain run just runs {@code body}.
+     */
+    public <T> T call(Consumer<String> log, Supplier<T> body) {
+        try {
+            join(log);
+            try {
+                return body.get();
+            } catch (RuntimeException | Error e) {
+                failed(e);
+                throw e;
+            }
+        } finally {
+            close();
+        }
+    }
+
+    /** Fails when the training split has fewer samples than one global batch. */
+    public void checkEnoughSamples(int samples, int perRank) {
+        if (env == null || worldSize() == 1) return;
+        long global = (long) perRank * worldSize();
+        if (samples < global) {
+            throw new BottleneckException("the training split has " + samples + " samples, fewer than one global batch of " + global
+                    + " (" + worldSize() + " ranks × --batch " + perRank + "); pass --batch " + Math.max(1, samples / worldSize()) + " or less");
+        }
     }
 
     /** The batch of all ranks together, given the batch of one. */

@@ -285,12 +285,12 @@ public final class Launcher {
         for (Process p : live) {
             if (!p.isAlive()) continue;
             if (s.getName().equals("TERM")) {
-                p.destroy();
+                p.toHandle().destroy(); // Process.destroy would also close the pipes we read its last words from
             } else {
                 try {
                     new ProcessBuilder("kill", "-" + s.getName(), Long.toString(p.pid())).start().waitFor(5, TimeUnit.SECONDS);
                 } catch (IOException e) {
-                    p.destroy();
+                    p.toHandle().destroy();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -305,7 +305,7 @@ public final class Launcher {
         synchronized (procs) {
             live = new ArrayList<>(procs);
         }
-        for (Process p : live) if (p.isAlive()) p.destroy();
+        for (Process p : live) if (p.isAlive()) p.toHandle().destroy();
         killAt = Math.min(killAt, System.nanoTime() + (long) (spec.graceS() * 1e9));
     }
 
@@ -314,6 +314,6 @@ public final class Launcher {
         synchronized (procs) {
             live = new ArrayList<>(procs);
         }
-        for (Process p : live) if (p.isAlive()) p.destroyForcibly();
+        for (Process p : live) if (p.isAlive()) p.toHandle().destroyForcibly();
     }
 }

@@ -58,7 +58,12 @@ public final class DistributedRun implements AutoCloseable {
 
     /** Rank {@code env.rank()} of an explicitly described job (tests, embedding). */
     public static DistributedRun of(DistEnv env, Timeouts timeouts) {
-        return new DistributedRun(env, timeouts, Map.of());
+        return of(env, timeouts, Map.of());
+    }
+
+    /** The same, with settings such as {@link #COLLECTIVE_ENV} taken from {@code settings}. */
+    public static DistributedRun of(DistEnv env, Timeouts timeouts, Map<String, String> settings) {
+        return new DistributedRun(env, timeouts, Map.copyOf(settings));
     }
 
     /** Whether this process is a rank of a job (a job of one rank counts). */

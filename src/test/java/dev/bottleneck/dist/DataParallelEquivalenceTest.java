@@ -69,15 +69,21 @@ class DataParallelEquivalenceTest {
     }
 
     static List<Ranks.Outcome<Run>> ranks(Dataset data, int world, int epochs, int perRank) {
+        return ranks(data, world, epochs, perRank, null, false);
+    }
+
+    /** With {@code out}, rank 0 checkpoints there; with {@code resume}, rank 0 continues from it. */
+    static List<Ranks.Outcome<Run>> ranks(Dataset data, int world, int epochs, int perRank, java.nio.file.Path out, boolean resume) {
         int port = Ranks.freePort();
         return Ranks.all(world, 300, r -> {
             try (CpuBackend be = new CpuBackend(new BackendOptions(DType.F32, false, 1));
                  DistributedRun run = DistributedRun.of(DistEnv.local(r, world, HOST, port), Timeouts.ofSeconds(20, 20))) {
                 run.join(s -> { });
                 Autoencoder ae = new Autoencoder(Presets.get("w1")).bind(be, r == 0 ? 5 : 1000 + r); // rank 0's weights win
-                FitConfig cfg = config(epochs, run.globalBatch(perRank));
+                FitConfig cfg = config(epochs, run.globalBatch(perRank)).outDir(r == 0 ? out : null);
                 try (Trainer t = new Trainer(ae, cfg, s -> { })) {
-                    TrainState start = run.start(be, ae.params(), t.optimizer(), null, s -> { });
+                    TrainState saved = resume && r == 0 ? dev.bottleneck.train.Checkpoint.resume(out, ae.params(), t.optimizer()) : null;
+                    TrainState start = run.start(be, ae.params(), t.optimizer(), saved, s -> { });
                     TrainState st = t.dataParallel(run.dataParallel()).fit(data, null, start).state();
                     return new Run(ae.params().valuesToHost(), st);
                 }
@@ -119,6 +125,18 @@ class DataParallelEquivalenceTest {
             assertTrue(diff <= WEIGHT_TOLERANCE, "W=" + world + ": weights differ by " + diff);
             assertEquals(lossSingle, lossRanks, 1e-5 * lossSingle, "the logged loss is the global one");
         }
+    }
+
+    @Test
+    void aJobResumedOnTheSameWorldSizeTakesExactlyTheStepsOfAnUninterruptedOne(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+        Dataset data = digits(500, 6);
+        Run whole = ranks(data, 3, 4, 32, tmp.resolve("whole"), false).get(0).get();
+        ranks(data, 3, 2, 32, tmp.resolve("parts"), false).get(0).get();
+        List<Ranks.Outcome<Run>> resumed = ranks(data, 3, 4, 32, tmp.resolve("parts"), true);
+        for (Ranks.Outcome<Run> o : resumed) {
+            assertArrayEquals(whole.weights(), o.get().weights(), "rank 0's checkpoint, broadcast to every rank, continues bit for bit");
+        }
+        assertEquals(whole.state().globalStep(), resumed.get(0).get().state().globalStep());
     }
 
     /**

@@ -139,7 +139,9 @@ public final class DeviceCollective implements Collective {
         } catch (RuntimeException ignored) {
             // aborting anyway
         }
-        // the training thread may sit in a device sync that only the abort can end; if it does not come out, end the process
+        // during the steps the training thread may sit in a device sync that only the abort can end; if it does not
+        // come out, end the process (before and after the steps it is not waiting on other ranks)
+        if (!watching) return;
         Thread exit = new Thread(() -> {
             try {
                 Thread.sleep(EXIT_GRACE_MS);

@@ -52,7 +52,7 @@ public final class DistributedRun implements AutoCloseable {
      */
     public static DistributedRun fromEnvironment(Map<String, String> environment, Double rendezvousS, Double collectiveS) {
         Optional<DistEnv> e = DistEnv.fromEnvironment(environment);
-        Timeouts t = Timeouts.resolve(rendezvousS, collectiveS, environment);
+        Timeouts t = e.isPresent() ? Timeouts.resolve(rendezvousS, collectiveS, environment) : null; // a plain run needs none
         return new DistributedRun(e.orElse(null), t, environment);
     }
 
@@ -154,6 +154,15 @@ public final class DistributedRun implements AutoCloseable {
     public TrainState start(Backend backend, ParameterStore params, Optimizer optimizer, TrainState rank0State, Consumer<String> log) {
         if (env == null) return rank0State;
         if (collective != null) throw new IllegalStateException("already started");
+        // the ranks must run the same loop: the same backend kind, the same parameter arena
+        String mine = backend.name() + " " + params.size();
+        String first = new String(group.broadcastBytes(mine.getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, "the backend of rank 0"),
+                java.nio.charset.StandardCharsets.UTF_8);
+        if (!first.equals(mine)) {
+            String[] f = first.split(" ");
+            throw new BottleneckException("rank " + rank() + " trains " + params.size() + " parameters on the " + backend.name()
+                    + " backend, rank 0 trains " + f[1] + " on the " + f[0] + " backend: every rank needs the same model and --backend");
+        }
         CollectiveSupport support = backend.collectives();
         String forced = environment.getOrDefault(COLLECTIVE_ENV, "");
         String mineWhyNot = support == null ? null : support.unavailable();

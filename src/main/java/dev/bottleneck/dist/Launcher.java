@@ -49,12 +49,19 @@ public final class Launcher {
                 throw new BottleneckException("launch needs the command the ranks run, after '--', e.g. bottleneck launch --nproc-per-node 2 -- train mnist");
             }
             if (command.get(0).equals("launch")) throw new BottleneckException("the ranks of a launch cannot launch again: give them a command such as train");
+            if (!RANK_COMMANDS.contains(command.get(0))) {
+                throw new BottleneckException("launch runs 'train' (or 'info') on every rank; '" + command.get(0)
+                        + "' does not train data-parallel, so its ranks would each run alone and write the same files");
+            }
             if (!(graceS >= 0) || Double.isInfinite(graceS)) throw new BottleneckException("--grace must be a number of seconds >= 0");
             command = List.copyOf(command);
         }
 
         public int worldSize() { return nprocPerNode * nnodes; }
     }
+
+    /** The commands that know how to run as one rank of a job (or, for info, harmlessly run on each). */
+    static final List<String> RANK_COMMANDS = List.of("train", "info");
 
     private final Spec spec;
     private final List<String> javaCommand;

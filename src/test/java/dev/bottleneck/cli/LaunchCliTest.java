@@ -76,6 +76,9 @@ class LaunchCliTest {
         assertEquals(1, r.rc());
         assertTrue(r.err().contains("--node-rank must be in [0, 2)") || r.err().contains("--master-addr"), r.err());
         assertEquals(1, CliTest.run("launch", "--nproc-per-node", "1", "--", "launch", "--nproc-per-node", "1", "--", "train").rc());
+        CliTest.Run other = CliTest.run("launch", "--nproc-per-node", "2", "--", "autorec", "ratings.csv");
+        assertEquals(1, other.rc());
+        assertTrue(other.err().contains("'autorec' does not train data-parallel"), other.err());
     }
 
     @Test

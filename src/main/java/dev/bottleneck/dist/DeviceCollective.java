@@ -73,13 +73,32 @@ public final class DeviceCollective implements Collective {
     @Override
     public void allReduceSum(Tensor t) {
         check();
-        ops.allReduceSum(t);
+        try {
+            ops.allReduceSum(t);
+        } catch (RuntimeException e) {
+            throw why(e);
+        }
     }
 
     @Override
     public void broadcast(Tensor t, int root) {
         check();
-        ops.broadcast(t, root);
+        try {
+            ops.broadcast(t, root);
+        } catch (RuntimeException e) {
+            throw why(e);
+        }
+    }
+
+    /** After an abort, the library's own complaint matters less than the reason for the abort. */
+    private RuntimeException why(RuntimeException e) {
+        String r = abortReason;
+        return r == null ? e : new BottleneckException(r, e);
+    }
+
+    /** Why the collectives were aborted, or null. */
+    String abortReason() {
+        return abortReason;
     }
 
     @Override

@@ -32,6 +32,8 @@ import java.util.function.Supplier;
 public final class DistributedRun implements AutoCloseable {
     /** {@code tcp} makes the ranks use the TCP ring even where the backend has its own collectives. */
     public static final String COLLECTIVE_ENV = "BOTTLENECK_COLLECTIVE";
+    /** Set by {@code bottleneck launch} to its own process id: a rank whose launcher is gone stops. */
+    public static final String LAUNCHER_ENV = "BOTTLENECK_LAUNCHER_PID";
 
     private final DistEnv env;
     private final Timeouts timeouts;
@@ -39,6 +41,7 @@ public final class DistributedRun implements AutoCloseable {
     private ProcessGroup group;
     private Collective collective;
     private DistributedDataParallel ddp;
+    private Consumer<String> fatal = DistributedRun::endProcess;
 
     private DistributedRun(DistEnv env, Timeouts timeouts, Map<String, String> environment) {
         this.env = env;
@@ -83,6 +86,7 @@ public final class DistributedRun implements AutoCloseable {
         if (env == null || group != null) return;
         long t0 = System.nanoTime();
         group = ProcessGroup.join(env, timeouts);
+        watchLauncher();
         log.accept(String.format(Locale.ROOT, "distributed: %d %s joined at %s:%d (%s) in %.1f s", env.worldSize(),
                 env.worldSize() == 1 ? "rank" : "ranks", env.masterAddr(), env.masterPort(), env.origin(), (System.nanoTime() - t0) / 1e9));
     }
@@ -96,7 +100,13 @@ public final class DistributedRun implements AutoCloseable {
             join(log);
             try {
                 return body.get();
-            } catch (RuntimeException | Error e) {
+            } catch (RuntimeException e) {
+                failed(e);
+                String why = abortReason();
+                // a rank stopped because of another: the other's failure is the news, not what it broke here
+                if (why != null && !why.equals(e.getMessage())) throw new BottleneckException(why, e);
+                throw e;
+            } catch (Error e) {
                 failed(e);
                 throw e;
             }
@@ -113,6 +123,37 @@ public final class DistributedRun implements AutoCloseable {
             throw new BottleneckException("the training split has " + samples + " samples, fewer than one global batch of " + global
                     + " (" + worldSize() + " ranks × --batch " + perRank + "); pass --batch " + Math.max(1, samples / worldSize()) + " or less");
         }
+    }
+
+    /**
+     * A rank started by {@code bottleneck launch} stops when the launcher is gone (killed with SIGKILL, say): nobody
+     * would see its output or stop it otherwise. The other ranks then learn from the job's store that it left.
+     */
+    private void watchLauncher() {
+        String pid = environment.get(LAUNCHER_ENV);
+        if (pid == null || pid.isBlank()) return;
+        Optional<ProcessHandle> launcher;
+        try {
+            launcher = ProcessHandle.of(Long.parseLong(pid.trim()));
+        } catch (NumberFormatException e) {
+            return;
+        }
+        if (launcher.isEmpty()) return;
+        ProcessHandle h = launcher.get();
+        Thread t = new Thread(() -> {
+            while (h.isAlive()) {
+                try {
+                    Thread.sleep(1_000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            System.err.println("error: rank " + rank() + ": its launcher (pid " + pid.trim() + ") is gone; stopping");
+            System.err.flush();
+            System.exit(1);
+        }, "bottleneck-launcher-watch");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** The batch of all ranks together, given the batch of one. */
@@ -170,7 +211,7 @@ public final class DistributedRun implements AutoCloseable {
         // every rank must pick the same kind; the backend's own only when all of them can use it
         double able = group.sumThroughStore(new double[] {canDevice ? 1 : 0}, timeouts.rendezvousMs())[0];
         if (able == worldSize()) {
-            collective = DeviceCollective.open(group, backend, DistributedRun::endProcess);
+            collective = DeviceCollective.open(group, backend, fatal);
         } else {
             collective = TcpRing.open(group, backend);
             if (support != null) {
@@ -204,6 +245,12 @@ public final class DistributedRun implements AutoCloseable {
         return m;
     }
 
+    /** Why the job ended early (a rank left or failed, a collective was aborted), or null while it runs. */
+    public String abortReason() {
+        if (collective instanceof DeviceCollective d && d.abortReason() != null) return d.abortReason();
+        return group == null ? null : group.abortReason();
+    }
+
     /** Tells the other ranks that this one failed, so that they stop and say why instead of waiting. */
     public void failed(Throwable t) {
         if (group == null) return;
@@ -218,6 +265,15 @@ public final class DistributedRun implements AutoCloseable {
         } finally {
             if (group != null) group.close();
         }
+    }
+
+    /** Replaces the watchdog's last resort (tests, which must not end their JVM). */
+    void onFatal(Consumer<String> f) {
+        this.fatal = f;
+    }
+
+    ProcessGroup group() {
+        return group;
     }
 
     /** The watchdog's last resort: the training thread is stuck in the device, so the process ends here. */

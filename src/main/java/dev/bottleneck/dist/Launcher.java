@@ -171,6 +171,7 @@ public final class Launcher {
             if (spec.rendezvousS() != null) env.put(Timeouts.RENDEZVOUS_ENV, Double.toString(spec.rendezvousS()));
             if (spec.collectiveS() != null) env.put(Timeouts.COLLECTIVE_ENV, Double.toString(spec.collectiveS()));
             env.remove(DistEnv.OFF_SWITCH);
+            env.put(DistributedRun.LAUNCHER_ENV, Long.toString(ProcessHandle.current().pid()));
             Process p;
             try {
                 p = pb.start();

@@ -242,11 +242,15 @@ public final class TcpRing implements Collective {
             sb.putInt(tag).putLong(seq).putInt(sCount);
             v.write(sb, sFrom, sCount);
             byte[] buf = sendBuf;
-            sent = sender.submit(() -> {
-                nextOut.write(buf, 0, bytes);
-                nextOut.flush();
-                return null;
-            });
+            try {
+                sent = sender.submit(() -> {
+                    nextOut.write(buf, 0, bytes);
+                    nextOut.flush();
+                    return null;
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                throw failure("the collectives of rank " + rank + " were closed"); // aborted a moment ago
+            }
         }
         int peer = mod(rank - 1);
         try {

@@ -64,7 +64,7 @@ class LaunchCliTest {
         CliTest.Run r = CliTest.run("launch", "--nproc-per-node", "2", "--master-port", Integer.toString(freePort()), "--rendezvous-timeout", "20",
                 "--", "train", tmp.resolve("missing.csv").toString(), "--backend", "cpu");
         assertEquals(1, r.rc(), r.err());
-        List<String> summary = r.err().lines().filter(l -> l.startsWith("error: rank ")).toList();
+        List<String> summary = r.err().lines().filter(l -> l.matches("error: rank \\d+ \\(pid .*")).toList();
         assertEquals(1, summary.size(), r.err());
         assertTrue(summary.get(0).matches("error: rank [01] \\(pid \\d+\\) exited with status 1 \\(.*missing\\.csv.*\\).*"), summary.get(0));
     }

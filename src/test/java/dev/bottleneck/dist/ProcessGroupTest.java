@@ -58,7 +58,9 @@ class ProcessGroupTest {
         int port = Ranks.freePort();
         List<Ranks.Outcome<Object>> out = Ranks.run(new int[] {0, 1, 1, 2}, 30, r -> {
             DistEnv e = r == 2 ? DistEnv.local(1, 3, HOST, port) : DistEnv.local(r, 2, HOST, port);
-            ProcessGroup.join(e, Timeouts.ofSeconds(3, 10)).close();
+            ProcessGroup pg = ProcessGroup.join(e, Timeouts.ofSeconds(3, 10));
+            Thread.sleep(1500); // keep rank 0's store up until the intruders have had their answer
+            pg.close();
             return null;
         });
         long duplicates = out.stream().filter(o -> o.error() != null && o.error().getMessage().contains("two processes claim rank 1")).count();

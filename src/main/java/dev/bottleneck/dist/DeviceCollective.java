@@ -90,10 +90,23 @@ public final class DeviceCollective implements Collective {
         }
     }
 
-    /** After an abort, the library's own complaint matters less than the reason for the abort. */
+    /**
+     * After an abort, the library's own complaint matters less than the reason for the abort. A collective broken by
+     * another rank's abort fails here a moment before the job's store says why, so that news is waited for briefly.
+     */
     private RuntimeException why(RuntimeException e) {
-        String r = abortReason;
+        long until = System.nanoTime() + 2_000_000_000L;
+        while (abortReason == null && group.abortReason() == null && System.nanoTime() < until) pause(20);
+        String r = abortReason != null ? abortReason : group.abortReason();
         return r == null ? e : new BottleneckException(r, e);
+    }
+
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Why the collectives were aborted, or null. */
@@ -139,12 +152,21 @@ public final class DeviceCollective implements Collective {
                 err = e.getMessage();
             }
             if (err != null) {
-                abort(library + " failed on rank " + rank() + ": " + err);
+                // a peer's failure shows up here as a remote error; the store's word on it is usually a moment behind
+                long until = System.nanoTime() + 1_000_000_000L;
+                while (group.abortReason() == null && System.nanoTime() < until) pause(20);
+                abortHere(group.abortReason() != null ? group.abortReason() : library + " failed on rank " + rank() + ": " + err);
             } else if (watching && System.nanoTime() - lastProgress > timeoutNs) {
-                abort(String.format(Locale.ROOT, "rank %d finished no training step for %s: a collective is stuck (another rank"
+                abortHere(String.format(Locale.ROOT, "rank %d finished no training step for %s: a collective is stuck (another rank"
                         + " hangs, or its machine is unreachable; see --collective-timeout)", rank(), ProcessGroup.seconds(group.timeouts().collectiveMs())));
             }
         }
+    }
+
+    /** An abort this rank decided on: the other ranks are told at once, so that none waits for its own timeout. */
+    private void abortHere(String reason) {
+        abort(reason);
+        group.fail(reason);
     }
 
     @Override

@@ -62,9 +62,9 @@ public final class ProcessGroup implements AutoCloseable {
             if (early[0] != null) pg.aborted(early[0]);
         }
         try {
-            long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000L);
-            // rank 0 started its clock no later than this rank reached its store, so its verdict comes within the timeout
-            client.barrier("rendezvous", env.rank() == 0 ? left : timeouts.rendezvousMs(), "rendezvous at " + env.masterAddr() + ":" + env.masterPort());
+            // every rank waits the rendezvous timeout from its arrival; rank 0 arrives first (the others cannot reach
+            // the store before it is up), so its verdict, which it passes on to all, comes first
+            client.barrier("rendezvous", timeouts.rendezvousMs(), "rendezvous at " + env.masterAddr() + ":" + env.masterPort());
         } catch (RuntimeException e) {
             if (server != null) {
                 // the others hear rank 0's verdict (it names the missing ranks) before its store goes away

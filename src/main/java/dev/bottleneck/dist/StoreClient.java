@@ -28,6 +28,8 @@ final class StoreClient implements AutoCloseable {
     private static final int REPLY_MARGIN_MS = 10_000;
 
     private final String where;
+    private final String addr;
+    private final int port, rank, world;
     private final Socket request;
     private final DataInputStream in;
     private final DataOutputStream out;
@@ -37,8 +39,13 @@ final class StoreClient implements AutoCloseable {
     private final Consumer<String> onAbort;
     private volatile boolean leaving;
 
-    private StoreClient(String where, Socket request, Socket control, Consumer<String> onAbort) throws IOException {
-        this.where = where;
+    private StoreClient(String addr, int port, int rank, int world, Socket request, Socket control, Consumer<String> onAbort)
+            throws IOException {
+        this.addr = addr;
+        this.port = port;
+        this.rank = rank;
+        this.world = world;
+        this.where = addr + ":" + port;
         this.request = request;
         this.in = new DataInputStream(new BufferedInputStream(request.getInputStream()));
         this.out = new DataOutputStream(new BufferedOutputStream(request.getOutputStream()));
@@ -62,7 +69,7 @@ final class StoreClient implements AutoCloseable {
             String host = hostName(req);
             hello(req, ROLE_REQUEST, rank, world, host, where);
             hello(ctl, ROLE_CONTROL, rank, world, host, where);
-            StoreClient c = new StoreClient(where, req, ctl, onAbort);
+            StoreClient c = new StoreClient(addr, port, rank, world, req, ctl, onAbort);
             Thread t = new Thread(c::watchControl, "bottleneck-store-control");
             t.setDaemon(true);
             t.start();
@@ -202,16 +209,27 @@ final class StoreClient implements AutoCloseable {
         }
     }
 
-    /** Tells every rank that this one failed (best effort: the store may be gone already). */
-    synchronized void fail(String message) {
+    /**
+     * Tells every rank that this one failed (best effort: the store may be gone already). It uses a connection of
+     * its own, so that a watchdog can report while the training thread waits on the request connection.
+     */
+    void fail(String message) {
+        Socket s = null;
         try {
-            request.setSoTimeout(5_000);
-            out.writeByte(FAIL);
-            out.writeUTF(message.length() > 2000 ? message.substring(0, 2000) : message);
-            out.flush();
-            in.readByte();
-        } catch (IOException ignored) {
+            s = new Socket();
+            s.setTcpNoDelay(true);
+            s.connect(new InetSocketAddress(addr, port), 5_000);
+            hello(s, ROLE_REQUEST, rank, world, hostName(s), where);
+            s.setSoTimeout(5_000);
+            DataOutputStream o = new DataOutputStream(new BufferedOutputStream(s.getOutputStream()));
+            o.writeByte(FAIL);
+            o.writeUTF(message.length() > 2000 ? message.substring(0, 2000) : message);
+            o.flush();
+            s.getInputStream().read();
+        } catch (IOException | RuntimeException ignored) {
             // the store is gone: the others find out from their own connections
+        } finally {
+            closeQuietly(s);
         }
     }
 

@@ -9,7 +9,8 @@
 #   2. the conformance suite (dev.bottleneck.backend.*ConformanceTest: each op group on CUDA against the float64 CPU
 #      reference) and every CUDA test (dev.bottleneck.backend.cuda.*Test), with
 #      BOTTLENECK_REQUIRE_CUDA=1, so that a test that cannot use the GPU fails instead of skipping;
-#   3. W1, W2 and W3 trained on the same MNIST subset with --backend cpu and --backend cuda;
+#   3. W1, W2 and W3 trained on the same MNIST subset with --backend cpu and --backend cuda, and W1 on cuda as a
+#      data-parallel job of one rank (bottleneck launch, NCCL);
 # and ends with one screen: suite / passed / failed / skipped, and test loss and samples/s per workload and backend.
 # Exit status: 0 when every test passed and every training run finished, 1 otherwise, 2 when CUDA is unavailable.
 set -uo pipefail
@@ -69,6 +70,14 @@ train() {  # model epochs backend
 step "W1 (3 epochs) cpu vs cuda";  train w1 3 cpu;  train w1 3 cuda
 step "W2 (3 epochs) cpu vs cuda";  train w2 3 cpu;  train w2 3 cuda
 step "W3 (2 epochs) cpu vs cuda";  train w3 2 cpu;  train w3 2 cuda
+# data-parallel training as a job of one rank: NCCL init through the job's store, one all-reduce per step
+step "W1 (3 epochs) cuda as a job of one rank (launch, NCCL)"
+timeout 240 "$B/bin/bottleneck" launch --nproc-per-node 1 --master-port 29533 --rendezvous-timeout 60 --collective-timeout 60 -- \
+    train mnist --data "$B/data/mnist" --model w1 --epochs 3 --backend cuda --pictures 0 --out "$OUTDIR/runs/w1-nccl" --json \
+    2>"$OUTDIR/w1-nccl.err" | tail -1 > "$OUTDIR/w1-nccl.json"
+rc=${PIPESTATUS[0]}
+[[ $rc -eq 0 ]] || TRAIN_RC=1
+cat "$OUTDIR/w1-nccl.json"; grep -E '^distributed|NCCL' "$OUTDIR/w1-nccl.err"; tail -2 "$OUTDIR/w1-nccl.err"; echo "exit $rc"
 
 step "verdict"
 if [[ -n "$PY" ]]; then

@@ -45,3 +45,13 @@ for model in ("w1", "w2", "w3"):
         return spec % v if isinstance(v, (int, float)) else "failed"
     print("%-9s %14s %14s %14s %14s" % (model.upper(), fmt(row["cpu"], "test_loss", "%.5f"), fmt(row["cuda"], "test_loss", "%.5f"),
                                         fmt(row["cpu"], "samples_per_s", "%.0f"), fmt(row["cuda"], "samples_per_s", "%.0f")))
+
+try:
+    with open(os.path.join(out, "w1-nccl.json")) as fh:
+        r = json.loads(fh.read().strip() or "{}")
+except (OSError, ValueError):
+    r = {}
+d = r.get("distributed") or {}
+print("%-9s %14s %14s %14s %14s   (%s)" % ("W1 job", "", "%.5f" % r["test_loss"] if isinstance(r.get("test_loss"), (int, float)) else "failed",
+                                          "", "%.0f" % r["samples_per_s"] if isinstance(r.get("samples_per_s"), (int, float)) else "failed",
+                                          d.get("collective", "no collective reported")))

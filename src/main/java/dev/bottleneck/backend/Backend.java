@@ -73,6 +73,14 @@ public interface Backend extends AutoCloseable {
         return java.util.Map.of();
     }
 
+    /**
+     * Collectives between processes on this kind of backend (NCCL on CUDA), or null where there are none: data-parallel
+     * training then exchanges gradients through the host (dev.bottleneck.dist).
+     */
+    default CollectiveSupport collectives() {
+        return null;
+    }
+
     /** Waits until all queued work is done (a no-op on the CPU). */
     void synchronize();
 

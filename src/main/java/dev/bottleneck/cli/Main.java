@@ -16,7 +16,7 @@ import java.lang.reflect.Field;
                 SampleCommand.class, InterpolateCommand.class, LatentMapCommand.class,
                 DetectCommand.class, OneClassCommand.class, InpaintCommand.class, ImputeCommand.class, IndexCommand.class,
                 SearchCommand.class, PlotLatentCommand.class, ProbeCommand.class, ClusterCommand.class, CompressCommand.class,
-                DecompressCommand.class, AutoRecCommand.class, RecommendCommand.class, UpscaleCommand.class, SegmentCommand.class, InfoCommand.class, SummaryCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
+                DecompressCommand.class, AutoRecCommand.class, RecommendCommand.class, UpscaleCommand.class, SegmentCommand.class, InfoCommand.class, SummaryCommand.class, LaunchCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final String VERSION = "0.1.0";
 
@@ -93,6 +93,8 @@ public final class Main implements Runnable {
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // everything after the command a launch runs belongs to that command
+        cl.getSubcommands().get("launch").setStopAtPositional(true);
         // NaN and infinity are never a sensible option value
         cl.registerConverter(Double.class, Main::finiteDouble);
         cl.registerConverter(double.class, Main::finiteDouble);

@@ -6,6 +6,7 @@ import dev.bottleneck.backend.Loss;
 import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.ImageFolderReader;
+import dev.bottleneck.dist.DistributedRun;
 import dev.bottleneck.io.Json;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.ModelSpec;
@@ -26,6 +27,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -173,13 +175,20 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin JobOptions job;
 
+    @Mixin DistributedOptions distributed;
+
+    /**
+     * Alone, or as one rank of a data-parallel job when the environment says so (then only rank 0 logs, holds the
+     * run directory and writes).
+     */
     @Override
     public Integer call() {
-        Log log = job.log(spec.commandLine().getErr());
-        return job.run(log, out, () -> train(log));
+        DistributedRun run = distributed.run();
+        Log log = run.writer() ? job.log(spec.commandLine().getErr()) : new Log(spec.commandLine().getErr(), true);
+        return job.run(log, run.writer() ? out : null, () -> run.call(log::info, () -> train(run, log)));
     }
 
-    private Integer train(Log log) {
+    private Integer train(DistributedRun run, Log log) {
         CsvReader.Options csv = null;
         if (data.toLowerCase(Locale.ROOT).endsWith(".csv")) {
             CsvReader.Builder b = CsvReader.options();
@@ -206,30 +215,40 @@ final class TrainCommand implements Callable<Integer> {
         if (weightDecay != null) oc = oc.withWeightDecay(weightDecay);
         Path dir = out != null ? out : Path.of("runs", safeName(ms.name()) + "-" + safeName(Path.of(data).getFileName().toString()));
 
-        FitConfig cfg = new FitConfig().epochs(epochs).batch(b).seed(seed).validation(validation).optimizer(oc)
+        FitConfig cfg = new FitConfig().epochs(epochs).batch(run.globalBatch(b)).seed(seed).validation(validation).optimizer(oc)
                 .schedule(LrSchedule.parse(schedule, epochs)).clipNorm(clipNorm).earlyStopping(patience, minDelta, true)
-                .outDir(dir).metricsFormat(metrics).progress(job.progress(progress));
+                .outDir(run.writer() ? dir : null).metricsFormat(metrics).progress(run.writer() ? job.progress(progress) : Boolean.FALSE);
         job.apply(cfg);
         if (noise != null) cfg.noise(dev.bottleneck.train.Noise.parse(noise));
         Resume.Mode mode = job.resumeMode();
         if (mode == Resume.Mode.ALWAYS) Checkpoint.requireResumable(dir);
 
         Dataset.Split split = validation > 0 ? trainAll.split(validation, seed) : new Dataset.Split(trainAll, null);
+        run.checkEnoughSamples(split.train().n(), b);
         checkEnoughSamples(trainAll.n(), split, b);
-        try (RunDirectory held = RunDirectory.open(dir, log::info); Backend be = backendOptions.create(log)) {
+        try (RunDirectory held = run.writer() ? RunDirectory.open(dir, log::info) : null; Backend be = backendOptions.create(log)) {
             Autoencoder ae = new Autoencoder(ms).bind(be, seed);
-            TrainState state;
+            TrainState state = null;
             try (Trainer trainer = new Trainer(ae, cfg, log::info).events(log)) {
                 Map<String, Object> extra = new LinkedHashMap<>();
                 extra.put("data", pd.describe(seed));
+                if (run.active()) extra.put("distributed", run.describe(b));
                 trainer.extraConfig(extra);
-                state = Resume.in(dir).mode(mode).allowChanged(job.allowChanged).log(log::info).events(log)
-                        .load(trainer.config(), cfg, ae.params(), trainer.optimizer());
+                if (run.writer()) {
+                    if (run.active() && mode != Resume.Mode.NEVER && Files.isRegularFile(dir.resolve("config.json"))) {
+                        run.checkResume(Checkpoint.readConfig(dir), b);   // the same world size and per-rank batch, or a clear refusal
+                    }
+                    state = Resume.in(dir).mode(mode).allowChanged(job.allowChanged).log(log::info).events(log)
+                            .load(trainer.config(), cfg, ae.params(), trainer.optimizer());
+                }
+                state = run.start(be, ae.params(), trainer.optimizer(), state, log::info);
+                trainer.dataParallel(run.dataParallel());   // the collective exists once the ranks have started
                 log.info(ae.summary().stripTrailing());
                 log.info(String.format(Locale.ROOT, "data: %s, %d training / %d validation / %d test samples of %s",
                         data, split.train().n(), split.validation() == null ? 0 : split.validation().n(), pd.test().n(),
                         java.util.Arrays.toString(trainAll.sampleShape())));
                 Trainer.Result r = trainer.fit(split.train(), split.validation(), state);
+                if (!run.writer()) return 0; // rank 0 evaluates, draws and reports
                 Trainer.Evaluation test = trainer.evaluate(pd.test(), Math.max(b, 1000));
                 Path picture = null;
                 if (pictures > 0 && PreparedData.isImage(pd.test())) {
@@ -259,6 +278,7 @@ final class TrainCommand implements Callable<Integer> {
                 res.put("samples_per_s", Double.isNaN(r.samplesPerSecond()) ? null : Math.round(r.samplesPerSecond()));
                 res.put("seconds", Math.round(r.seconds() * 10) / 10.0);
                 res.put("params", ae.params().size());
+                if (run.active()) res.put("distributed", run.describe(b));
                 res.put("out", dir.toString());
                 if (picture != null) res.put("picture", picture.toString());
                 log.emit("result", res);

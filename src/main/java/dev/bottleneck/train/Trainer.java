@@ -40,6 +40,7 @@ public final class Trainer implements AutoCloseable {
     private final List<GradientHook> gradientHooks = new ArrayList<>();
     private Map<String, Object> extraConfig = Map.of();
     private EventSink events = EventSink.NONE;
+    private DataParallel parallel;
 
     public Trainer(Autoencoder model, FitConfig cfg, Consumer<String> log) {
         this(model, cfg, log, System.err);
@@ -69,6 +70,15 @@ public final class Trainer implements AutoCloseable {
     /** A gradient hook run after every backward pass, before clipping and the optimizer step. */
     public Trainer gradientHook(GradientHook h) {
         gradientHooks.add(h);
+        return this;
+    }
+
+    /**
+     * Trains as one rank of a data-parallel job (null: alone); {@link FitConfig#batch()} is then the global batch.
+     * See {@link TrainingLoop#dataParallel}.
+     */
+    public Trainer dataParallel(DataParallel p) {
+        this.parallel = p;
         return this;
     }
 
@@ -104,7 +114,8 @@ public final class Trainer implements AutoCloseable {
                         .curveTitle(model.spec().name() + " loss per epoch")
                         .checkpoint(model.params(), model.spec().toMap(), optimizer, this::checkpointConfig).build())
                 .listeners(extraListeners)
-                .events(events);
+                .events(events)
+                .dataParallel(parallel);
         gradientHooks.forEach(loop::gradientHook);
         try (AlignedArrays data = AlignedArrays.of(be, train)) {
             TrainingLoop.Result r = loop.fit(data, resume);

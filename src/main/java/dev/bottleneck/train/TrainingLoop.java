@@ -43,6 +43,7 @@ public final class TrainingLoop {
     private Validator validator;
     private DoubleSupplier codeActivation;
     private EventSink events = EventSink.NONE;
+    private DataParallel parallel;
 
     /**
      * @param cfg the loop reads epochs, batch, seed, the learning rate and its schedule, and the clipping norm; the
@@ -85,6 +86,15 @@ public final class TrainingLoop {
     }
 
     /**
+     * Makes this loop one rank of a data-parallel job (null: a single process). {@link FitConfig#batch()} is then the
+     * global batch, and the source given to {@link #fit} holds the whole data set; see {@link DataParallel}.
+     */
+    public TrainingLoop dataParallel(DataParallel p) {
+        this.parallel = p;
+        return this;
+    }
+
+    /**
      * What {@link #fit} returns: the final state, the last epoch's training and validation loss (NaN when this run
      * trained no epoch), the throughput over this run's epochs after the first (all of them when it trained just
      * one) and the seconds spent in epochs.
@@ -111,6 +121,12 @@ public final class TrainingLoop {
      *               to start afresh
      */
     public Result fit(BatchSource train, TrainState resume) {
+        TrainStep step = parallel == null ? this.step : parallel.step(this.step);
+        List<TrainingListener> listeners = new ArrayList<>(this.listeners);
+        if (parallel != null) {
+            train = parallel.shard(train);
+            listeners.add(parallel.listener());
+        }
         TrainState state = resume != null ? resume : new TrainState();
         int n = train.size();
         if (n < 1) throw new BottleneckException("nothing to train on: no training samples are left (is the validation fraction too large?)");
@@ -118,6 +134,7 @@ public final class TrainingLoop {
         int steps = (n + batch - 1) / batch;
         checkData(state, resume != null, train.fingerprint(), n, steps);
         List<GradientHook> gradientHooks = new ArrayList<>(hooks);
+        if (parallel != null) gradientHooks.add(0, parallel.gradients());
         if (cfg.clipNorm() > 0) gradientHooks.add(new GradientClipping(cfg.clipNorm()));
         Tensor lossAcc = be.memory().zeros(1);
         long[] epochStart = {System.nanoTime()};
@@ -150,12 +167,13 @@ public final class TrainingLoop {
                 long t0 = System.nanoTime();
                 epochStart[0] = t0;
                 for (TrainingListener l : listeners) l.onEpochStart(ctx);
-                double hostLoss = 0;
+                double hostLoss = 0, syncedWeight = weight;
                 int lastSync = first;
                 for (int s = first; s < steps; s++) {
                     int from = s * batch, b = Math.min(batch, n - from);
+                    long stepSeed = Graph.streamSeed(cfg.seed(), state.globalStep);
                     try (Batch xb = train.gather(perm, from, b);
-                         Graph g = new Graph(be, true, true, Graph.streamSeed(cfg.seed(), state.globalStep))) {
+                         Graph g = new Graph(be, true, true, parallel == null ? stepSeed : parallel.stepSeed(stepSeed))) {
                         params.zeroGrads();
                         StepLoss loss = step.loss(g, xb);
                         g.backward(loss.objective());
@@ -170,7 +188,13 @@ public final class TrainingLoop {
                     boolean last = s == steps - 1;
                     if (be.cheapSync() || last || (s + 1) % SYNC_EVERY == 0) {
                         hostLoss = be.memory().readScalar(lossAcc);
-                        SyncPoint p = new SyncPoint(epoch, s + 1, lastSync + 1, steps, (long) from + b, n, hostLoss, weight,
+                        syncedWeight = weight;
+                        if (parallel != null) {
+                            double[] sum = parallel.sumOverRanks(hostLoss, weight);
+                            hostLoss = sum[0];
+                            syncedWeight = sum[1];
+                        }
+                        SyncPoint p = new SyncPoint(epoch, s + 1, lastSync + 1, steps, (long) from + b, n, hostLoss, syncedWeight,
                                 secondsBefore[0] + (System.nanoTime() - t0) / 1e9, lr, last, be.cheapSync());
                         lastSync = s + 1;
                         for (TrainingListener l : listeners) l.onSync(ctx, p);
@@ -186,7 +210,7 @@ public final class TrainingLoop {
                     measuredSamples += n - Math.min(n, (long) first * batch);
                     measuredSeconds += secondsHere;
                 }
-                lastTrain = hostLoss / weight;
+                lastTrain = hostLoss / syncedWeight;
                 lastVal = validator == null ? Double.NaN : validator.validate();
                 if (validator != null) for (TrainingListener l : listeners) l.onValidation(ctx, lastVal);
                 double code = codeActivation == null ? Double.NaN : codeActivation.getAsDouble();

@@ -90,7 +90,8 @@ public final class CudaBackend implements Backend {
     private final CudaOptimizer optimizer = new CudaOptimizer(this);
 
     CudaBackend(CudaProbe.Result probe, BackendOptions options) {
-        this.probe = probe;
+        // one GPU per process: the local rank of a data-parallel job picks it (CudaDevices)
+        this.probe = probe.onDevice(CudaDevices.choose(System.getenv(), probe.deviceCount()));
         this.tf32 = options.tf32();
         this.device = probe.device();
         this.context = new CudaContext(device, tf32);
@@ -121,8 +122,9 @@ public final class CudaBackend implements Backend {
     /** {@code cuda: <GPU> (sm_XY, N GiB), driver X, runtime Y, cuBLAS Z, cuDNN W, NVRTC V, FP32 (TF32 off)}. */
     @Override
     public String describe() {
+        String gpu = probe.gpuName() + (probe.deviceCount() > 1 ? " [device " + probe.device() + " of " + probe.deviceCount() + "]" : "");
         return String.format(Locale.ROOT, "cuda: %s (sm_%d%d, %d GiB), driver %s, runtime %s, cuBLAS %s, cuDNN %s, NVRTC %s, FP32 (TF32 %s)%s",
-                probe.gpuName(), probe.ccMajor(), probe.ccMinor(), Math.round(probe.totalBytes() / (double) (1L << 30)),
+                gpu, probe.ccMajor(), probe.ccMinor(), Math.round(probe.totalBytes() / (double) (1L << 30)),
                 CudaProbe.version(probe.driverVersion()), CudaProbe.version(probe.runtimeVersion()), probe.cublasVersion(),
                 probe.cudnnVersion(), probe.nvrtcVersion(), tf32 ? "on for GEMM and convolutions" : "off",
                 library != null && !library.target.startsWith("sm_" + probe.ccMajor() + probe.ccMinor())
@@ -140,6 +142,15 @@ public final class CudaBackend implements Backend {
     @Override public ConvOps conv() { return conv; }
     @Override public PoolOps pool() { return pool; }
     @Override public NormOps norm() { return norm; }
+
+    private CudaCollectives collectives;
+
+    /** NCCL between the processes of a data-parallel job, one GPU each (unavailable when NCCL did not load). */
+    @Override
+    public synchronized dev.bottleneck.backend.CollectiveSupport collectives() {
+        if (collectives == null) collectives = new CudaCollectives(this, probe);
+        return collectives;
+    }
 
     private CudaRnn rnn; // cuDNN RNNs, created on first use (CudaRnn.java)
 
@@ -161,6 +172,11 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized void close() {
         if (context.closed()) return;
+        try {
+            if (collectives != null) collectives.closeAll(); // communicators use the stream and the context
+        } catch (RuntimeException ignored) {
+            // closing goes on
+        }
         try {
             context.drain();
         } finally {

@@ -5,6 +5,7 @@ import org.bytedeco.cuda.cudart.cudaDeviceProp;
 import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.cuda.global.cudnn;
+import org.bytedeco.cuda.global.nccl;
 import org.bytedeco.cuda.global.nvrtc;
 import org.bytedeco.javacpp.Loader;
 
@@ -27,6 +28,9 @@ import java.util.regex.Pattern;
  *   <li>cuBLAS, cuDNN and NVRTC, each in its own try/catch. All three are required: GEMM, convolutions /
  *       pooling / batch norm, and our kernels. For cuDNN the version must be 9.x and the graph, ops and cnn
  *       sub-libraries must pass their version checks ({@code cudnn*VersionCheck}).</li>
+ *   <li>NCCL, optional (only data-parallel training over several GPUs uses it): loaded in its own try/catch, its
+ *       version must be at least 2.14 (non-blocking communicators); without it the backend works and a job of
+ *       several ranks averages its gradients through the host (docs/CUDA.md §21).</li>
  * </ol>
  * cuDNN loads its engine libraries only at the first convolution (docs/CUDA.md §17, P7), which a probe cannot
  * try without creating a context; {@link CudaBackend} therefore runs a tiny convolution when it is created
@@ -42,9 +46,39 @@ final class CudaProbe {
     /** What the backend needs to know beyond {@link Availability}. */
     record Result(Availability availability, int device, int ccMajor, int ccMinor, String gpuName, long totalBytes,
                   int driverVersion, int runtimeVersion, String cublasVersion, String cudnnVersion,
-                  String nvrtcVersion) {
+                  String nvrtcVersion, int deviceCount, String ncclVersion, String ncclProblem) {
         boolean available() { return availability.available(); }
+
+        /** The same libraries on GPU {@code d} of this machine (its name, compute capability and memory). */
+        Result onDevice(int d) {
+            if (d == device) return this;
+            int[] major = {0}, minor = {0};
+            CudaCheck.cuda(cudart.cudaDeviceGetAttribute(major, cudart.cudaDevAttrComputeCapabilityMajor, d), "cudaDeviceGetAttribute(" + d + ")");
+            CudaCheck.cuda(cudart.cudaDeviceGetAttribute(minor, cudart.cudaDevAttrComputeCapabilityMinor, d), "cudaDeviceGetAttribute(" + d + ")");
+            if (major[0] * 10 + minor[0] < MIN_CC) {
+                throw new dev.bottleneck.BottleneckException("GPU " + d + " has compute capability " + major[0] + "." + minor[0]
+                        + "; CUDA 13 needs 7.5 (Turing) or newer");
+            }
+            String name = "GPU " + d;
+            long total = 0;
+            cudaDeviceProp prop = new cudaDeviceProp();
+            try {
+                if (cudart.cudaGetDeviceProperties(prop, d) == cudart.cudaSuccess) {
+                    name = prop.name().getString().trim();
+                    total = prop.totalGlobalMem();
+                } else {
+                    cudart.cudaGetLastError();
+                }
+            } finally {
+                prop.deallocate();
+            }
+            return new Result(availability, d, major[0], minor[0], name, total, driverVersion, runtimeVersion, cublasVersion,
+                    cudnnVersion, nvrtcVersion, deviceCount, ncclVersion, ncclProblem);
+        }
     }
+
+    /** NCCL older than this lacks non-blocking communicators (ncclCommInitRankConfig, ncclCommFinalize). */
+    static final int MIN_NCCL = 21400;
 
     private static Result cached;
 
@@ -62,7 +96,7 @@ final class CudaProbe {
     }
 
     private static Result failed(String reason, Map<String, String> details) {
-        return new Result(Availability.no(reason, details), 0, 0, 0, "", 0, 0, 0, "", "", "");
+        return new Result(Availability.no(reason, details), 0, 0, 0, "", 0, 0, 0, "", "", "", 0, "", "the cuda backend is not available");
     }
 
     private static Result probe() {
@@ -171,10 +205,26 @@ final class CudaProbe {
             details.put("NVRTC version", "missing: " + p);
             if (problem == null) problem = p;
         }
+        String ncclVersion = "", ncclProblem = null;
+        try {
+            Loader.load(nccl.class);
+            int[] v = {0};
+            int rc2 = nccl.ncclGetVersion(v);
+            if (rc2 != nccl.ncclSuccess) {
+                ncclProblem = "ncclGetVersion failed (" + rc2 + ")";
+            } else {
+                ncclVersion = ncclVersion(v[0]);
+                if (v[0] < MIN_NCCL) ncclProblem = "NCCL " + ncclVersion + " is too old: install NCCL 2.14 or newer (pip install nvidia-nccl-cu13)";
+            }
+            details.put("NCCL version", ncclProblem == null ? ncclVersion : ncclVersion + " (unusable: " + ncclProblem + ")");
+        } catch (Throwable t) {
+            ncclProblem = explain(t, "NCCL does not load");
+            details.put("NCCL version", "missing (needed only to train on several GPUs): " + ncclProblem);
+        }
         details.put("libraries", loadedLibraries());
         if (problem != null) return failed(problem, details);
         return new Result(Availability.yes(details), device, major[0], minor[0], name, total, driver[0], runtime[0],
-                cublasVersion, cudnnVersion, nvrtcVersion);
+                cublasVersion, cudnnVersion, nvrtcVersion, count[0], ncclVersion, ncclProblem);
     }
 
     /**
@@ -197,6 +247,12 @@ final class CudaProbe {
         return null;
     }
 
+    /** NCCL's version code: 22903 → "2.29.3" (from 2.9 on major·10000 + minor·100 + patch, before major·1000 + minor·100 + patch). */
+    static String ncclVersion(int code) {
+        if (code >= 20900) return (code / 10000) + "." + (code % 10000 / 100) + "." + (code % 100);
+        return (code / 1000) + "." + (code % 1000 / 100) + "." + (code % 100);
+    }
+
     /** 13000 → "13.0", 13010 → "13.1". */
     static String version(int v) {
         return v <= 0 ? "none" : (v / 1000) + "." + (v % 1000 / 10);
@@ -210,7 +266,7 @@ final class CudaProbe {
             for (Map.Entry<String, String> e : libs.entrySet()) {
                 String k = e.getKey().toLowerCase(java.util.Locale.ROOT);
                 if (k.contains("cud") || k.contains("cublas") || k.contains("nvrtc") || k.contains("curand")
-                        || k.contains("nvjitlink")) {
+                        || k.contains("nvjitlink") || k.contains("nccl")) {
                     j.add(e.getValue());
                 }
             }
@@ -267,6 +323,9 @@ final class CudaProbe {
         }
         if (lib.startsWith("libcurand")) {
             return "cuRAND not found (" + lib + "): install CUDA 13 cuRAND, e.g. pip install nvidia-curand" + onPath;
+        }
+        if (lib.startsWith("libnccl")) {
+            return "NCCL 2 not found (" + lib + "): install NCCL for CUDA 13, e.g. pip install nvidia-nccl-cu13 or the libnccl2 package" + onPath;
         }
         if (lib.startsWith("libnvJitLink")) {
             return "nvJitLink 13 not found (" + lib + "): install CUDA 13 nvJitLink, e.g. pip install nvidia-nvjitlink" + onPath;

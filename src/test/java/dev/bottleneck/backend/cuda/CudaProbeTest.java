@@ -30,7 +30,7 @@ class CudaProbeTest {
         if (a.available()) {
             Map<String, String> d = a.details();
             for (String key : new String[] {"gpu", "compute capability", "memory", "driver version", "runtime version",
-                    "cuBLAS version", "cuDNN version", "NVRTC version", "libraries"}) {
+                    "cuBLAS version", "cuDNN version", "NVRTC version", "NCCL version", "libraries"}) {
                 assertTrue(d.containsKey(key), "details lack " + key + ": " + d);
             }
         } else {

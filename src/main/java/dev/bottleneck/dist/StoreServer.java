@@ -18,7 +18,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 import static dev.bottleneck.dist.StoreProtocol.*;
 
@@ -34,6 +33,8 @@ final class StoreServer implements AutoCloseable {
     private final Object lock = new Object();
     private final Map<String, byte[]> values = new HashMap<>();
     private final Map<String, Set<Integer>> barriers = new HashMap<>();
+    /** Barriers that timed out, with the message naming their missing ranks. */
+    private final Map<String, String> failedBarriers = new HashMap<>();
     private final Set<Integer> joined = new HashSet<>();
     private final Set<Integer> live = new HashSet<>();
     private final Set<Integer> done = new HashSet<>();
@@ -228,12 +229,17 @@ final class StoreServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until every rank has arrived. The first waiter whose time runs out fails the barrier for everyone with
+     * one message naming the missing ranks (and ends the job with it), so every rank reports the same line, whoever
+     * gives up first.
+     */
     private void barrier(Connection conn, String name, int rank, long timeoutMs) throws IOException {
         long deadline = System.nanoTime() + Math.max(0, timeoutMs) * 1_000_000L;
-        Set<Integer> arrived;
-        String abort;
+        String failed = null, abort = null;
+        boolean complete;
         synchronized (lock) {
-            arrived = barriers.computeIfAbsent(name, k -> new HashSet<>());
+            Set<Integer> arrived = barriers.computeIfAbsent(name, k -> new HashSet<>());
             arrived.add(rank);
             lock.notifyAll();
             while (arrived.size() < world && abortReason == null && !closed) {
@@ -241,20 +247,25 @@ final class StoreServer implements AutoCloseable {
                 if (left <= 0) break;
                 waitOn(left);
             }
-            abort = abortReason;
-            if (arrived.size() >= world) {
-                abort = null;
+            complete = arrived.size() >= world;
+            if (!complete) {
+                failed = failedBarriers.get(name);
+                if (failed == null && abortReason == null && !closed) {
+                    List<Integer> missing = new ArrayList<>();
+                    for (int r = 0; r < world; r++) if (!arrived.contains(r)) missing.add(r);
+                    failed = ProcessGroup.rankList(missing) + " of " + world + " did not arrive within " + ProcessGroup.seconds(timeoutMs);
+                    failedBarriers.put(name, failed);
+                }
+                abort = abortReason;
             }
-            arrived = new TreeSet<>(arrived);
         }
-        if (arrived.size() >= world) {
+        if (complete) {
             conn.send(OK, null);
-        } else if (abort != null) {
-            conn.send(ABORT, abort);
+        } else if (failed != null) {
+            abort(failed); // the job cannot go on without them; a rank that leaves now changes nothing
+            conn.send(ERR, failed);
         } else {
-            List<Integer> missing = new ArrayList<>();
-            for (int r = 0; r < world; r++) if (!arrived.contains(r)) missing.add(r);
-            conn.send(ERR, ProcessGroup.rankList(missing) + " of " + world + " did not arrive within " + ProcessGroup.seconds(timeoutMs));
+            conn.send(ABORT, abort != null ? abort : "the job's store is closing");
         }
     }
 

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,10 +23,8 @@ import static org.junit.jupiter.api.Assertions.*;
 class LaunchCliTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    static int freePort() {
+        return dev.bottleneck.dist.RanksForTests.freePort();
     }
 
     @Test

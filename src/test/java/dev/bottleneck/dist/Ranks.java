@@ -25,13 +25,23 @@ final class Ranks {
         T run(int rank) throws Exception;
     }
 
+    /**
+     * A port for rank 0's store that is free now, chosen below the kernel's ephemeral range (32768 and up on Linux),
+     * so that no outgoing connection or other test's {@code bind(0)} takes it before rank 0 binds it.
+     */
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new AssertionError(e);
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = r.nextInt(20_000, 32_000);
+            try (ServerSocket s = new ServerSocket()) {
+                s.setReuseAddress(true);
+                s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+                return port;
+            } catch (IOException e) {
+                // taken: try another
+            }
         }
+        throw new AssertionError("no free port in [20000, 32000)");
     }
 
     /** Runs {@code body} for each rank in {@code ranks} at once and waits (at most {@code limitS} seconds) for all of them. */

@@ -89,9 +89,10 @@ public final class CudaBackend implements Backend {
     private final CudaRandom random = new CudaRandom(this);
     private final CudaOptimizer optimizer = new CudaOptimizer(this);
 
-    CudaBackend(CudaProbe.Result probe, BackendOptions options) {
-        // one GPU per process: the local rank of a data-parallel job picks it (CudaDevices)
-        this.probe = probe.onDevice(CudaDevices.choose(System.getenv(), probe.deviceCount()));
+    CudaBackend(CudaProbe.Result probed, BackendOptions options) {
+        // one GPU per process: the local rank of a data-parallel job picks it (CudaDevices); probe describes that one
+        CudaProbe.Result probe = probed.onDevice(CudaDevices.choose(System.getenv(), probed.deviceCount()));
+        this.probe = probe;
         this.tf32 = options.tf32();
         this.device = probe.device();
         this.context = new CudaContext(device, tf32);

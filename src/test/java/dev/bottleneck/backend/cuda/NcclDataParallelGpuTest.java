@@ -19,7 +19,6 @@ import dev.bottleneck.train.TrainState;
 import dev.bottleneck.train.Trainer;
 import org.junit.jupiter.api.Test;
 
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -47,10 +46,8 @@ class NcclDataParallelGpuTest {
         return new CudaBackendProvider().create(new BackendOptions(DType.F32, false, 0));
     }
 
-    static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    static int freePort() {
+        return dev.bottleneck.dist.RanksForTests.freePort();
     }
 
     static Dataset digits(int n, long seed) {

@@ -4,7 +4,6 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.data.CsvReader;
-import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.ImageFolderReader;
 import dev.bottleneck.io.Json;
 import dev.bottleneck.model.Autoencoder;
@@ -42,7 +41,7 @@ import java.util.concurrent.Callable;
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, a folder of images (class sub-folders give labels), or a CSV file.")
+    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, a folder of images (class sub-folders give labels), a CSV file, or a shard directory (bottleneck shard).")
     String data;
 
     @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files (default: $BOTTLENECK_DATA, ~/.cache/bottleneck/data, /usr/share/datasets).")
@@ -173,6 +172,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin BackendOptionsMixin backendOptions;
 
+    @Mixin StreamOptionsMixin streamOptions;
+
     @Override
     public Integer call() {
         Log log = new Log(spec.commandLine().getErr(), false);
@@ -186,14 +187,10 @@ final class TrainCommand implements Callable<Integer> {
         }
         ImageFolderReader.Options images = imageSize != null ? ImageFolderReader.Options.parseSize(imageSize, channels)
                 : new ImageFolderReader.Options(channels, 0, 0);
-        PreparedData pd = PreparedData.load(data, dataDir, csv, images, seed, scale);
-        Dataset trainAll = pd.train();
-        if (limit != null) {
-            if (limit < 2) throw new BottleneckException("--limit must be at least 2");
-            trainAll = trainAll.head(Math.min(limit, trainAll.n()), trainAll.name());
-        }
+        // in memory, or streamed from disk for a shard directory (and an image folder with --stream)
+        TrainInput in = TrainInput.load(data, dataDir, csv, images, seed, scale, limit, validation, streamOptions, log);
 
-        ModelSpec ms = buildSpec(trainAll.features());
+        ModelSpec ms = buildSpec(in.features());
         Presets.TrainingDefaults defs = Presets.defaults(Presets.exists(model) ? model : "");
         int b = batch != null ? batch : defs.batch();
         double rate = lr != null ? lr : defs.lr();
@@ -207,9 +204,8 @@ final class TrainCommand implements Callable<Integer> {
                 .outDir(dir).metricsFormat(metrics).progress(progress);
         if (noise != null) cfg.noise(dev.bottleneck.train.Noise.parse(noise));
 
-        Dataset.Split split = validation > 0 ? trainAll.split(validation, seed) : new Dataset.Split(trainAll, null);
-        checkEnoughSamples(trainAll.n(), split, b);
-        try (Backend be = backendOptions.create(log)) {
+        checkEnoughSamples(in.allSamples(), in.trainSamples(), in.validationSamples(), b);
+        try (in; Backend be = backendOptions.create(log)) {
             Autoencoder ae = new Autoencoder(ms).bind(be, seed);
             TrainState state = null;
             try (Trainer trainer = new Trainer(ae, cfg, log::info)) {
@@ -221,17 +217,16 @@ final class TrainCommand implements Callable<Integer> {
                 }
                 log.info(ae.summary().stripTrailing());
                 log.info(String.format(Locale.ROOT, "data: %s, %d training / %d validation / %d test samples of %s",
-                        data, split.train().n(), split.validation() == null ? 0 : split.validation().n(), pd.test().n(),
-                        java.util.Arrays.toString(trainAll.sampleShape())));
+                        data, in.trainSamples(), in.validationSamples(), in.testSamples(), java.util.Arrays.toString(in.sampleShape())));
                 Map<String, Object> extra = new LinkedHashMap<>();
-                extra.put("data", pd.describe(seed));
+                extra.put("data", in.describe(seed));
                 trainer.extraConfig(extra);
-                Trainer.Result r = trainer.fit(split.train(), split.validation(), state);
-                Trainer.Evaluation test = trainer.evaluate(pd.test(), Math.max(b, 1000));
+                Trainer.Result r = in.fit(trainer, ae, cfg, state);
+                Trainer.Evaluation test = in.evaluateTest(trainer, ae, Math.max(b, 1000));
                 Path picture = null;
-                if (pictures > 0 && PreparedData.isImage(pd.test())) {
+                if (pictures > 0 && in.isImage()) {
                     picture = dir.resolve("reconstruction.png");
-                    Pictures.reconstruction(ae, pd.test(), Math.min(pictures, pd.test().n()), picture);
+                    Pictures.reconstruction(ae, in.testHead(pictures), Math.min(pictures, in.testSamples()), picture);
                 }
                 Map<String, Object> res = new LinkedHashMap<>();
                 res.put("backend", be.name());
@@ -270,9 +265,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** A training split smaller than one batch is refused (the batch would silently shrink), and so is an empty one. */
-    private void checkEnoughSamples(int all, Dataset.Split split, int b) {
-        int n = split.train().n();
-        int held = split.validation() == null ? 0 : split.validation().n();
+    private void checkEnoughSamples(int all, int n, int held, int b) {
         String left = held > 0 ? " after holding out " + held + " of " + all + " for validation (--validation " + validation + ")" : "";
         if (n == 0) {
             throw new BottleneckException("no training samples are left" + left + "; lower --validation or use more data");

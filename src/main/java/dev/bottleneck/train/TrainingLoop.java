@@ -113,6 +113,7 @@ public final class TrainingLoop {
             for (int epoch = state.epochsDone; epoch < cfg.epochs() && !state.stoppedEarly && !ctx.stopRequested(); epoch++) {
                 double lr = cfg.schedule().lr(cfg.optimizer().lr(), epoch);
                 int[] perm = Dataset.epochPermutation(n, cfg.seed(), epoch);
+                train.position(perm, 0, batch);
                 step.beginEpoch(epoch);
                 ctx.beginEpoch(epoch, lr);
                 be.memory().fill(lossAcc, 0.0);

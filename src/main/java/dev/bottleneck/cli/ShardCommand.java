@@ -111,7 +111,12 @@ final class ShardCommand implements Callable<Integer> {
             throw new UsageException("--shard-size: " + e.getMessage());
         }
         if (bytes < 1) throw new UsageException("--shard-size must be positive, got " + shardSize);
-        ShardManifest.StoredType t = dtype == null ? null : ShardManifest.StoredType.parse(dtype);
+        ShardManifest.StoredType t;
+        try {
+            t = dtype == null ? null : ShardManifest.StoredType.parse(dtype);
+        } catch (dev.bottleneck.BottleneckException e) {
+            throw new UsageException("--dtype: " + e.getMessage());
+        }
         CsvReader.Options csv = null;
         if (!series && (csvLabel != null || csvDelimiter != null || csvSkip != null)) {
             CsvReader.Builder b = CsvReader.options();

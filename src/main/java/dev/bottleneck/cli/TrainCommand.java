@@ -251,6 +251,7 @@ final class TrainCommand implements Callable<Integer> {
                 res.put("samples_per_s", Double.isNaN(r.samplesPerSecond()) ? null : Math.round(r.samplesPerSecond()));
                 res.put("seconds", Math.round(r.seconds() * 10) / 10.0);
                 res.put("params", ae.params().size());
+                res.put("backend_peak_mib", Math.round(be.memory().peakBytes() / (1024.0 * 1024.0) * 10) / 10.0);
                 res.put("out", dir.toString());
                 if (picture != null) res.put("picture", picture.toString());
                 PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,

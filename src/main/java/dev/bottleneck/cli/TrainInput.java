@@ -149,10 +149,10 @@ abstract class TrainInput implements AutoCloseable {
             ReconstructionStep step = new ReconstructionStep(model, cfg.noise(), cfg.noise() == null ? null : sd.noiseRange());
             Samples v = validation;
             // the mean code activation is measured on the first samples of validation (else training), as in memory
-            Dataset probe = (v != null ? v : train).head(Trainer.CODE_SAMPLES).materialize("code-probe");
+            Samples probe = v != null ? v : train;
             try (StreamingBatchSource source = new StreamingBatchSource(model.params().backend(), train, loading.threads(), loading.prefetch())) {
                 Trainer.Result r = trainer.fit(source, step, v == null ? null : () -> StreamedModelOps.evaluate(model, v, cfg.batch(), loading).loss(),
-                        () -> Trainer.meanCodeActivation(model, probe, Trainer.CODE_SAMPLES), state);
+                        () -> StreamedModelOps.meanCodeActivation(model, probe, Trainer.CODE_SAMPLES), state);
                 log.info(String.format(java.util.Locale.ROOT, "loader: %d batches on %d thread%s, the steps waited %.2f s for data in all",
                         source.gathers(), loading.threads(), loading.threads() == 1 ? "" : "s", source.waitSeconds()));
                 return r;

@@ -61,6 +61,15 @@ class ShardCliTest {
         assertArrayEquals(Files.readAllBytes(da.resolve("model.safetensors")), Files.readAllBytes(db.resolve("model.safetensors")),
                 "bit-identical weights");
         assertArrayEquals(Files.readAllBytes(da.resolve("optimizer.safetensors")), Files.readAllBytes(db.resolve("optimizer.safetensors")));
+        assertEquals(metrics(da), metrics(db), "per epoch: losses, learning rate and mean code activation");
+    }
+
+    /** metrics.csv without the timing columns. */
+    static List<String> metrics(Path dir) throws Exception {
+        return Files.readAllLines(dir.resolve("metrics.csv")).stream().map(l -> {
+            String[] c = l.split(",");
+            return c[0] + "," + c[1] + "," + c[2] + "," + c[3] + "," + c[6];
+        }).toList();
     }
 
     @Test

@@ -14,32 +14,34 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * One split of a shard directory, read through memory mappings of its {@code .npy} files. Sample {@code i} is row
- * {@code i - start(k)} of shard {@code k}; reading it decodes the stored type to float32 on the fly (uint8 through a
- * 256-entry table of {@code v / divide_by}, float16 exactly widened).
+ * One split of a shard directory. Sample {@code i} is row {@code i - start(k)} of shard {@code k}; reading it decodes
+ * the stored type to float32 on the fly (uint8 through a 256-entry table of {@code v / divide_by}, float16 exactly
+ * widened).
  *
- * <p>Every shard is checked when the split is opened, before anything is mapped: the file exists, its .npy header
+ * <p>Every shard is checked when the split is opened, before anything is read: the file exists, its .npy header
  * parses, its dtype and shape are those of the manifest and its size is exactly header + samples × row bytes, so no
- * read can go past the end of a mapping. (The SHA-256 check is {@link ShardSet}'s.)
+ * read can go past the end of a file or a mapping. (The SHA-256 check is {@link ShardSet}'s.)
  *
- * <p>Bounded memory: a mapping is made per window of at most {@link #WINDOW_BYTES} and only when first read. Mapped
- * pages count toward the process's resident memory while they stay mapped, so once reads have touched about
- * {@link #residentBudget()} bytes the split drops all its mappings (the pages stay in the page cache, so the next
- * reads are minor faults, not disk reads) and maps again on demand. Reads hold a shared lock and the unmapping an
- * exclusive one, so no thread ever touches a released mapping.
+ * <p>How rows are read, and why memory stays bounded. Pages of a file mapping count toward the process's resident
+ * memory for as long as they stay mapped, and on current Linux kernels one fault maps far more than the row it
+ * was for (64 KiB of fault-around, or a whole large folio of the page cache: about 300 KiB per random 784-byte
+ * row on ext4 here). So a split of up to {@link #mapLimit()} bytes (default {@link #DEFAULT_MAP_BYTES}, system
+ * property {@code bottleneck.shards.mapBytes}) is memory-mapped, in windows of at most {@link #WINDOW_BYTES}, and
+ * mapped rows are copied out at about 0.2 µs each; a larger split is read with positional reads ({@code pread},
+ * about 1 µs a row from the page cache) into per-thread buffers, which add nothing to resident memory however much
+ * of the data a run touches. Either way the data comes from the page cache when it is warm.
  */
 public final class ShardSplit implements Samples, AutoCloseable {
     /** The largest single mapping. */
     public static final long WINDOW_BYTES = 1L << 30;
-    /** Default bytes of mapped pages a split lets accumulate before it unmaps (system property bottleneck.shards.residentBytes). */
-    public static final long DEFAULT_RESIDENT_BYTES = 256L << 20;
-    /** What one random row read can bring into the mapping at least: Linux maps up to 64 KiB around a fault. */
-    private static final long FAULT_AROUND = 64L << 10;
+    /** Splits of at most this many bytes of samples are memory-mapped by default; larger ones are read with pread. */
+    public static final long DEFAULT_MAP_BYTES = 256L << 20;
+    /** Consecutive rows are read with one pread of up to this many bytes. */
+    private static final int RUN_BYTES = 1 << 20;
 
     private static final VarHandle F32 = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle I16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
@@ -76,15 +78,14 @@ public final class ShardSplit implements Samples, AutoCloseable {
     private final float[] byteTable;
     private final float divide;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-    private final AtomicLong touched = new AtomicLong();
-    private final AtomicLong unmaps = new AtomicLong();
-    private final long touchCost;
-    private final long residentBudget;
+    private final long mapLimit;
+    private final boolean mapped;
     private final ThreadLocal<byte[]> scratch;
+    private final ThreadLocal<ByteBuffer> direct;
     private volatile int[] labels;
     private volatile boolean closed;
 
-    private ShardSplit(Path dir, ShardManifest manifest, ShardManifest.Split split, ShardFile[] files, long residentBudget) {
+    private ShardSplit(Path dir, ShardManifest manifest, ShardManifest.Split split, ShardFile[] files, long mapLimit) {
         this.dir = dir;
         this.manifest = manifest;
         this.split = split;
@@ -100,11 +101,12 @@ public final class ShardSplit implements Samples, AutoCloseable {
         this.byteTable = new float[256];
         // the same float division IdxReader and ImageFolderReader use (i / 255f), so u8 shards read back bit for bit
         for (int v = 0; v < 256; v++) byteTable[v] = divide == 1f ? v : v / divide;
-        long page = 4096;
-        this.touchCost = Math.max(FAULT_AROUND, (rowBytes + page - 1) / page * page + page);
-        this.residentBudget = residentBudget;
+        this.mapLimit = mapLimit;
+        this.mapped = (long) size * rowBytes <= mapLimit;
         int rb = rowBytes;
-        this.scratch = ThreadLocal.withInitial(() -> new byte[rb]);
+        int run = Math.max(rb, RUN_BYTES / rb * rb);
+        this.scratch = ThreadLocal.withInitial(() -> new byte[run]);
+        this.direct = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(run));
     }
 
     /**
@@ -112,10 +114,11 @@ public final class ShardSplit implements Samples, AutoCloseable {
      * against the manifest. Fails with a one-line message naming the file and the fix.
      */
     public static ShardSplit open(Path dir, ShardManifest manifest, String splitName) {
-        return open(dir, manifest, splitName, residentBudgetProperty());
+        return open(dir, manifest, splitName, mapBytesProperty());
     }
 
-    static ShardSplit open(Path dir, ShardManifest manifest, String splitName, long residentBudget) {
+    /** As {@link #open(Path, ShardManifest, String)}, mapping the split only when it holds at most {@code mapLimit} bytes. */
+    public static ShardSplit open(Path dir, ShardManifest manifest, String splitName, long mapLimit) {
         ShardManifest.Split split = manifest.split(splitName);
         long rowBytes = manifest.rowBytes();
         if (rowBytes > WINDOW_BYTES) throw new BottleneckException(dir + ": one sample is " + rowBytes + " bytes, more than one mapping of "
@@ -131,7 +134,7 @@ public final class ShardSplit implements Samples, AutoCloseable {
             for (ShardFile f : files) if (f != null) closeQuietly(f.channel);
             throw e;
         }
-        return new ShardSplit(dir, manifest, split, files, residentBudget);
+        return new ShardSplit(dir, manifest, split, files, mapLimit);
     }
 
     private static ShardFile openShard(Path dir, ShardManifest m, ShardManifest.Shard s, long rowBytes) {
@@ -214,15 +217,13 @@ public final class ShardSplit implements Samples, AutoCloseable {
         return h;
     }
 
-    static long residentBudgetProperty() {
-        String v = System.getProperty("bottleneck.shards.residentBytes");
-        if (v == null || v.isBlank()) return DEFAULT_RESIDENT_BYTES;
+    static long mapBytesProperty() {
+        String v = System.getProperty("bottleneck.shards.mapBytes");
+        if (v == null || v.isBlank()) return DEFAULT_MAP_BYTES;
         try {
-            long b = ByteSize.parse(v);
-            if (b < 1) throw new NumberFormatException();
-            return b;
+            return ByteSize.parse(v);
         } catch (RuntimeException e) {
-            throw new BottleneckException("-Dbottleneck.shards.residentBytes=" + v + " is not a positive size such as 256MB");
+            throw new BottleneckException("-Dbottleneck.shards.mapBytes=" + v + " is not a size such as 256MB (0: never map)");
         }
     }
 
@@ -242,14 +243,14 @@ public final class ShardSplit implements Samples, AutoCloseable {
         return (long) size * rowBytes;
     }
 
-    /** Bytes of mapped pages the split lets accumulate before it unmaps. */
-    public long residentBudget() {
-        return residentBudget;
+    /** The largest split that is memory-mapped. */
+    public long mapLimit() {
+        return mapLimit;
     }
 
-    /** How many times the split has dropped its mappings (for tests and diagnostics). */
-    public long unmaps() {
-        return unmaps.get();
+    /** Whether this split is read through memory mappings (else with positional reads). */
+    public boolean mapped() {
+        return mapped;
     }
 
     @Override public int size() { return size; }
@@ -319,11 +320,10 @@ public final class ShardSplit implements Samples, AutoCloseable {
         checkIndex(i);
         lock.readLock().lock();
         try {
-            decodeRow(i, dst, off);
+            readRows(i, 1, dst, off);
         } finally {
             lock.readLock().unlock();
         }
-        account(1);
     }
 
     @Override
@@ -331,25 +331,30 @@ public final class ShardSplit implements Samples, AutoCloseable {
         for (int k = 0; k < count; k++) checkIndex(order[from + k]);
         lock.readLock().lock();
         try {
-            for (int k = 0; k < count; k++) decodeRow(order[from + k], dst, off + k * features);
+            for (int k = 0; k < count; k++) readRows(order[from + k], 1, dst, off + k * features);
         } finally {
             lock.readLock().unlock();
         }
-        account(count);
     }
 
     @Override
     public void readRange(int from, int count, float[] dst, int off) {
         if (count < 0 || from < 0 || from + count > size) throw new IndexOutOfBoundsException("samples [" + from + ", " + (from + count) + ") of " + size);
+        if (closed) throw new IllegalStateException(name + " is closed");
         lock.readLock().lock();
         try {
-            for (int k = 0; k < count; k++) decodeRow(from + k, dst, off + k * features);
+            int perRun = scratch.get().length / rowBytes;
+            for (int done = 0; done < count; ) {
+                int i = from + done;
+                int k = shardOf(i);
+                // consecutive rows of one shard in one go
+                int n = Math.min(Math.min(count - done, perRun), starts[k + 1] - i);
+                readRows(i, n, dst, off + done * features);
+                done += n;
+            }
         } finally {
             lock.readLock().unlock();
         }
-        // consecutive rows share pages: count the bytes, not a fault-around per row
-        touched.addAndGet((long) count * rowBytes + FAULT_AROUND);
-        maybeUnmap();
     }
 
     private void checkIndex(int i) {
@@ -357,63 +362,72 @@ public final class ShardSplit implements Samples, AutoCloseable {
         if (closed) throw new IllegalStateException(name + " is closed");
     }
 
-    private void account(int rows) {
-        touched.addAndGet(rows * touchCost);
-        maybeUnmap();
-    }
-
-    private void maybeUnmap() {
-        if (touched.get() <= residentBudget) return;
-        lock.writeLock().lock();
-        try {
-            if (touched.get() <= residentBudget) return;
-            unmapAll();
-            touched.set(0);
-            unmaps.incrementAndGet();
-        } finally {
-            lock.writeLock().unlock();
-        }
-    }
-
-    /** Drops every mapping; callers hold the write lock (or own the split exclusively). */
-    private void unmapAll() {
-        for (ShardFile f : files) {
-            for (int w = 0; w < f.windows.length(); w++) {
-                MappedByteBuffer b = f.windows.getAndSet(w, null);
-                if (b != null) Unmapper.unmap(b);
-            }
-        }
-    }
-
-    /** Decodes sample {@code i} into {@code dst[off...]}; the caller holds the read lock. */
-    private void decodeRow(int i, float[] dst, int off) {
+    private int shardOf(int i) {
         int k = Arrays.binarySearch(starts, 0, files.length, i);
-        if (k < 0) k = -k - 2;
+        return k < 0 ? -k - 2 : k;
+    }
+
+    /** Decodes samples {@code i ... i + n - 1}, all in one shard, into {@code dst[off...]}; the caller holds the read lock. */
+    private void readRows(int i, int n, float[] dst, int off) {
+        int k = shardOf(i);
         ShardFile f = files[k];
         int local = i - starts[k];
-        int w = local / f.rowsPerWindow;
-        int pos = (local - w * f.rowsPerWindow) * rowBytes;
-        MappedByteBuffer b = f.windows.get(w);
-        if (b == null) b = map(f, w);
         byte[] tmp = scratch.get();
-        try {
-            b.get(pos, tmp, 0, rowBytes);
-        } catch (InternalError e) {
-            // a fault inside the mapping: the file shrank after it was checked
-            throw new BottleneckException(f.path + ": the file changed while it was being read (truncated?); re-create the shard");
+        int bytes = n * rowBytes;
+        if (mapped) {
+            // a run never crosses a window: windows hold whole rows and runs are cut at them
+            int w = local / f.rowsPerWindow;
+            int inWindow = local - w * f.rowsPerWindow;
+            if (inWindow + n > f.rowsPerWindow) {
+                int first = f.rowsPerWindow - inWindow;
+                readRows(i, first, dst, off);
+                readRows(i + first, n - first, dst, off + first * features);
+                return;
+            }
+            MappedByteBuffer b = f.windows.get(w);
+            if (b == null) b = map(f, w);
+            try {
+                b.get(inWindow * rowBytes, tmp, 0, bytes);
+            } catch (InternalError e) {
+                // a fault inside the mapping: the file shrank after it was checked
+                throw new BottleneckException(f.path + ": the file changed while it was being read (truncated?); re-create the shard");
+            }
+        } else {
+            ByteBuffer b = direct.get();
+            b.clear().limit(bytes);
+            long pos = f.dataOffset + (long) local * rowBytes;
+            try {
+                while (b.hasRemaining()) {
+                    int r = f.channel.read(b, pos + b.position());
+                    if (r < 0) {
+                        throw new BottleneckException(f.path + ": the file ends early (it was truncated after it was checked);"
+                                + " re-create the shard");
+                    }
+                }
+            } catch (IOException e) {
+                throw new BottleneckException(f.path + ": cannot read rows " + local + ".." + (local + n) + " (" + e.getMessage()
+                        + "); check that the file is still there and readable");
+            }
+            b.flip();
+            b.get(tmp, 0, bytes);
         }
+        decode(tmp, n, dst, off);
+    }
+
+    private void decode(byte[] tmp, int n, float[] dst, int off) {
+        int values = n * features;
         switch (dtype) {
             case UINT8:
-                for (int j = 0; j < features; j++) dst[off + j] = byteTable[tmp[j] & 0xff];
+                for (int j = 0; j < values; j++) dst[off + j] = byteTable[tmp[j] & 0xff];
                 break;
             case FLOAT16:
-                for (int j = 0; j < features; j++) {
+                for (int j = 0; j < values; j++) {
                     float v = Half.halfToFloat((short) I16.get(tmp, 2 * j));
                     dst[off + j] = divide == 1f ? v : v / divide;
                 }
                 break;
             case FLOAT32:
-                for (int j = 0; j < features; j++) {
+                for (int j = 0; j < values; j++) {
                     float v = (float) F32.get(tmp, 4 * j);
                     dst[off + j] = divide == 1f ? v : v / divide;
                 }
@@ -452,6 +466,16 @@ public final class ShardSplit implements Samples, AutoCloseable {
             for (ShardFile f : files) closeQuietly(f.channel);
         } finally {
             lock.writeLock().unlock();
+        }
+    }
+
+    /** Releases every mapping at once (on close: the caller holds the write lock, so no read is in progress). */
+    private void unmapAll() {
+        for (ShardFile f : files) {
+            for (int w = 0; w < f.windows.length(); w++) {
+                MappedByteBuffer b = f.windows.getAndSet(w, null);
+                if (b != null) Unmapper.unmap(b);
+            }
         }
     }
 

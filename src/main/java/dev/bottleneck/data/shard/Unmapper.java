@@ -5,9 +5,9 @@ import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 
 /**
- * Releases a memory mapping at once instead of when the garbage collector finds its buffer. Pages of a mapped file
- * count toward the process's resident memory for as long as they stay mapped, so a reader that touches every row
- * of a large data set drops its mappings from time to time ({@link ShardSplit}) to keep that bounded.
+ * Releases a memory mapping at once instead of when the garbage collector finds its buffer: pages of a mapped file
+ * count toward the process's resident memory for as long as they stay mapped, so a closed {@link ShardSplit} gives
+ * them back right away.
  *
  * <p>Uses {@code sun.misc.Unsafe.invokeCleaner} (module jdk.unsupported); where it is missing, {@link #unmap}
  * returns false and the mapping goes away with its buffer.

@@ -210,21 +210,26 @@ class ShardFormatTest {
     }
 
     @Test
-    void residencyIsBoundedByUnmappingAndReadsStayCorrect(@TempDir Path tmp) throws Exception {
+    void mappedAndPositionalReadsGiveTheSameSamples(@TempDir Path tmp) throws Exception {
         Path idx = IdxFixtures.writeDigitsFolder(tmp.resolve("idx"), 400, 10, 28);
         Path out = tmp.resolve("s");
         ShardConverter.convert(idx.toString(), out, options(64 << 10), s -> { });
         TrainTest mem = DataSources.loadIdxFolder(idx, "idx");
         ShardManifest m = ShardManifest.read(out);
-        // a budget of 1 MiB: a random row counts 64 KiB of mapping, so the split unmaps after every third read of 8 rows
-        try (ShardSplit s = ShardSplit.open(out, m, "train", 1 << 20)) {
-            int[] perm = Dataset.permutation(400, 9);
-            float[] x = new float[400 * 784];
-            // batches of 8: the budget is checked after each read call
-            for (int k = 0; k < 400; k += 8) s.read(perm, k, 8, x, k * 784);
-            assertTrue(s.unmaps() >= 12, "unmapped " + s.unmaps() + " times");
-            for (int k = 0; k < 400; k++) {
-                assertArrayEquals(mem.train().row(perm[k]), java.util.Arrays.copyOfRange(x, k * 784, (k + 1) * 784));
+        assertEquals(5, m.split("train").shards().size(), "83 samples of 784 bytes per 64 KiB shard");
+        int[] perm = Dataset.permutation(400, 9);
+        for (long limit : new long[] {0, Long.MAX_VALUE}) {
+            try (ShardSplit s = ShardSplit.open(out, m, "train", limit)) {
+                assertEquals(limit > 0, s.mapped());
+                float[] x = new float[400 * 784];
+                for (int k = 0; k < 400; k += 8) s.read(perm, k, 8, x, k * 784);
+                for (int k = 0; k < 400; k++) {
+                    assertArrayEquals(mem.train().row(perm[k]), java.util.Arrays.copyOfRange(x, k * 784, (k + 1) * 784), "sample " + perm[k]);
+                }
+                // runs of consecutive rows across shard boundaries
+                float[] y = new float[300 * 784];
+                s.readRange(50, 300, y, 0);
+                assertArrayEquals(java.util.Arrays.copyOfRange(mem.train().x(), 50 * 784, 350 * 784), y);
             }
         }
     }

@@ -13,7 +13,9 @@
 # target/bench-data), folder (PNG files written once under target/bench-data, decoded by --loader-threads threads;
 # the decode rate of those threads alone is printed too). With several sources and --repeat R the runs alternate
 # (memory shards memory shards ...), and each source's samples/s is also given as the median of its pair-by-pair
-# ratios to the first source, so a machine whose speed drifts still gives a fair ratio.
+# ratios to the first source, so a machine whose speed drifts still gives a fair ratio. --source vs-shards (or
+# vs-folder) does it inside one JVM instead: after a warm-up epoch of each, it alternates one epoch in memory and one
+# streamed, --epochs pairs, from the same initial weights, and prints every epoch's rate and the pairs' ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORKLOADS=w1,w2; EPOCHS=3; DATA=fashion-mnist; BACKEND=cpu; NATIVE=0; SOURCES=memory; THREADS=1; REPEAT=1
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
     --loader-threads) THREADS=$2; shift 2;;
     --repeat) REPEAT=$2; shift 2;;
     --native-openblas) NATIVE=1; shift;;
-    -h|--help) sed -n 2,17p "$0"; exit 0;;
+    -h|--help) sed -n 2,19p "$0"; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -46,17 +48,29 @@ trap 'rm -f "$RESULTS"' EXIT
 for w in "${WS[@]}"; do
   for ((rep = 1; rep <= REPEAT; rep++)); do
     for s in "${SS[@]}"; do
-      line=$("$JAVA" -Xmx4g -Djava.awt.headless=true -cp "$JAR:target/lib/*" dev.bottleneck.bench.Bench "$w" "$DATA" "$EPOCHS" "$BACKEND" "$s" "$THREADS" 2>/dev/null | tail -1)
+      line=$("$JAVA" -Xmx4g ${JAVA_OPTS:-} -Djava.awt.headless=true -cp "$JAR:target/lib/*" dev.bottleneck.bench.Bench "$w" "$DATA" "$EPOCHS" "$BACKEND" "$s" "$THREADS" 2>/dev/null | tail -1)
       echo "$rep $line" >> "$RESULTS"
     done
   done
 done
 python3 - "$RESULTS" <<'PY'
 import json, statistics, sys
-runs = []
+runs, vs = [], []
 for l in open(sys.argv[1]):
     rep, js = l.split(" ", 1)
-    r = json.loads(js); r["rep"] = int(rep); runs.append(r)
+    r = json.loads(js); r["rep"] = int(rep)
+    (vs if r.get("source", "").startswith("vs-") else runs).append(r)
+if vs:
+    print("| workload | streamed | loader threads | memory samples/s (each epoch) | streamed samples/s | streamed / memory, pair by pair | median ratio | steps waited for data (s per epoch) | decode/s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in vs:
+        s = r["source"][3:]
+        print("| %s | %s | %s | %s | %s | %s | %.3f | %s | %s |" % (r["workload"], s, r.get("loader_threads"),
+              " ".join("%d" % v for v in r["memory_samples_per_s"]), " ".join("%d" % v for v in r[s + "_samples_per_s"]),
+              " ".join("%.3f" % v for v in r["ratios"]), r["median_ratio"], " ".join("%.2f" % v for v in r.get("loader_wait_s", [])),
+              r.get("decode_images_per_s", "-")))
+    if not runs:
+        sys.exit(0)
 g = lambda r, k, f: (f % r[k]) if r.get(k) is not None else "-"
 print("| %-8s | %-7s | %-7s | %7s | %10s | %9s | %9s | %10s | %9s | %9s | %10s | %9s | %9s |" % ("workload", "backend", "source", "threads",
       "samples/s", "test_loss", "peak_MiB", "gemm_share", "raw_GF/s", "vs_GEMM", "conv_share", "conv_GF/s", "decode/s"))

@@ -26,7 +26,9 @@ import java.util.Map;
  * <p>Usage: {@code Bench WORKLOAD DATA EPOCHS BACKEND [SOURCE [LOADER_THREADS]]} — prints one JSON line. SOURCE is
  * {@code memory} (the training split uploaded whole, the default), {@code shards} (streamed from a shard directory
  * written once under target/bench-data) or {@code folder} (PNG files written once under target/bench-data, decoded
- * by LOADER_THREADS background threads while training); see {@link StreamedBench}.
+ * by LOADER_THREADS background threads while training); see {@link StreamedBench}. {@code vs-shards} and
+ * {@code vs-folder} alternate one epoch in memory and one streamed, EPOCHS times each, in this one process, and
+ * report each pair's ratio: adjacent epochs see the same machine, so the ratio holds on a busy one.
  */
 public final class Bench {
     private Bench() {}
@@ -39,6 +41,10 @@ public final class Bench {
         String source = args.length > 4 ? args[4] : "memory";
         int loaderThreads = args.length > 5 ? Integer.parseInt(args[5]) : 1;
         Map<String, Object> out = new LinkedHashMap<>();
+        if (source.startsWith("vs-")) {   // memory and a streamed source, epoch by epoch in this one process
+            System.out.println(Json.writeCompact(StreamedBench.interleaved(workload, data, epochs, backendName, source.substring(3), loaderThreads)));
+            return;
+        }
         StreamedBench streamed = source.equals("memory") ? null : StreamedBench.open(source, data, loaderThreads, out);
         TrainTest tt = streamed == null ? DataSources.resolve(data, null, null, 42) : null;
         try (Backend be = Backends.create(backendName, BackendOptions.defaults(), s -> System.err.println(s))) {

@@ -40,6 +40,8 @@ final class StreamedBench implements AutoCloseable {
     private final Samples test;
     private final int threads;
     private final int prefetch;
+    /** Seconds the steps of the last {@link #fit} waited for the loaders. */
+    private double lastWaitSeconds;
 
     private StreamedBench(ShardSet shards, Samples train, Samples test, int threads) {
         this.shards = shards;
@@ -79,12 +81,67 @@ final class StreamedBench implements AutoCloseable {
             Trainer.Result r = t.fit(src, new ReconstructionStep(model, null, null), null,
                     () -> StreamedModelOps.meanCodeActivation(model, train, Trainer.CODE_SAMPLES), null);
             System.err.printf("loader: %d batches, the steps waited %.2f s for data%n", src.gathers(), src.waitSeconds());
+            lastWaitSeconds = src.waitSeconds();
             return r;
         }
     }
 
     Trainer.Evaluation evaluateTest(Autoencoder model) {
         return StreamedModelOps.evaluate(model, test, 1000, new StreamedModelOps.Loading(threads, prefetch));
+    }
+
+    /**
+     * Alternates epochs: one on the training split in memory, one streamed from {@code source} (shards or folder),
+     * {@code pairs} times, each from the same initial weights after a warm-up epoch of each; returns every epoch's
+     * samples/s and the median of the pairs' ratios (streamed / memory).
+     */
+    static Map<String, Object> interleaved(String workload, String data, int pairs, String backendName, String source, int threads) {
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        StreamedBench streamed = open(source, data, threads, out);
+        TrainTest tt = source.equals("folder") ? null : DataSources.resolve(data, null, null, 42);
+        Dataset memory = tt != null ? tt.train() : streamed.train.materialize("folder-in-memory");
+        java.util.List<Double> mem = new java.util.ArrayList<>(), str = new java.util.ArrayList<>(), ratio = new java.util.ArrayList<>();
+        java.util.List<Double> waits = new java.util.ArrayList<>();
+        try (Backend be = dev.bottleneck.backend.Backends.create(backendName, dev.bottleneck.backend.BackendOptions.defaults(),
+                s -> System.err.println(s))) {
+            Autoencoder model = new Autoencoder(dev.bottleneck.model.Presets.get(workload)).bind(be, 42);
+            dev.bottleneck.model.Presets.TrainingDefaults d = dev.bottleneck.model.Presets.defaults(workload);
+            FitConfig cfg = new FitConfig().epochs(1).batch(d.batch()).seed(42).validation(0)
+                    .optimizer(dev.bottleneck.optim.OptimizerConfig.of(d.optimizer(), d.lr())).progress(false);
+            for (int k = -1; k < pairs; k++) {   // k = -1: warm-up of both paths
+                double[] rate = new double[2];
+                for (int which = 0; which < 2; which++) {
+                    model.bind(be, 42);
+                    try (Trainer t = new Trainer(model, cfg, s -> { })) {
+                        long t0 = System.nanoTime();
+                        Trainer.Result r = which == 0 ? t.fit(memory, null, null) : streamed.fit(t, model, be, cfg);
+                        rate[which] = r.samplesPerSecond();
+                        if (!(rate[which] > 0)) rate[which] = (which == 0 ? memory.n() : streamed.train.size()) / ((System.nanoTime() - t0) / 1e9);
+                    }
+                }
+                if (k < 0) continue;
+                mem.add((double) Math.round(rate[0]));
+                str.add((double) Math.round(rate[1]));
+                ratio.add(Math.round(rate[1] / rate[0] * 1000) / 1000.0);
+                waits.add(Math.round(streamed.lastWaitSeconds * 1000) / 1000.0);
+            }
+            out.put("workload", workload);
+            out.put("data", data);
+            out.put("source", "vs-" + source);
+            out.put("backend", be.name());
+            out.put("memory_samples_per_s", mem);
+            out.put(source + "_samples_per_s", str);
+            out.put("ratios", ratio);
+            out.put("loader_wait_s", waits);
+            java.util.List<Double> sorted = new java.util.ArrayList<>(ratio);
+            java.util.Collections.sort(sorted);
+            int m = sorted.size();
+            out.put("median_ratio", m == 0 ? null : m % 2 == 1 ? sorted.get(m / 2) : (sorted.get(m / 2 - 1) + sorted.get(m / 2)) / 2);
+            out.put("peak_rss_mib", Bench.peakRssMiB());
+        } finally {
+            streamed.close();
+        }
+        return out;
     }
 
     /** Images per second that {@code threads} threads decode (resize and convert included), nothing else running. */

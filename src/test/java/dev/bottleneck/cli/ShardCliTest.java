@@ -152,6 +152,49 @@ class ShardCliTest {
     }
 
     @Test
+    void tablesAndSeriesWindowsTrainFromShards() throws Exception {
+        Path csv = tmp.resolve("table.csv");
+        StringBuilder sb = new StringBuilder("id,a,b,c,d,class\n");
+        SplittableRandom r = new SplittableRandom(2);
+        for (int i = 0; i < 300; i++) {
+            double t = r.nextDouble();
+            sb.append(i).append(',').append(10 * t).append(',').append(-t * t).append(',').append(r.nextGaussian()).append(',')
+              .append(3 + t).append(',').append(t > 0.5 ? "hi" : "lo").append('\n');
+        }
+        Files.writeString(csv, sb.toString());
+        Path s = tmp.resolve("table-shards");
+        CliTest.Run c = run("shard", csv.toString(), "--csv-label", "class", "--csv-skip", "id", "--out", s.toString(), "--seed", "3");
+        assertEquals(0, c.rc(), c.err());
+        String[] table = {"--model", "4-3:linear", "--loss", "mse", "--batch", "20", "--seed", "3"};
+        Path a = tmp.resolve("t-mem"), b = tmp.resolve("t-sh");
+        List<String> mem = new ArrayList<>(List.of(table));
+        mem.addAll(List.of("--csv-label", "class", "--csv-skip", "id"));
+        sameRun(train(a, csv.toString(), mem.toArray(String[]::new)), train(b, s.toString(), table), a, b);   // minmax: exact
+        // standard scaling: the one-pass standard deviation agrees with the two-pass one to rounding
+        List<String> std = new ArrayList<>(mem);
+        std.addAll(List.of("--scale", "standard"));
+        List<String> stdS = new ArrayList<>(List.of(table));
+        stdS.addAll(List.of("--scale", "standard"));
+        JsonNode x = train(tmp.resolve("t-mem-std"), csv.toString(), std.toArray(String[]::new));
+        JsonNode y = train(tmp.resolve("t-sh-std"), s.toString(), stdS.toArray(String[]::new));
+        assertEquals(x.get("test_loss").asDouble(), y.get("test_loss").asDouble(), 1e-6 * x.get("test_loss").asDouble());
+
+        Path series = tmp.resolve("series.csv");
+        StringBuilder ts = new StringBuilder("time,u,v\n");
+        for (int i = 0; i < 400; i++) ts.append(i).append(',').append(Math.sin(i / 7.0)).append(',').append(Math.cos(i / 11.0)).append('\n');
+        Files.writeString(series, ts.toString());
+        Path w = tmp.resolve("windows");
+        CliTest.Run cw = run("shard", series.toString(), "--series", "--window", "8", "--stride", "2", "--timestamp", "time",
+                "--out", w.toString(), "--json");
+        assertEquals(0, cw.rc(), cw.err());
+        assertEquals(157, JSON.readTree(cw.lastLine()).get("train_samples").asInt(), "rows 0..319, windows of 8 every 2");
+        JsonNode tw = train(tmp.resolve("w-run"), w.toString(), "--model", "16-4:linear", "--loss", "mse", "--batch", "16",
+                "--epochs", "60", "--lr", "0.01");
+        // predicting every value's mean would score about 0.125 (the variance of a scaled sine)
+        assertTrue(tw.get("test_loss").asDouble() < 0.03, "the windows are learnable: " + tw.get("test_loss"));
+    }
+
+    @Test
     void brokenShardsAndBadOptionsFailWithOneLine() throws Exception {
         Path bad = tmp.resolve("bad");
         Files.createDirectories(bad);

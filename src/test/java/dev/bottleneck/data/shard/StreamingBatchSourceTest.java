@@ -55,6 +55,22 @@ class StreamingBatchSourceTest {
     }
 
     @Test
+    void theTrainingLoopAnnouncesEveryEpochSoEveryBatchWasReadAhead() {
+        Dataset d = data(120, 6);
+        var ae = new dev.bottleneck.model.Autoencoder(dev.bottleneck.model.ModelSpec.dense("6-3-6", "tanh", "sigmoid",
+                dev.bottleneck.backend.Loss.MSE)).bind(cpu, 1);
+        var cfg = new dev.bottleneck.train.FitConfig().epochs(3).batch(16).seed(5).validation(0)
+                .optimizer(dev.bottleneck.optim.OptimizerConfig.adam(1e-3)).progress(false);
+        try (var t = new dev.bottleneck.train.Trainer(ae, cfg, s -> { });
+             StreamingBatchSource s = new StreamingBatchSource(cpu, Samples.of(d), 1, 3)) {
+            var r = t.fit(s, new dev.bottleneck.train.ReconstructionStep(ae, null, null), null, null, null);
+            assertEquals(3, r.state().epochsDone());
+            assertEquals(3 * 8, s.gathers());
+            assertEquals(0, s.misses(), "BatchSource.position at every epoch start");
+        }
+    }
+
+    @Test
     void aRunResumedInsideAnEpochStartsWhereItLeftOff() {
         Dataset d = data(64, 3);
         try (AlignedArrays ref = AlignedArrays.of(cpu, d); StreamingBatchSource s = new StreamingBatchSource(cpu, Samples.of(d), 2, 3)) {

@@ -128,7 +128,7 @@ public final class IdxReader {
             src.checkClaim(total, "pixel data", 16);
             // whole images per chunk, about 64 KiB or one image
             int per = (int) perImage;
-            int perChunk = (int) Math.max(1, Math.min(count, (1 << 16) / per));
+            int perChunk = Math.max(1, Math.min(count, (1 << 16) / per));
             byte[] chunk = new byte[per * perChunk];
             sink.begin(count, rows, cols);
             readPayload(in, images, total, "pixel data", 16, chunk, (off, len) -> {

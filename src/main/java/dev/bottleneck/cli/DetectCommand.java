@@ -44,6 +44,8 @@ final class DetectCommand implements Callable<Integer> {
     @Mixin BackendOptionsMixin backendOptions;
     /** Image / table mode: {@code detect MODEL_DIR ...} (see {@link ModelDetect}). */
     @Mixin DetectModelOptions modelMode;
+    /** Model mode: how shard directories (and --stream image folders) are read. */
+    @Mixin StreamOptionsMixin streamOptions;
 
     @Option(names = "--data", description = "A CSV file (header line, numeric feature columns), or 'sensor' "
             + "(the wireless sensor data installed by scripts/fetch-data.sh --only sensor).")
@@ -99,7 +101,7 @@ final class DetectCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Log log = new Log(spec.commandLine().getErr(), false);
         if (modelMode.modelDir != null) {   // image / table mode: a trained model scores every sample of a split
-            return ModelDetect.run(modelMode, data, threshold, out, json, backendOptions, log, spec.commandLine().getOut());
+            return ModelDetect.run(modelMode, data, threshold, out, json, backendOptions, streamOptions, log, spec.commandLine().getOut());
         }
         if (data == null) throw new BottleneckException("detect needs a MODEL_DIR (images, tables) or --data SERIES (time series)");
         Path file;

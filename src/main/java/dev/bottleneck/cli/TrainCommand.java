@@ -4,7 +4,6 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.data.CsvReader;
-import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.ImageFolderReader;
 import dev.bottleneck.dist.DistributedRun;
 import dev.bottleneck.io.Json;
@@ -45,7 +44,7 @@ import java.util.concurrent.Callable;
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, a folder of images (class sub-folders give labels), or a CSV file.")
+    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, a folder of images (class sub-folders give labels), a CSV file, or a shard directory (bottleneck shard).")
     String data;
 
     @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files (default: $BOTTLENECK_DATA, ~/.cache/bottleneck/data, /usr/share/datasets).")
@@ -173,6 +172,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin BackendOptionsMixin backendOptions;
 
+    @Mixin StreamOptionsMixin streamOptions;
+
     @Mixin JobOptions job;
 
     @Mixin DistributedOptions distributed;
@@ -199,14 +200,10 @@ final class TrainCommand implements Callable<Integer> {
         }
         ImageFolderReader.Options images = imageSize != null ? ImageFolderReader.Options.parseSize(imageSize, channels)
                 : new ImageFolderReader.Options(channels, 0, 0);
-        PreparedData pd = PreparedData.load(data, dataDir, csv, images, seed, scale);
-        Dataset trainAll = pd.train();
-        if (limit != null) {
-            if (limit < 2) throw new BottleneckException("--limit must be at least 2");
-            trainAll = trainAll.head(Math.min(limit, trainAll.n()), trainAll.name());
-        }
+        // in memory, or streamed from disk for a shard directory (and an image folder with --stream)
+        TrainInput in = TrainInput.load(data, dataDir, csv, images, seed, scale, limit, validation, streamOptions, log);
 
-        ModelSpec ms = buildSpec(trainAll.features());
+        ModelSpec ms = buildSpec(in.features());
         Presets.TrainingDefaults defs = Presets.defaults(Presets.exists(model) ? model : "");
         int b = batch != null ? batch : defs.batch();
         double rate = lr != null ? lr : defs.lr();
@@ -223,15 +220,14 @@ final class TrainCommand implements Callable<Integer> {
         Resume.Mode mode = job.resumeMode();
         if (mode == Resume.Mode.ALWAYS) Checkpoint.requireResumable(dir);
 
-        Dataset.Split split = validation > 0 ? trainAll.split(validation, seed) : new Dataset.Split(trainAll, null);
-        run.checkEnoughSamples(split.train().n(), b);
-        checkEnoughSamples(trainAll.n(), split, b);
-        try (RunDirectory held = run.writer() ? RunDirectory.open(dir, log::info) : null; Backend be = backendOptions.create(log)) {
+        run.checkEnoughSamples(in.trainSamples(), b);
+        checkEnoughSamples(in.allSamples(), in.trainSamples(), in.validationSamples(), b);
+        try (in; RunDirectory held = run.writer() ? RunDirectory.open(dir, log::info) : null; Backend be = backendOptions.create(log)) {
             Autoencoder ae = new Autoencoder(ms).bind(be, seed);
             TrainState state = null;
             try (Trainer trainer = new Trainer(ae, cfg, log::info).events(log)) {
                 Map<String, Object> extra = new LinkedHashMap<>();
-                extra.put("data", pd.describe(seed));
+                extra.put("data", in.describe(seed));
                 if (run.active()) extra.put("distributed", run.describe(b));
                 trainer.extraConfig(extra);
                 if (run.writer()) {
@@ -245,15 +241,14 @@ final class TrainCommand implements Callable<Integer> {
                 trainer.dataParallel(run.dataParallel());   // the collective exists once the ranks have started
                 log.info(ae.summary().stripTrailing());
                 log.info(String.format(Locale.ROOT, "data: %s, %d training / %d validation / %d test samples of %s",
-                        data, split.train().n(), split.validation() == null ? 0 : split.validation().n(), pd.test().n(),
-                        java.util.Arrays.toString(trainAll.sampleShape())));
-                Trainer.Result r = trainer.fit(split.train(), split.validation(), state);
+                        data, in.trainSamples(), in.validationSamples(), in.testSamples(), java.util.Arrays.toString(in.sampleShape())));
+                Trainer.Result r = in.fit(trainer, ae, cfg, state);
                 if (!run.writer()) return 0; // rank 0 evaluates, draws and reports
-                Trainer.Evaluation test = trainer.evaluate(pd.test(), Math.max(b, 1000));
+                Trainer.Evaluation test = in.evaluateTest(trainer, ae, Math.max(b, 1000));
                 Path picture = null;
-                if (pictures > 0 && PreparedData.isImage(pd.test())) {
+                if (pictures > 0 && in.isImage()) {
                     picture = dir.resolve("reconstruction.png");
-                    Pictures.reconstruction(ae, pd.test(), Math.min(pictures, pd.test().n()), picture);
+                    Pictures.reconstruction(ae, in.testHead(pictures), Math.min(pictures, in.testSamples()), picture);
                 }
                 Map<String, Object> res = new LinkedHashMap<>();
                 res.put("backend", be.name());
@@ -279,6 +274,7 @@ final class TrainCommand implements Callable<Integer> {
                 res.put("seconds", Math.round(r.seconds() * 10) / 10.0);
                 res.put("params", ae.params().size());
                 if (run.active()) res.put("distributed", run.describe(b));
+                res.put("backend_peak_mib", Math.round(be.memory().peakBytes() / (1024.0 * 1024.0) * 10) / 10.0);
                 res.put("out", dir.toString());
                 if (picture != null) res.put("picture", picture.toString());
                 log.emit("result", res);
@@ -292,9 +288,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** A training split smaller than one batch is refused (the batch would silently shrink), and so is an empty one. */
-    private void checkEnoughSamples(int all, Dataset.Split split, int b) {
-        int n = split.train().n();
-        int held = split.validation() == null ? 0 : split.validation().n();
+    private void checkEnoughSamples(int all, int n, int held, int b) {
         String left = held > 0 ? " after holding out " + held + " of " + all + " for validation (--validation " + validation + ")" : "";
         if (n == 0) {
             throw new BottleneckException("no training samples are left" + left + "; lower --validation or use more data");

@@ -9,6 +9,7 @@ import dev.bottleneck.data.shard.ByteSize;
 import dev.bottleneck.data.shard.ShardConverter;
 import dev.bottleneck.data.shard.ShardManifest;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -63,12 +64,7 @@ final class ShardCommand implements Callable<Integer> {
     @Option(names = "--csv-skip", split = ",", paramLabel = "COLUMNS", description = "CSV columns to ignore.")
     List<String> csvSkip;
 
-    @Option(names = "--image-size", paramLabel = "HxW", description = "Resize images to this size (default: the first image's).")
-    String imageSize;
-
-    @Option(names = "--channels", defaultValue = "0", paramLabel = "1|3",
-            description = "Image channels: 1 gray, 3 RGB (default: 1 when every image file is gray, else 3).")
-    int channels;
+    @Mixin ImageOptionsMixin imageOptions;
 
     @Option(names = "--series", description = "INPUT is a time series (CSV): write sliding windows of --window steps.")
     boolean series;
@@ -125,8 +121,7 @@ final class ShardCommand implements Callable<Integer> {
             if (csvSkip != null) b.skipColumns(csvSkip);
             csv = b.build();
         }
-        ImageFolderReader.Options images = imageSize != null ? ImageFolderReader.Options.parseSize(imageSize, channels)
-                : new ImageFolderReader.Options(channels, 0, 0);
+        ImageFolderReader.Options images = imageOptions.options();
         ShardConverter.Series ser = null;
         if (series) {
             TimeSeriesReader.Options o = TimeSeriesReader.Options.defaults().withTimestamp(timestamp).withLabel(label).withGroup(group)

@@ -36,6 +36,7 @@ final class StreamedData implements AutoCloseable {
     private final Samples test;
     private final Scaler scaler;
     private final double[] range;
+    private Map<String, Object> reading = Map.of();
 
     private StreamedData(String source, String kind, ShardSet shards, Samples train, Samples test, Scaler scaler, double[] range) {
         this.source = source;
@@ -65,6 +66,10 @@ final class StreamedData implements AutoCloseable {
         Path p = folder(source, dataDir);
         if (p == null) return false;
         if (ShardManifest.isShardDirectory(p)) return true;
+        if (stream && DataSources.isTextFolder(p)) {
+            throw new BottleneckException("--stream reads image folders image by image, but " + p + " is a folder of text documents, whose"
+                    + " vocabulary is fitted on all training documents first; leave out --stream (documents are read into memory)");
+        }
         return stream && ImageFolderReader.looksLikeImageFolder(p);
     }
 
@@ -103,8 +108,11 @@ final class StreamedData implements AutoCloseable {
             throw new BottleneckException(p + " (a folder of " + all.size() + " images): too few samples to hold out a test set of 20%;"
                     + " use more data");
         }
-        return new StreamedData(source, IMAGES, null, all.rows(sp.train()), all.rows(sp.validation()), Scaler.none(all.features()),
+        StreamedData sd = new StreamedData(source, IMAGES, null, all.rows(sp.train()), all.rows(sp.validation()), Scaler.none(all.features()),
                 new double[] {0, 1});
+        ImageFolderReader.Options io = images == null ? ImageFolderReader.Options.defaults() : images;
+        sd.reading = Map.of("background", ImageFolderReader.backgroundList(io.background()));
+        return sd;
     }
 
     /**
@@ -138,11 +146,7 @@ final class StreamedData implements AutoCloseable {
             }
         }
         long seed = data.get("seed") == null ? 42 : MapValues.longValue(data.get("seed"), "config.json 'data.seed'", Long.MIN_VALUE, Long.MAX_VALUE);
-        ImageFolderReader.Options images = null;
-        if (data.get("sample_shape") instanceof List && ((List<?>) data.get("sample_shape")).size() == 3) {
-            int[] sh = MapValues.intList(data.get("sample_shape"), "config.json 'data.sample_shape'", 1, Integer.MAX_VALUE, 3);
-            images = new ImageFolderReader.Options(sh[0], sh[1], sh[2]);
-        }
+        ImageFolderReader.Options images = PreparedData.savedImageOptions(data);
         StreamedData sd = forTraining(source, dataDir, images, seed, "none", o, log);
         if (saved != null && saved.kind() != Scaler.Kind.NONE) {
             throw new BottleneckException("the model was trained with a " + saved.kind().key() + " scaler; a streamed image folder has none");
@@ -229,6 +233,7 @@ final class StreamedData implements AutoCloseable {
         m.put("test_samples", test == null ? 0 : test.size());
         m.put("sample_shape", Arrays.stream(train.sampleShape()).boxed().toList());
         m.put("scaler", scaler.toMap());
+        m.putAll(reading);
         return m;
     }
 

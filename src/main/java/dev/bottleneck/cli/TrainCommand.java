@@ -4,7 +4,6 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.data.CsvReader;
-import dev.bottleneck.data.ImageFolderReader;
 import dev.bottleneck.dist.DistributedRun;
 import dev.bottleneck.io.Json;
 import dev.bottleneck.model.Autoencoder;
@@ -44,7 +43,7 @@ import java.util.concurrent.Callable;
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, a folder of images (class sub-folders give labels), a CSV file, or a shard directory (bottleneck shard).")
+    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, a folder of images or of text documents (class sub-folders give labels), a CSV file, or a shard directory (bottleneck shard).")
     String data;
 
     @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files (default: $BOTTLENECK_DATA, ~/.cache/bottleneck/data, /usr/share/datasets).")
@@ -154,12 +153,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--csv-skip", split = ",", paramLabel = "COLUMNS", description = "CSV columns to ignore.")
     List<String> csvSkip;
 
-    @Option(names = "--image-size", paramLabel = "HxW", description = "Resize images of an image folder to this size (default: the first image's).")
-    String imageSize;
-
-    @Option(names = "--channels", defaultValue = "0", paramLabel = "1|3", description = "Image folder channels: 1 grayscale, 3 RGB (default: detected).")
-    int channels;
-
     @Range(min = 0)
     @Option(names = "--pictures", defaultValue = "10", description = "Test images in reconstruction.png (0: none; default ${DEFAULT-VALUE}).")
     int pictures;
@@ -169,6 +162,10 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
     boolean json;
+
+    @Mixin ImageOptionsMixin imageOptions;
+
+    @Mixin TextOptionsMixin textOptions;
 
     @Mixin BackendOptionsMixin backendOptions;
 
@@ -198,12 +195,11 @@ final class TrainCommand implements Callable<Integer> {
             if (csvSkip != null) b.skipColumns(csvSkip);
             csv = b.build();
         }
-        ImageFolderReader.Options images = imageSize != null ? ImageFolderReader.Options.parseSize(imageSize, channels)
-                : new ImageFolderReader.Options(channels, 0, 0);
         // in memory, or streamed from disk for a shard directory (and an image folder with --stream)
-        TrainInput in = TrainInput.load(data, dataDir, csv, images, seed, scale, limit, validation, streamOptions, log);
+        TrainInput in = TrainInput.load(data, dataDir, csv, imageOptions.options(), textOptions.options(), seed, scale, limit, validation,
+                streamOptions, log);
 
-        ModelSpec ms = buildSpec(in.features());
+        ModelSpec ms = buildSpec(in.sampleShape());
         Presets.TrainingDefaults defs = Presets.defaults(Presets.exists(model) ? model : "");
         int b = batch != null ? batch : defs.batch();
         double rate = lr != null ? lr : defs.lr();
@@ -300,7 +296,8 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private ModelSpec buildSpec(int features) {
+    private ModelSpec buildSpec(int[] shape) {
+        int features = Math.toIntExact(java.util.Arrays.stream(shape).asLongStream().reduce(1, (a, c) -> a * c));
         ModelSpec ms;
         String m = model.trim();
         if (m.matches("[0-9]+(-[0-9]+(:[a-zA-Z_]+)?)+")) {
@@ -308,7 +305,7 @@ final class TrainCommand implements Callable<Integer> {
             String outAct = outputActivation != null ? outputActivation : (l == Loss.BCE ? "sigmoid" : "sigmoid");
             ms = ModelSpec.dense(m, activation, outAct, l);
         } else {
-            ms = ModelSpec.parse(m, features);
+            ms = ModelSpec.parse(m, shape);
             if (loss != null || reduction != null) {
                 ms = ms.withLoss(loss != null ? Loss.parse(loss) : ms.loss(),
                         reduction != null ? Loss.Reduction.parse(reduction) : ms.reduction());
@@ -324,13 +321,33 @@ final class TrainCommand implements Callable<Integer> {
             if (contractive != null) regs.add(contractiveSpec(ms, contractive));
             ms = ms.withRegularizers(regs);
         }
-        long in = 1;
-        for (int d : ms.input()) in *= d;
+        checkInput(ms, model, shape);
+        return ms;
+    }
+
+    /**
+     * The model's input must be the data's sample: the same C×H×W for a model that takes images (a row of as many values
+     * is read as one), the same number of values for a dense one. Convolutional models are never told to become dense.
+     */
+    static void checkInput(ModelSpec ms, String model, int[] shape) {
+        int[] input = ms.input();
+        long in = 1, features = 1;
+        for (int d : input) in *= d;
+        for (int d : shape) features *= d;
+        String given = java.util.Arrays.toString(shape);
+        if (input.length == 3 && (shape.length == 3 ? !java.util.Arrays.equals(input, shape) : in != features)) {
+            throw new BottleneckException("model '" + model + "' takes images of " + java.util.Arrays.toString(input) + " (channels, height,"
+                    + " width) but the data's samples are " + (shape.length == 3 ? given : features + " values in a row")
+                    + (shape.length == 3 ? ": set the spec's input to " + given + " and check its layers with 'bottleneck summary SPEC --input "
+                    + shape[0] + "x" + shape[1] + "x" + shape[2] + "'; the presets w3 and keras-conv fit themselves to the images"
+                    : "; convolutional models train on images (an image folder, IDX images or image shards)"));
+        }
         if (in != features) {
             throw new BottleneckException("model '" + model + "' takes " + in + " values per sample but the data has " + features
-                    + ": use a spec starting with " + features + " (e.g. " + features + "-64-16)");
+                    + (shape.length == 3 ? " (images of " + given + ")" : "") + ": use a spec starting with " + features
+                    + " (e.g. " + features + "-" + Math.max(2, Math.min(256, features / 4)) + "-" + Math.max(1, Math.min(32, features / 16)) + ")"
+                    + (shape.length == 3 ? ", or a convolutional preset (w3, keras-conv)" : ""));
         }
-        return ms;
     }
 
     private static Map<String, Object> contractiveSpec(ModelSpec ms, String text) {

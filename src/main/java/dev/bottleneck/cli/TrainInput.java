@@ -4,6 +4,7 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.ImageFolderReader;
+import dev.bottleneck.data.TextFolderReader;
 import dev.bottleneck.data.shard.Samples;
 import dev.bottleneck.data.shard.StreamedModelOps;
 import dev.bottleneck.data.shard.StreamingBatchSource;
@@ -25,6 +26,11 @@ abstract class TrainInput implements AutoCloseable {
     /** Loads or opens {@code data} and splits it. */
     static TrainInput load(String data, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, long seed, String scale,
                            Integer limit, double validation, StreamOptionsMixin stream, Log log) {
+        return load(data, dataDir, csv, images, null, seed, scale, limit, validation, stream, log);
+    }
+
+    static TrainInput load(String data, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, TextFolderReader.Options text,
+                           long seed, String scale, Integer limit, double validation, StreamOptionsMixin stream, Log log) {
         if (limit != null && limit < 2) throw new BottleneckException("--limit must be at least 2");
         StreamOptionsMixin so = stream == null ? StreamOptionsMixin.defaults() : stream;
         if (StreamedData.applies(data, dataDir, so.stream)) {
@@ -36,7 +42,7 @@ abstract class TrainInput implements AutoCloseable {
             }
             return new Streamed(sd, limit, validation, seed, so, log);
         }
-        return new InMemory(PreparedData.load(data, dataDir, csv, images, seed, scale), limit, validation, seed);
+        return new InMemory(PreparedData.load(data, dataDir, csv, images, text, seed, scale), limit, validation, seed);
     }
 
     abstract int[] sampleShape();

@@ -1,12 +1,23 @@
 package dev.bottleneck.data;
 
-/** A training set and a held-out test set with the same sample shape. */
-public record TrainTest(Dataset train, Dataset test) {
+import java.util.Map;
+
+/**
+ * A training set and a held-out test set with the same sample shape, and {@code reading}: what config.json's data
+ * section must record to read the source the same way again (an image folder's background, a text folder's fitted
+ * vocabulary); empty for other data.
+ */
+public record TrainTest(Dataset train, Dataset test, Map<String, Object> reading) {
     public TrainTest {
         if (train == null || test == null) throw new IllegalArgumentException("train and test are required");
         if (train.features() != test.features()) {
             throw new IllegalArgumentException("train has " + train.features() + " features per sample, test "
                     + test.features());
         }
+        reading = reading == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(reading));
+    }
+
+    public TrainTest(Dataset train, Dataset test) {
+        this(train, test, Map.of());
     }
 }

@@ -80,6 +80,11 @@ public final class Pca {
         return randomized(be, data, mean, k, seed, progress);
     }
 
+    /** The randomized method whatever the size (for tests that compare it with the exact one). */
+    static Pca fitRandomized(Backend be, Dataset data, int k, long seed) {
+        return randomized(be, data, mean(data), k, seed, null);
+    }
+
     private static double[] mean(Dataset data) {
         int n = data.n(), d = data.features();
         float[] x = data.x();

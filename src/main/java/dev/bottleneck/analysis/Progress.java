@@ -13,20 +13,26 @@ final class Progress {
     private final Consumer<String> sink;
     private final String what;
     private final long total;
+    private final long interval;
     private final long start = System.nanoTime();
     private long last = start;
 
     Progress(Consumer<String> sink, String what, long total) {
+        this(sink, what, total, INTERVAL_NANOS);
+    }
+
+    Progress(Consumer<String> sink, String what, long total, long intervalNanos) {
         this.sink = sink;
         this.what = what;
         this.total = total;
+        this.interval = intervalNanos;
     }
 
     /** {@code done} of the total {@code unit}s are done. */
     void update(long done, String unit) {
         if (sink == null) return;
         long now = System.nanoTime();
-        if (now - last < INTERVAL_NANOS || done >= total) return;
+        if (now - last < interval || done >= total) return;
         last = now;
         double s = (now - start) / 1e9, f = total == 0 ? 1 : (double) done / total;
         sink.accept(String.format(Locale.ROOT, "%s: %,d of %,d %s (%.0f%%), %.0f s so far, about %.0f s left", what, done, total, unit,

@@ -122,9 +122,10 @@ public final class ImageFolderReader {
 
     /** True when {@code dir} holds images directly or in class sub-folders. */
     public static boolean looksLikeImageFolder(Path dir) {
-        try (Stream<Path> s = Files.walk(dir, 2)) {
+        // class sub-folders may be symbolic links (the listing follows them too)
+        try (Stream<Path> s = Files.walk(dir, 2, java.nio.file.FileVisitOption.FOLLOW_LINKS)) {
             return s.anyMatch(p -> Files.isRegularFile(p) && isImageFile(p));
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             return false;
         }
     }

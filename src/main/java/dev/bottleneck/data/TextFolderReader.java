@@ -83,7 +83,7 @@ public final class TextFolderReader {
     /** True when {@code dir} holds text files directly or in class sub-folders (checked after images and IDX files). */
     public static boolean looksLikeTextFolder(Path dir) {
         if (!Files.isDirectory(dir)) return false;
-        try (Stream<Path> s = Files.walk(dir, 2)) {
+        try (Stream<Path> s = Files.walk(dir, 2, java.nio.file.FileVisitOption.FOLLOW_LINKS)) {
             return s.anyMatch(p -> !p.equals(dir) && Files.isRegularFile(p) && isTextFile(p));
         } catch (IOException | RuntimeException e) {
             return false;

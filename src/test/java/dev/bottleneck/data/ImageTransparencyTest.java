@@ -161,4 +161,15 @@ class ImageTransparencyTest {
         BottleneckException e = assertThrows(BottleneckException.class, () -> new ImageFolderReader.Options(2, 0, 0));
         assertTrue(e.getMessage().contains("1 (gray), 3 (RGB) or 4 (RGB and alpha)"), e.getMessage());
     }
+
+    @Test
+    void classFoldersMayBeSymbolicLinks(@TempDir Path dir) throws Exception {
+        rgba(dir.resolve("real/cats/a.png"), 4, 4, OPAQUE_BLUE, HIDDEN_RED);
+        rgba(dir.resolve("real/dogs/b.png"), 4, 4, OPAQUE_BLUE, HIDDEN_RED);
+        Path linked = Files.createDirectories(dir.resolve("linked"));
+        Files.createSymbolicLink(linked.resolve("cats"), dir.resolve("real/cats"));
+        Files.createSymbolicLink(linked.resolve("dogs"), dir.resolve("real/dogs"));
+        assertTrue(ImageFolderReader.looksLikeImageFolder(linked));
+        assertEquals(java.util.List.of("cats", "dogs"), ImageFolderReader.read(linked, ImageFolderReader.Options.defaults()).classes());
+    }
 }

@@ -35,27 +35,14 @@ final class SegmentCommand extends AppTrainingCommand {
     @Parameters(index = "0", paramLabel = "DATA", description = "mnist, or a folder with the four MNIST IDX files.")
     String data;
 
-    @Option(names = "--train", defaultValue = "3000", description = "Training canvases (default: ${DEFAULT-VALUE}).")
-    int trainCount;
-
-    @Option(names = "--test", defaultValue = "500", description = "Test canvases (default: ${DEFAULT-VALUE}).")
-    int testCount;
-
-    @Option(names = "--channels", defaultValue = "16", description = "Feature maps per conv layer (default: ${DEFAULT-VALUE}).")
-    int channels;
-
-    @Option(names = {"-n", "--count"}, defaultValue = "8", description = "Test canvases in the picture (default: ${DEFAULT-VALUE}).")
-    int count;
-
-    @Mixin DataFolderOption dataFolder;
+    @Mixin ImageTaskOptions images;
 
     @Override
     Integer train(Log log) {
-        Segmentation.Config cfg = new Segmentation.Config(channels, loop.epochs, step.batch, step.lr, seedOption.seed);
-        if (trainCount < 1 || testCount < 1 || count < 1) throw new BottleneckException("--train, --test and --count must be at least 1");
-        TrainTest tt = DataSources.resolve(data, dataFolder.dir, null, seedOption.seed);
-        Segmentation.Canvases train = Segmentation.build(tt.train(), trainCount, seedOption.seed);
-        Segmentation.Canvases test = Segmentation.build(tt.test(), testCount, seedOption.seed + 1);
+        Segmentation.Config cfg = new Segmentation.Config(images.channels, loop.epochs, step.batch, step.lr, seedOption.seed);
+        TrainTest tt = DataSources.resolve(data, images.dataFolder.dir, null, seedOption.seed);
+        Segmentation.Canvases train = Segmentation.build(tt.train(), images.train, seedOption.seed);
+        Segmentation.Canvases test = Segmentation.build(tt.test(), images.test, seedOption.seed + 1);
         log.info(String.format(Locale.ROOT, "%s: %d training and %d test canvases of %dx%d", data, train.n(), test.n(),
                 Segmentation.SIZE, Segmentation.SIZE));
         Map<String, Object> config = new LinkedHashMap<>();
@@ -63,7 +50,7 @@ final class SegmentCommand extends AppTrainingCommand {
         Map<String, Object> sg = new LinkedHashMap<>();
         sg.put("data", data);
         sg.put("train_canvases", train.n());
-        sg.put("channels", channels);
+        sg.put("channels", images.channels);
         putLoopSettings(sg);
         config.put("segmentation", sg);
         TrainOptions opts = trainOptions(log, config);
@@ -80,7 +67,7 @@ final class SegmentCommand extends AppTrainingCommand {
                 long correct = 0;
                 for (int i = 0; i < pred.length; i++) if (pred[i] == (int) test.labels()[i]) correct++;
                 createOut();
-                int d = Segmentation.SIZE * Segmentation.SIZE, shown = Math.min(count, test.n());
+                int d = Segmentation.SIZE * Segmentation.SIZE, shown = Math.min(images.count, test.n());
                 int[] truth = new int[shown * d];
                 for (int i = 0; i < truth.length; i++) truth[i] = (int) test.labels()[i];
                 List<float[][]> rows = new ArrayList<>();

@@ -38,27 +38,14 @@ final class UpscaleCommand extends AppTrainingCommand {
     @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, or a folder with the four IDX files.")
     String data;
 
-    @Option(names = "--train", defaultValue = "5000", description = "Training images used (default: ${DEFAULT-VALUE}).")
-    int trainCount;
-
-    @Option(names = "--test", defaultValue = "1000", description = "Test images evaluated (default: ${DEFAULT-VALUE}).")
-    int testCount;
-
-    @Option(names = "--channels", defaultValue = "16", description = "Feature maps per conv layer (default: ${DEFAULT-VALUE}).")
-    int channels;
-
-    @Option(names = {"-n", "--count"}, defaultValue = "10", description = "Test images in the picture (default: ${DEFAULT-VALUE}).")
-    int count;
-
-    @Mixin DataFolderOption dataFolder;
+    @Mixin ImageTaskOptions images;
 
     @Override
     Integer train(Log log) {
-        SuperResolution.Config cfg = new SuperResolution.Config(channels, loop.epochs, step.batch, step.lr, seedOption.seed);
-        if (trainCount < 1 || testCount < 1 || count < 1) throw new BottleneckException("--train, --test and --count must be at least 1");
-        TrainTest tt = DataSources.resolve(data, dataFolder.dir, null, seedOption.seed);
-        Dataset train = tt.train().head(Math.min(trainCount, tt.train().n()), tt.train().name());
-        Dataset test = tt.test().head(Math.min(testCount, tt.test().n()), tt.test().name());
+        SuperResolution.Config cfg = new SuperResolution.Config(images.channels, loop.epochs, step.batch, step.lr, seedOption.seed);
+        TrainTest tt = DataSources.resolve(data, images.dataFolder.dir, null, seedOption.seed);
+        Dataset train = tt.train().head(Math.min(images.train, tt.train().n()), tt.train().name());
+        Dataset test = tt.test().head(Math.min(images.test, tt.test().n()), tt.test().name());
         int[] s = train.sampleShape();
         if (s.length != 3 || s[0] != 1 || s[1] % 2 != 0 || s[2] % 2 != 0) {
             throw new BottleneckException("upscale needs single-channel images of even size, but " + data + " has samples of shape " + Arrays.toString(s));
@@ -66,11 +53,11 @@ final class UpscaleCommand extends AppTrainingCommand {
         log.info(String.format(Locale.ROOT, "%s: %d training and %d test images of %dx%d", data, train.n(), test.n(), s[1], s[2]));
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("kind", "super_resolution");
-        config.put("model", SuperResolution.spec(s[1], s[2], channels).toMap());
+        config.put("model", SuperResolution.spec(s[1], s[2], images.channels).toMap());
         Map<String, Object> sr = new LinkedHashMap<>();
         sr.put("scale", 2);
         sr.put("degradation", "avg_pool 2x2, then bilinear up-sampling (align_corners=False); output = clamp(input + net(input), 0, 1)");
-        sr.put("channels", channels);
+        sr.put("channels", images.channels);
         putLoopSettings(sr);
         config.put("super_resolution", sr);
         TrainOptions opts = trainOptions(log, config);
@@ -79,7 +66,7 @@ final class UpscaleCommand extends AppTrainingCommand {
             try (var model = t.model()) {
                 SuperResolution.Evaluation ev = SuperResolution.evaluate(model, test);
                 createOut();
-                int h = s[1], w = s[2], d = h * w, shown = Math.min(count, test.n());
+                int h = s[1], w = s[2], d = h * w, shown = Math.min(images.count, test.n());
                 float[] lowShown = SuperResolution.nearest(Arrays.copyOf(ev.low(), shown * d / 4), shown, h / 2, w / 2);
                 List<float[][]> rows = new ArrayList<>();
                 rows.add(slice(lowShown, shown, d));

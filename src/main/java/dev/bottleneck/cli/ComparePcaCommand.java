@@ -42,8 +42,9 @@ final class ComparePcaCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, a folder of images or of text documents, or a CSV file.")
     String data;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files.")
-    Path dataDir;
+    @Mixin DataFolderOption dataFolder;
+
+    @Mixin JsonOption jsonOption;
 
     @Option(names = "--k", split = ",", paramLabel = "K", defaultValue = "2,8,32", description = "Code sizes / components (default: ${DEFAULT-VALUE}).")
     List<Integer> ks;
@@ -89,10 +90,7 @@ final class ComparePcaCommand implements Callable<Integer> {
     @Option(names = "--picture-count", defaultValue = "10", description = "Test images in --picture (default: ${DEFAULT-VALUE}).")
     int pictureCount;
 
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
-
-    @Mixin ImageOptionsMixin imageOptions;
+    @Mixin InputFormatOptions format;
 
     @Mixin TextOptionsMixin textOptions;
 
@@ -104,7 +102,8 @@ final class ComparePcaCommand implements Callable<Integer> {
         if (epochs < 0 || deepEpochs < 1) throw new BottleneckException("--epochs must be >= 0 and --deep-epochs >= 1");
         if (batch < 1) throw new BottleneckException("--batch must be at least 1");
         long tl = System.nanoTime();
-        PreparedData pd = PreparedData.load(data, dataDir, null, imageOptions.options(), textOptions.options(), seed, "auto");
+        PreparedData pd = PreparedData.load(data, dataFolder.dir, data.toLowerCase(Locale.ROOT).endsWith(".csv") ? format.csv() : null,
+                format.images(), textOptions.options(), seed, "auto");
         log.info(String.format(Locale.ROOT, "data: %s, %d training / %d test samples of %s, read in %.1f s", data, pd.train().n(),
                 pd.test().n(), java.util.Arrays.toString(pd.train().sampleShape()), (System.nanoTime() - tl) / 1e9));
         Dataset train = pd.train();
@@ -190,7 +189,7 @@ final class ComparePcaCommand implements Callable<Integer> {
                 res.put("picture_rows", rowNames);
                 table.append(String.format(Locale.ROOT, "%npicture %s, rows from the top: %s%n", picture, String.join(", ", rowNames)));
             }
-            PrintResult.print(spec.commandLine().getOut(), res, json, table.toString().stripTrailing());
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, table.toString().stripTrailing());
         }
         return 0;
     }

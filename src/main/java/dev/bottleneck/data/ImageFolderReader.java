@@ -13,7 +13,6 @@ import java.awt.image.DataBufferInt;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -144,36 +143,9 @@ public final class ImageFolderReader {
      */
     public static Listing list(Path dir) {
         if (!Files.isDirectory(dir)) throw new BottleneckException("image folder " + dir + " does not exist");
-        List<Path> files = new ArrayList<>();
-        List<Integer> labels = new ArrayList<>();
-        List<String> classes = new ArrayList<>();
-        try {
-            List<Path> subdirs;
-            try (Stream<Path> s = Files.list(dir)) {
-                subdirs = s.filter(Files::isDirectory).sorted().toList();
-            }
-            if (!subdirs.isEmpty()) {
-                for (Path sub : subdirs) {
-                    List<Path> imgs = listImages(sub);
-                    if (imgs.isEmpty()) continue;
-                    int label = classes.size();
-                    classes.add(sub.getFileName().toString());
-                    for (Path f : imgs) {
-                        files.add(f);
-                        labels.add(label);
-                    }
-                }
-            } else {
-                files.addAll(listImages(dir));
-            }
-        } catch (IOException e) {
-            throw new BottleneckException("cannot list " + dir + ": " + e.getMessage());
-        }
-        if (files.isEmpty()) {
-            throw new BottleneckException(dir + " holds no images (.png, .jpg, .jpeg, .bmp, .gif), neither directly nor in class sub-folders");
-        }
-        int[] lab = classes.isEmpty() ? null : labels.stream().mapToInt(Integer::intValue).toArray();
-        return new Listing(files, lab, classes);
+        ClassFolderListing l = ClassFolderListing.list(dir, ImageFolderReader::isImageFile,
+                dir + " holds no images (.png, .jpg, .jpeg, .bmp, .gif), neither directly nor in class sub-folders");
+        return new Listing(l.files(), l.labels(), l.classes());
     }
 
     /** The size images are resized to: the options' size, or the first image's (read from its header only); {h, w}. */
@@ -386,12 +358,6 @@ public final class ImageFolderReader {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         int nl = m.indexOf('\n');
         return nl < 0 ? m : m.substring(0, nl);
-    }
-
-    private static List<Path> listImages(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> Files.isRegularFile(p) && isImageFile(p)).sorted().toList();
-        }
     }
 
     private static boolean isGray(BufferedImage img) {

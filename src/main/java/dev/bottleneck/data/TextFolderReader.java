@@ -60,14 +60,6 @@ public final class TextFolderReader {
         public static Options fitted(TextVectorizer v) { return new Options(Math.max(1, v.features()), v.weight(), "english", v); }
     }
 
-    /** The documents of a folder in reading order, with their class labels (null without class sub-folders). */
-    public record Listing(List<Path> files, int[] labels, List<String> classes) {
-        public Listing {
-            files = List.copyOf(files);
-            classes = List.copyOf(classes);
-        }
-    }
-
     /** The documents read and vectorised, with the vectorizer (fitted on train) and the class names. */
     public record Result(TrainTest data, TextVectorizer vectorizer, List<String> classes) { }
 
@@ -91,45 +83,10 @@ public final class TextFolderReader {
     }
 
     /** Lists the documents as {@link ImageFolderReader#list} lists images: sorted class sub-folders, sorted files. */
-    public static Listing list(Path dir) {
+    public static ClassFolderListing list(Path dir) {
         if (!Files.isDirectory(dir)) throw new BottleneckException("text folder " + dir + " does not exist");
-        List<Path> files = new ArrayList<>();
-        List<Integer> labels = new ArrayList<>();
-        List<String> classes = new ArrayList<>();
-        try {
-            List<Path> subdirs;
-            try (Stream<Path> s = Files.list(dir)) {
-                subdirs = s.filter(p -> Files.isDirectory(p) && !p.getFileName().toString().startsWith(".")).sorted().toList();
-            }
-            if (!subdirs.isEmpty()) {
-                for (Path sub : subdirs) {
-                    List<Path> docs = listDocuments(sub);
-                    if (docs.isEmpty()) continue;
-                    int label = classes.size();
-                    classes.add(sub.getFileName().toString());
-                    for (Path f : docs) {
-                        files.add(f);
-                        labels.add(label);
-                    }
-                }
-            } else {
-                files.addAll(listDocuments(dir));
-            }
-        } catch (IOException e) {
-            throw new BottleneckException("cannot list " + dir + ": " + e.getMessage());
-        }
-        if (files.isEmpty()) {
-            throw new BottleneckException(dir + " holds no text documents (.txt, .text, .md, .rst or files without an extension),"
-                    + " neither directly nor in class sub-folders");
-        }
-        int[] lab = classes.isEmpty() ? null : labels.stream().mapToInt(Integer::intValue).toArray();
-        return new Listing(files, lab, classes);
-    }
-
-    private static List<Path> listDocuments(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> Files.isRegularFile(p) && isTextFile(p)).sorted().toList();
-        }
+        return ClassFolderListing.list(dir, TextFolderReader::isTextFile, dir + " holds no text documents (.txt, .text, .md, .rst or"
+                + " files without an extension), neither directly nor in class sub-folders");
     }
 
     /** One document's text (UTF-8; malformed bytes replaced), refused when larger than {@link #MAX_DOCUMENT_BYTES}. */
@@ -184,7 +141,7 @@ public final class TextFolderReader {
     /** Reads, splits (seeded 20% test hold-out), fits the vocabulary on the training documents and vectorises both splits. */
     public static Result read(Path dir, Options opt, long seed) {
         Options o = opt == null ? Options.defaults() : opt;
-        Listing l = list(dir);
+        ClassFolderListing l = list(dir);
         int n = l.files().size();
         Set<String> stop = o.fitted() != null ? Set.of() : stopWords(o.stopWords());
         List<Map<String, Integer>> counts = new ArrayList<>(n);

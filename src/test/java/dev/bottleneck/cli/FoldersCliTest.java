@@ -2,14 +2,13 @@ package dev.bottleneck.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bottleneck.cli.VariantsCliTest.Run;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,21 +26,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * compare-pca on images, with the one-line errors for what does not fit.
  */
 class FoldersCliTest {
-    record Run(int rc, String out, String err) {
-        String lastLine() {
-            List<String> l = out.lines().filter(s -> !s.isBlank()).toList();
-            return l.isEmpty() ? "" : l.get(l.size() - 1);
-        }
-
-        JsonNode json() throws Exception {
-            return JSON.readTree(lastLine());
-        }
+    /** The CLI run of {@link VariantsCliTest}. */
+    static Run run(String... args) {
+        return VariantsCliTest.run(args);
     }
 
-    static Run run(String... args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int rc = Main.run(new PrintWriter(o), new PrintWriter(e), args);
-        return new Run(rc, o.toString(), e.toString());
+    static JsonNode json(Run r) throws Exception {
+        return JSON.readTree(r.lastLine());
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -102,11 +93,11 @@ class FoldersCliTest {
     }
 
     private static void assertOneLineError(Run r, String... contains) {
-        assertNotEquals(0, r.rc, r.out);
-        List<String> lines = r.err.lines().filter(s -> s.startsWith("error:")).toList();
-        assertEquals(1, lines.size(), r.err);
+        assertNotEquals(0, r.rc(), r.out());
+        List<String> lines = r.err().lines().filter(s -> s.startsWith("error:")).toList();
+        assertEquals(1, lines.size(), r.err());
         for (String c : contains) assertTrue(lines.get(0).contains(c), "'" + c + "' not in: " + lines.get(0));
-        assertFalse(r.err.contains("Exception"), r.err);
+        assertFalse(r.err().contains("Exception"), r.err());
     }
 
     @Test
@@ -114,28 +105,28 @@ class FoldersCliTest {
         Path out = tmp.resolve("w3");
         Run t = run("train", images.toString(), "--model", "w3", "--epochs", "2", "--batch", "8", "--out", out.toString(), "--backend", "cpu",
                 "--json");
-        assertEquals(0, t.rc, t.err);
+        assertEquals(0, t.rc(), t.err());
         JsonNode cfg = JSON.readTree(out.resolve("config.json").toFile());
         assertEquals("[3,10,12]", cfg.at("/model/input").toString(), "the preset fits the 3x10x12 images");
         assertEquals("[255,255,255]", cfg.at("/data/background").toString(), "the default background is saved");
         assertTrue(Files.size(out.resolve("reconstruction.png")) > 0);
         // later commands read the folder the same way (background from config.json)
         Run e = run("eval", out.toString(), "--json", "--backend", "cpu");
-        assertEquals(0, e.rc, e.err);
-        assertEquals(t.json().get("test_loss").asDouble(), e.json().get("test_loss").asDouble(), 1e-6);
+        assertEquals(0, e.rc(), e.err());
+        assertEquals(json(t).get("test_loss").asDouble(), json(e).get("test_loss").asDouble(), 1e-6);
 
         // black background and an alpha channel, streamed: saved too, and eval agrees
         Path out4 = tmp.resolve("w3-rgba");
         Run t4 = run("train", images.toString(), "--model", "keras-conv", "--image-size", "12x12", "--channels", "4", "--background", "black",
                 "--stream", "--epochs", "1", "--batch", "8", "--out", out4.toString(), "--backend", "cpu", "--json");
-        assertEquals(0, t4.rc, t4.err);
+        assertEquals(0, t4.rc(), t4.err());
         JsonNode c4 = JSON.readTree(out4.resolve("config.json").toFile());
         assertEquals("[4,12,12]", c4.at("/data/sample_shape").toString());
         assertEquals("[0,0,0]", c4.at("/data/background").toString());
         assertEquals("images", c4.at("/data/stream").asText());
         Run e4 = run("eval", out4.toString(), "--json", "--backend", "cpu");
-        assertEquals(0, e4.rc, e4.err);
-        assertEquals(t4.json().get("test_loss").asDouble(), e4.json().get("test_loss").asDouble(), 1e-6);
+        assertEquals(0, e4.rc(), e4.err());
+        assertEquals(json(t4).get("test_loss").asDouble(), json(e4).get("test_loss").asDouble(), 1e-6);
 
         assertOneLineError(run("train", images.toString(), "--background", "purple", "--backend", "cpu"), "--background 'purple'");
         assertOneLineError(run("train", images.toString(), "--channels", "2", "--backend", "cpu"), "--channels must be 1");
@@ -156,12 +147,12 @@ class FoldersCliTest {
         Run s = run("train", images.toString(), "--model", spec.toString(), "--backend", "cpu");
         assertOneLineError(s, "takes images of [1, 28, 28]", "[3, 10, 12]", "set the spec's input to [3, 10, 12]", "summary");
         for (Run r : new Run[] {k, s}) {
-            assertFalse(r.err.matches("(?s).*\\b[0-9]+-[0-9]+(-[0-9]+)*\\b.*"), "no dense spec suggested: " + r.err);
+            assertFalse(r.err().matches("(?s).*\\b[0-9]+-[0-9]+(-[0-9]+)*\\b.*"), "no dense spec suggested: " + r.err());
         }
         // summary checks a spec on the images' size
         Run sum = run("summary", "keras-conv", "--input", "3x12x12");
-        assertEquals(0, sum.rc, sum.err);
-        assertTrue(sum.out.contains("[3, 12, 12]"), sum.out);
+        assertEquals(0, sum.rc(), sum.err());
+        assertTrue(sum.out().contains("[3, 12, 12]"), sum.out());
         // a dense request on images may be told the dense size, and of the conv presets
         assertOneLineError(run("train", images.toString(), "--model", "w1", "--backend", "cpu"), "360", "w3");
     }
@@ -178,9 +169,9 @@ class FoldersCliTest {
         Path out = tmp.resolve("colour");
         Run t = run("train", photos.toString(), "--model", spec.toString(), "--epochs", "1", "--batch", "4", "--out", out.toString(),
                 "--backend", "cpu", "--json");
-        assertEquals(0, t.rc, t.err);
+        assertEquals(0, t.rc(), t.err());
         assertEquals("[3,64,64]", JSON.readTree(out.resolve("config.json").toFile()).at("/model/input").toString());
-        assertTrue(Double.isFinite(t.json().get("test_loss").asDouble()));
+        assertTrue(Double.isFinite(json(t).get("test_loss").asDouble()));
     }
 
     @Test
@@ -189,7 +180,7 @@ class FoldersCliTest {
         Path out = tmp.resolve("docs-run");
         Run t = run("train", docs.toString(), "--model", "36-16-4", "--epochs", "40", "--batch", "8", "--lr", "3e-3", "--out", out.toString(),
                 "--backend", "cpu", "--json");
-        assertEquals(0, t.rc, t.err);
+        assertEquals(0, t.rc(), t.err());
         JsonNode cfg = JSON.readTree(out.resolve("config.json").toFile());
         JsonNode vocab = cfg.at("/data/text/vocabulary");
         assertEquals(36, vocab.size(), "the 36 topic words; stop words are left out: " + vocab);
@@ -199,33 +190,33 @@ class FoldersCliTest {
         assertEquals("none", cfg.at("/data/scaler/kind").asText(), "TF-IDF vectors are not rescaled");
         Path index = tmp.resolve("docs.safetensors");
         Run ix = run("index", out.toString(), "--split", "train", "--out", index.toString(), "--backend", "cpu");
-        assertEquals(0, ix.rc, ix.err);
+        assertEquals(0, ix.rc(), ix.err());
         Run se = run("search", index.toString(), "--eval", "18", "--k", "5", "--json", "--backend", "cpu");
-        assertEquals(0, se.rc, se.err);
-        double p = se.json().get("precision_at_k_codes").asDouble();
+        assertEquals(0, se.rc(), se.err());
+        double p = json(se).get("precision_at_k_codes").asDouble();
         assertTrue(p > 0.8, "precision@5 by topic from the codes " + p + " (chance 1/3)");
         Path codes = tmp.resolve("codes.csv");
         Run en = run("encode", out.toString(), "--out", codes.toString(), "--backend", "cpu");
-        assertEquals(0, en.rc, en.err);
+        assertEquals(0, en.rc(), en.err());
         assertEquals(1 + 18, Files.readAllLines(codes).size(), "a header and the 18 test documents");
 
         // anomaly detection: a rare topic among many documents of another stands out
         Path rareRun = tmp.resolve("rare-run");
         Run tr = run("train", rare.toString(), "--model", "36-16-4", "--epochs", "30", "--batch", "16", "--out", rareRun.toString(),
                 "--backend", "cpu");
-        assertEquals(0, tr.rc, tr.err);
+        assertEquals(0, tr.rc(), tr.err());
         Run d = run("detect", rareRun.toString(), "--normal-labels", "0", "--out", tmp.resolve("rare-detect").toString(), "--json",
                 "--backend", "cpu");
-        assertEquals(0, d.rc, d.err);
-        double auc = d.json().get("roc_auc").asDouble();
+        assertEquals(0, d.rc(), d.err());
+        double auc = json(d).get("roc_auc").asDouble();
         assertTrue(auc > 0.9, "ROC-AUC of the rare topics " + auc);
 
         // the saved vocabulary vectorises another folder: detect on new documents with the model's features
         Path fresh = corpus(tmp.resolve("fresh"), new int[] {10, 0, 10});
         Run df = run("detect", rareRun.toString(), "--data", fresh.toString(), "--normal-labels", "0", "--out",
                 tmp.resolve("fresh-detect").toString(), "--json", "--backend", "cpu");
-        assertEquals(0, df.rc, df.err);
-        assertEquals(4, df.json().get("samples").asInt(), "the 20% test hold-out of 20 new documents");
+        assertEquals(0, df.rc(), df.err());
+        assertEquals(4, json(df).get("samples").asInt(), "the 20% test hold-out of 20 new documents");
     }
 
     @Test
@@ -246,7 +237,7 @@ class FoldersCliTest {
         Path bow = tmp.resolve("bow");
         Run b = run("train", docs.toString(), "--text-weight", "count", "--model", "36-8", "--epochs", "1", "--batch", "8", "--out", bow.toString(),
                 "--backend", "cpu");
-        assertEquals(0, b.rc, b.err);
+        assertEquals(0, b.rc(), b.err());
         assertEquals("minmax", JSON.readTree(bow.resolve("config.json").toFile()).at("/data/scaler/kind").asText());
     }
 
@@ -256,8 +247,8 @@ class FoldersCliTest {
         Path png = tmp.resolve("pca.png");
         Run r = run("compare-pca", images.toString(), "--image-size", "28x28", "--channels", "3", "--k", "2,4", "--epochs", "2", "--batch", "8",
                 "--picture", png.toString(), "--picture-count", "6", "--json", "--backend", "cpu");
-        assertEquals(0, r.rc, r.err);
-        JsonNode j = r.json();
+        assertEquals(0, r.rc(), r.err());
+        JsonNode j = json(r);
         assertTrue(j.get("pca").asText().startsWith("randomized"), j.toString());
         List<String> rows = new ArrayList<>();
         j.get("picture_rows").forEach(n -> rows.add(n.asText()));
@@ -283,7 +274,7 @@ class FoldersCliTest {
         assertOneLineError(run("compare-pca", docs.toString(), "--k", "2", "--epochs", "0", "--picture", tmp.resolve("x.png").toString(),
                 "--backend", "cpu"), "--picture draws images");
         Run text = run("compare-pca", docs.toString(), "--k", "2,8", "--epochs", "0", "--json", "--backend", "cpu");
-        assertEquals(0, text.rc, text.err);
-        assertEquals("exact", text.json().get("pca").asText());
+        assertEquals(0, text.rc(), text.err());
+        assertEquals("exact", json(text).get("pca").asText());
     }
 }

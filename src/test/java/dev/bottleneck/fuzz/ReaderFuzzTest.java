@@ -68,6 +68,13 @@ class ReaderFuzzTest {
     static void quietData() {
         // the CLI targets must not find real data sets in the user's cache: a mutated source could name one
         savedHome = System.getProperty("user.home");
+        try {
+            // JavaCPP fixes its cache folder (under user.home) when first asked: ask now, so that native libraries loaded
+            // first by a target here are not cached in this test's temporary home, deleted before later tests load more
+            org.bytedeco.javacpp.Loader.getCacheDir();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         System.setProperty("user.home", tmp.resolve("home").toString());
     }
 

@@ -268,7 +268,6 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private ModelSpec buildSpec(int[] shape) {
-        int features = Math.toIntExact(java.util.Arrays.stream(shape).asLongStream().reduce(1, (a, c) -> a * c));
         ModelSpec ms;
         String m = model.trim();
         if (m.matches("[0-9]+(-[0-9]+(:[a-zA-Z_]+)?)+")) {

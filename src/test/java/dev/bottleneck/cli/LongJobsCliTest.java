@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -97,7 +96,7 @@ class LongJobsCliTest {
     /** A CLI process; its stderr lines go to {@code onLine} as they come. */
     static final class Job {
         final Process process;
-        final List<String> lines = Collections.synchronizedList(new ArrayList<>());
+        final List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>(); // read (streamed) while the reader thread adds
         final Thread reader;
 
         Job(List<String> args, Map<String, String> env, BiConsumer<Job, String> onLine) throws IOException {

@@ -1,10 +1,12 @@
 package dev.bottleneck.cli;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.data.ClassNames;
 import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.ImageFolderReader;
+import dev.bottleneck.data.LabelFilter;
 import dev.bottleneck.data.Scaler;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.io.MapValues;
@@ -18,25 +20,45 @@ import java.util.Map;
 
 /**
  * A data set ready for a model: loaded, split, and scaled with statistics of the training split only. Its
- * description (source, preprocessing) is stored in config.json so eval/encode/reconstruct prepare data the
- * same way.
+ * description (source, preprocessing, class names, the classes trained on) is stored in config.json so
+ * eval/encode/reconstruct prepare data the same way.
+ *
+ * @param classes the class names ({@link ClassNames#NUMERIC} for numeric labels or none)
+ * @param filter  for training: the classes kept ({@code --normal-labels}), which {@code train} holds only; null when
+ *                every sample is kept, and always null from {@link #fromConfig}, whose training split is whole
  */
-record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, Map<String, Object> csv) {
+record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, Map<String, Object> csv, ClassNames classes,
+                    LabelFilter filter) {
 
     static PreparedData load(String source, Path dataDir, CsvReader.Options csv, long seed, String scale) {
-        return load(source, dataDir, csv, null, seed, scale);
+        return load(source, dataDir, csv, null, seed, scale, null);
     }
 
     static PreparedData load(String source, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, long seed,
                              String scale) {
+        return load(source, dataDir, csv, images, seed, scale, null);
+    }
+
+    /**
+     * Loads and scales {@code source}; with a {@code filter} the training split keeps only those classes, and the
+     * scaler is fitted on them (the test split keeps every sample).
+     */
+    static PreparedData load(String source, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, long seed,
+                             String scale, LabelFilter filter) {
         TrainTest tt = DataSources.resolve(source, dataDir, csv, images, seed, DataSources.Environment.system());
+        ClassNames classes = ClassNames.of(tt.classes());
+        Dataset all = tt.train(), tr = all;
+        if (filter != null) {
+            tr = all.subset(filter.keptRows(all.n(), all.hasLabels() ? all::label : null, classes, "the training split of " + source),
+                    all.name());
+        }
         Scaler.Kind kind = scale == null || scale.equals("auto")
-                ? (isImage(tt.train()) ? Scaler.Kind.NONE : Scaler.Kind.MINMAX)
+                ? (isImage(tr) ? Scaler.Kind.NONE : Scaler.Kind.MINMAX)
                 : Scaler.Kind.parse(scale);
-        Scaler scaler = Scaler.fit(kind, tt.train());
-        Dataset train = scaler.transform(tt.train());
+        Scaler scaler = Scaler.fit(kind, tr);
+        Dataset train = scaler.transform(tr);
         Dataset test = scaler.transform(tt.test());
-        return new PreparedData(source, train, test, scaler, csvMap(csv));
+        return new PreparedData(source, train, test, scaler, csvMap(csv), classes, filter);
     }
 
     /** Reloads the data a model was trained on, with the saved scaler (overriding the source if given). */
@@ -66,7 +88,8 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
             throw new BottleneckException("data set '" + source + "' has " + tt.train().features() + " features but the model was trained on "
                     + scaler.features());
         }
-        return new PreparedData(source, scaler.transform(tt.train()), scaler.transform(tt.test()), scaler, csvMap(csv));
+        return new PreparedData(source, scaler.transform(tt.train()), scaler.transform(tt.test()), scaler, csvMap(csv),
+                ClassNames.of(tt.classes()), null);
     }
 
     static boolean isImage(Dataset d) {
@@ -90,6 +113,8 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
         m.put("sample_shape", Arrays.stream(train.sampleShape()).boxed().toList());
         m.put("scaler", scaler.toMap());
         if (csv != null) m.put("csv", csv);
+        if (classes.named()) m.put("classes", classes.names());
+        if (filter != null) m.putAll(filter.describe(classes));
         return m;
     }
 

@@ -1,9 +1,11 @@
 package dev.bottleneck.cli;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.data.ClassNames;
 import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.ImageFolderReader;
+import dev.bottleneck.data.LabelFilter;
 import dev.bottleneck.data.shard.Samples;
 import dev.bottleneck.data.shard.StreamedModelOps;
 import dev.bottleneck.data.shard.StreamingBatchSource;
@@ -22,13 +24,13 @@ import java.util.Map;
  * give the model the same samples in the same order.
  */
 abstract class TrainInput implements AutoCloseable {
-    /** Loads or opens {@code data} and splits it. */
+    /** Loads or opens {@code data} and splits it; with a {@code filter} training and validation keep only those classes. */
     static TrainInput load(String data, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, long seed, String scale,
-                           Integer limit, double validation, StreamOptionsMixin stream, Log log) {
+                           LabelFilter filter, Integer limit, double validation, StreamOptionsMixin stream, Log log) {
         if (limit != null && limit < 2) throw new BottleneckException("--limit must be at least 2");
         StreamOptionsMixin so = stream == null ? StreamOptionsMixin.defaults() : stream;
         if (StreamedData.applies(data, dataDir, so.stream)) {
-            StreamedData sd = StreamedData.forTraining(data, dataDir, images, seed, scale, so, log);
+            StreamedData sd = StreamedData.forTraining(data, dataDir, images, seed, scale, filter, so, log);
             if (!sd.hasTest()) {
                 sd.close();
                 throw new BottleneckException("shard directory '" + data + "' has no test split, which train reports its test loss on;"
@@ -36,7 +38,7 @@ abstract class TrainInput implements AutoCloseable {
             }
             return new Streamed(sd, limit, validation, seed, so, log);
         }
-        return new InMemory(PreparedData.load(data, dataDir, csv, images, seed, scale), limit, validation, seed);
+        return new InMemory(PreparedData.load(data, dataDir, csv, images, seed, scale, filter), limit, validation, seed);
     }
 
     abstract int[] sampleShape();
@@ -59,6 +61,15 @@ abstract class TrainInput implements AutoCloseable {
 
     /** config.json's data section. */
     abstract Map<String, Object> describe(long seed);
+
+    /** The class names of the labels. */
+    abstract ClassNames classes();
+
+    /**
+     * The smallest and largest value the model is trained on (after scaling), where known without a pass over data
+     * on disk; null otherwise.
+     */
+    abstract double[] valueRange();
 
     abstract Trainer.Result fit(Trainer trainer, Autoencoder model, FitConfig cfg, TrainState state);
 
@@ -95,6 +106,17 @@ abstract class TrainInput implements AutoCloseable {
         @Override int validationSamples() { return split.validation() == null ? 0 : split.validation().n(); }
         @Override int testSamples() { return pd.test().n(); }
         @Override Map<String, Object> describe(long seed) { return pd.describe(seed); }
+        @Override ClassNames classes() { return pd.classes(); }
+
+        @Override
+        double[] valueRange() {
+            double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+            for (float v : all.x()) {
+                if (v < lo) lo = v;
+                if (v > hi) hi = v;
+            }
+            return all.n() == 0 ? null : new double[] {lo, hi};
+        }
 
         @Override
         Trainer.Result fit(Trainer trainer, Autoencoder model, FitConfig cfg, TrainState state) {
@@ -142,6 +164,8 @@ abstract class TrainInput implements AutoCloseable {
         @Override int validationSamples() { return validation == null ? 0 : validation.size(); }
         @Override int testSamples() { return sd.hasTest() ? sd.test().size() : 0; }
         @Override Map<String, Object> describe(long seed) { return sd.describe(seed); }
+        @Override ClassNames classes() { return sd.classes(); }
+        @Override double[] valueRange() { return sd.knownRange(); }
 
         @Override
         Trainer.Result fit(Trainer trainer, Autoencoder model, FitConfig cfg, TrainState state) {

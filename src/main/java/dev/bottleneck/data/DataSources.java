@@ -106,9 +106,10 @@ public final class DataSources {
         if (!p.isAbsolute() && dataDir != null && !Files.exists(p) && Files.exists(dataDir.resolve(p))) p = dataDir.resolve(p);
         if (dev.bottleneck.data.shard.ShardManifest.isShardDirectory(p)) return loadShards(p);
         if (Files.isDirectory(p) && !hasAllIdx(p) && ImageFolderReader.looksLikeImageFolder(p)) {
-            Dataset all = ImageFolderReader.read(p, images == null ? ImageFolderReader.Options.defaults() : images).dataset();
+            ImageFolderReader.Result read = ImageFolderReader.read(p, images == null ? ImageFolderReader.Options.defaults() : images);
+            Dataset all = read.dataset();
             Dataset.Split sp = holdOut(all, CSV_HOLDOUT, seed, p + " (a folder of " + all.n() + " images)");
-            return new TrainTest(sp.train(), sp.validation());
+            return new TrainTest(sp.train(), sp.validation(), read.classes());
         }
         if (Files.isDirectory(p)) {
             if (!hasAllIdx(p)) throw notFound(p.getFileName() == null ? p.toString() : p.getFileName().toString(), List.of(p));
@@ -190,7 +191,7 @@ public final class DataSources {
                 throw new BottleneckException(dir + ": the shard directory has no test split, which this command needs; add one (see the"
                         + " README, 'Shards')");
             }
-            return new TrainTest(train, set.split("test").materialize(name + "-test"));
+            return new TrainTest(train, set.split("test").materialize(name + "-test"), set.manifest().classes());
         }
     }
 
@@ -256,7 +257,7 @@ public final class DataSources {
             throw new BottleneckException(file + ": only " + all.n() + " data row; expected at least 2 to hold out a test set");
         }
         Dataset.Split s = holdOut(all, CSV_HOLDOUT, seed, file + " (" + all.n() + " data rows)");
-        return new TrainTest(rename(s.train(), all.name() + "-train"), rename(s.validation(), all.name() + "-test"));
+        return new TrainTest(rename(s.train(), all.name() + "-train"), rename(s.validation(), all.name() + "-test"), t.labelNames());
     }
 
     /** Holds out a seeded test fraction; both parts must be non-empty. */

@@ -335,6 +335,8 @@ public final class Resume {
             }
         }
         if (head.equals("data") && p.length > 1 && p[1].equals("seed")) return "seed"; // the split seed is --seed
+        // the classes trained on are --normal-labels / --exclude-labels (and change the samples counted with them)
+        if (head.equals("data") && p.length > 1 && (p[1].equals("normal_labels") || p[1].equals("exclude_labels"))) return normalise(p[1]);
         if (head.equals("model") || head.equals("data")) return head;
         return normalise(p.length > 1 ? p[1] : head);
     }

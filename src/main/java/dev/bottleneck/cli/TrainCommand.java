@@ -134,7 +134,7 @@ final class TrainCommand implements Callable<Integer> {
     double validation;
 
     @Range(min = 2)
-    @Option(names = "--limit", description = "Use only the first N training samples (quick runs).")
+    @Option(names = "--limit", description = "Use only the first N training samples (of the classes kept; quick runs).")
     Integer limit;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed for initialisation, shuffling, splits and dropout (default: ${DEFAULT-VALUE}).")
@@ -258,6 +258,10 @@ final class TrainCommand implements Callable<Integer> {
                 log.info(ae.summary().stripTrailing());
                 log.info(String.format(Locale.ROOT, "data: %s, %d training / %d validation / %d test samples of %s",
                         data, in.trainSamples(), in.validationSamples(), in.testSamples(), java.util.Arrays.toString(in.sampleShape())));
+                if (filter != null) {
+                    log.info((filter.exclude() ? "training and validating on every class but " : "training and validating on the classes ")
+                            + filter.text(in.classes()) + "; the test split keeps every class");
+                }
                 Trainer.Result r = in.fit(trainer, ae, cfg, state);
                 if (!run.writer()) return 0; // rank 0 evaluates, draws and reports
                 Trainer.Evaluation test = in.evaluateTest(trainer, ae, Math.max(b, 1000));

@@ -116,6 +116,11 @@ public record LabelFilter(boolean exclude, List<String> labels) {
         return out;
     }
 
+    /** The classes the option names, by name (or number), for messages: {@code normal, usual}. */
+    public String text(ClassNames classes) {
+        return String.join(", ", names(classes, new LinkedHashSet<>(named(classes))));
+    }
+
     /** The config.json entry: the classes by name where they have names, else by number. */
     public Map<String, Object> describe(ClassNames classes) {
         Set<Integer> named = new LinkedHashSet<>(named(classes));

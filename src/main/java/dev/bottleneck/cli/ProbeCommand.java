@@ -6,6 +6,7 @@ import dev.bottleneck.apps.ModelOps;
 import dev.bottleneck.data.ClassNames;
 import dev.bottleneck.data.Dataset;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
@@ -15,7 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "probe", mixinStandardHelpOptions = true,
+@Command(name = "probe", defaultValueProvider = CommandDefaults.class, mixinStandardHelpOptions = true,
         description = {"Linear probe: train a multinomial logistic-regression classifier on the codes of the training split and "
                 + "on the raw inputs, and report both test accuracies.",
                 "Example: bottleneck probe runs/w1 --train-limit 10000"})
@@ -31,9 +32,9 @@ final class ProbeCommand extends ModelCommandBase implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "0.01") double lr;
     @Range(min = 0)
     @Option(names = "--l2", defaultValue = "1e-4") double l2;
-    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Mixin SeedOption seedOption;
+    @Mixin JsonOption jsonOption;
     @Option(names = "--no-raw", description = "Skip the raw-input baseline.") boolean noRaw;
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
 
     /** Classes named in the sentence (--json lists every class). */
     static final int SHOWN_CLASSES = 20;
@@ -52,7 +53,7 @@ final class ProbeCommand extends ModelCommandBase implements Callable<Integer> {
             int ntr = Math.min(trainLimit, tr.n()), nte = testLimit == null ? te.n() : Math.min(testLimit, te.n());
             var model = s.loaded().model();
             int c = model.codeFeatures(), d = tr.features();
-            LogisticRegression.Config cfg = new LogisticRegression.Config(epochs, 128, lr, l2, seed);
+            LogisticRegression.Config cfg = new LogisticRegression.Config(epochs, 128, lr, l2, seedOption.seed);
             float[] ctr = ModelOps.encode(model, tr.x(), ntr), cte = ModelOps.encode(model, te.x(), nte);
             int[] ytr = java.util.Arrays.copyOf(tr.labels(), ntr), yte = java.util.Arrays.copyOf(te.labels(), nte);
             long t0 = System.nanoTime();
@@ -96,7 +97,7 @@ final class ProbeCommand extends ModelCommandBase implements Callable<Integer> {
             }
             if (perCode.size() > SHOWN_CLASSES) byClass.append(", ... (").append(perCode.size()).append(" classes; --json lists all)");
             res.put("per_class", perClass);
-            PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                     "logistic regression on %d training samples, test accuracy: codes (%d) %.4f%s; per class (codes): %s", ntr, c, codeAcc,
                     raw, byClass));
             return 0;

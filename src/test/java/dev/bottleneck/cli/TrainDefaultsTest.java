@@ -188,6 +188,27 @@ class TrainDefaultsTest {
         assertTrue(c.err().contains("--output-activation applies to dense specs"), c.err());
     }
 
+    /**
+     * An image folder: {@code --image-size} is the first image's size, {@code --channels} gray when every image is gray,
+     * else RGB (a colour image among gray ones makes the whole folder RGB).
+     */
+    @Test
+    void anImageFolderKeepsItsSizeAndDetectsItsChannels(@TempDir Path tmp) throws Exception {
+        Path gray = LabelledData.shapes(tmp.resolve("gray"), 6, 12, 8);
+        Path mixed = LabelledData.shapes(tmp.resolve("mixed"), 6, 12, 9);
+        BufferedImage colour = new BufferedImage(12, 12, BufferedImage.TYPE_INT_RGB);
+        colour.setRGB(3, 4, 0xff2080);
+        ImageIO.write(colour, "png", mixed.resolve("circle").resolve("zz-colour.png").toFile());
+        for (Object[] c : new Object[][] {{gray, 1}, {mixed, 3}}) {
+            Path out = tmp.resolve("run-" + ((Path) c[0]).getFileName());
+            int channels = (Integer) c[1];
+            train("train", c[0].toString(), "--model", (channels * 144) + "-8", "--epochs", "1", "--batch", "4", "--backend", "cpu",
+                    "--out", out.toString());
+            JsonNode shape = read(out.resolve("config.json")).get("data").get("sample_shape");
+            assertEquals(List.of(channels, 12, 12), List.of(shape.get(0).asInt(), shape.get(1).asInt(), shape.get(2).asInt()), c[0].toString());
+        }
+    }
+
     /** A preset brings its own batch size and loss reduction: w4 trains in batches of 128, summed per sample. */
     @Test
     void presetsBringTheirBatchAndReduction(@TempDir Path tmp) throws Exception {

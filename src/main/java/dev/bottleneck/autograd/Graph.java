@@ -100,6 +100,32 @@ public final class Graph implements AutoCloseable {
         return true;
     }
 
+    /** Writes a gradient into {@code grad}, or adds to what it holds when {@code accumulate}. */
+    private interface GradWrite {
+        void into(Tensor grad, boolean accumulate);
+    }
+
+    /** When v is not null and needs a gradient: prepares v's gradient ({@link #prepareGrad}) and has {@code write} fill it. */
+    private void gradInto(Var v, GradWrite write) {
+        if (v == null || !v.requiresGrad) return;
+        boolean acc = prepareGrad(v);
+        write.into(v.grad, acc);
+    }
+
+    /** The input gradient of a one-input op, from its output gradient dy, written into dx (or added when accumulate). */
+    private interface InputGrad {
+        void write(Tensor dy, Tensor dx, boolean accumulate);
+    }
+
+    /** The result y of a one-input op whose backward pass writes x's gradient in place through {@code backward}. */
+    private Var oneInput(Tensor y, Var x, InputGrad backward) {
+        Var out = result(y, x);
+        record(out, () -> {
+            if (out.grad != null) gradInto(x, (dx, acc) -> backward.write(out.grad, dx, acc));
+        });
+        return out;
+    }
+
     /** Adds {@code delta} into v's gradient. */
     private void accumulate(Var v, Tensor delta) {
         accumulate(v, delta, Double.NaN);
@@ -153,18 +179,9 @@ public final class Graph implements AutoCloseable {
         record(out, () -> {
             Tensor dy = out.grad;
             if (dy == null) return;
-            if (x.requiresGrad) {
-                boolean acc = prepareGrad(x);
-                be.blas().gemm(false, false, n, in, outF, 1.0, dy, outF, wt, in, acc ? 1.0 : 0.0, x.grad, in);
-            }
-            if (w.requiresGrad) {
-                boolean acc = prepareGrad(w);
-                be.blas().gemm(true, false, outF, in, n, 1.0, dy, outF, xt, in, acc ? 1.0 : 0.0, w.grad, in);
-            }
-            if (b != null && b.requiresGrad) {
-                boolean acc = prepareGrad(b);
-                be.reduce().sumTo(dy, acc ? 1.0 : 0.0, b.grad);
-            }
+            gradInto(x, (dx, acc) -> be.blas().gemm(false, false, n, in, outF, 1.0, dy, outF, wt, in, acc ? 1.0 : 0.0, dx, in));
+            gradInto(w, (dw, acc) -> be.blas().gemm(true, false, outF, in, n, 1.0, dy, outF, xt, in, acc ? 1.0 : 0.0, dw, in));
+            gradInto(b, (db, acc) -> be.reduce().sumTo(dy, acc ? 1.0 : 0.0, db));
         });
         return out;
     }
@@ -180,17 +197,15 @@ public final class Graph implements AutoCloseable {
         record(out, () -> {
             Tensor dc = out.grad;
             if (dc == null) return;
-            if (a.requiresGrad) {
-                boolean acc = prepareGrad(a);
+            gradInto(a, (da, acc) -> {
                 // dA = dC op(B)^T  (or its transpose when A was transposed)
-                if (!transA) be.blas().matmul(false, !transB, dc, bt, acc ? 1 : 0, a.grad);
-                else be.blas().matmul(transB, true, bt, dc, acc ? 1 : 0, a.grad);
-            }
-            if (b.requiresGrad) {
-                boolean acc = prepareGrad(b);
-                if (!transB) be.blas().matmul(!transA, false, at, dc, acc ? 1 : 0, b.grad);
-                else be.blas().matmul(true, transA, dc, at, acc ? 1 : 0, b.grad);
-            }
+                if (!transA) be.blas().matmul(false, !transB, dc, bt, acc ? 1 : 0, da);
+                else be.blas().matmul(transB, true, bt, dc, acc ? 1 : 0, da);
+            });
+            gradInto(b, (db, acc) -> {
+                if (!transB) be.blas().matmul(!transA, false, at, dc, acc ? 1 : 0, db);
+                else be.blas().matmul(true, transA, dc, at, acc ? 1 : 0, db);
+            });
         });
         return out;
     }
@@ -265,8 +280,7 @@ public final class Graph implements AutoCloseable {
         if (v.value.size() == g.size()) {
             accumulate(v, g.reshape(v.value.shape()), constant);
         } else {
-            boolean acc = prepareGrad(v);
-            be.reduce().sumTo(g, acc ? 1.0 : 0.0, v.grad);
+            gradInto(v, (dv, acc) -> be.reduce().sumTo(g, acc ? 1.0 : 0.0, dv));
         }
     }
 
@@ -357,13 +371,7 @@ public final class Graph implements AutoCloseable {
         if (kind == Activation.IDENTITY) return x;
         Tensor y = temp(x.value.shape());
         be.activations().forward(kind, alpha, x.value, y);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
-            boolean acc = prepareGrad(x);
-            be.activations().backward(kind, alpha, x.value, y, out.grad, x.grad, acc);
-        });
-        return out;
+        return oneInput(y, x, (dy, dx, acc) -> be.activations().backward(kind, alpha, x.value, y, dy, dx, acc));
     }
 
     /** The reduced loss of {@code pred} against a constant {@code target}, as a one-element variable. */
@@ -516,18 +524,9 @@ public final class Graph implements AutoCloseable {
         record(out, () -> {
             Tensor dy = out.grad;
             if (dy == null) return;
-            if (x.requiresGrad) {
-                boolean acc = prepareGrad(x);
-                be.conv().backwardData(geo, dy, wt, x.grad, acc);
-            }
-            if (w.requiresGrad) {
-                boolean acc = prepareGrad(w);
-                be.conv().backwardFilter(geo, xt, dy, w.grad, acc);
-            }
-            if (b != null && b.requiresGrad) {
-                boolean acc = prepareGrad(b);
-                be.conv().backwardBias(dy, b.grad, acc);
-            }
+            gradInto(x, (dx, acc) -> be.conv().backwardData(geo, dy, wt, dx, acc));
+            gradInto(w, (dw, acc) -> be.conv().backwardFilter(geo, xt, dy, dw, acc));
+            gradInto(b, (db, acc) -> be.conv().backwardBias(dy, db, acc));
         });
         return out;
     }
@@ -577,14 +576,9 @@ public final class Graph implements AutoCloseable {
                     accumulate(x, t);
                 }
             }
-            if (w.requiresGrad) { // roles swapped: the mirrored convolution's input is dy, its output gradient is x
-                boolean acc = prepareGrad(w);
-                be.conv().backwardFilter(geo, dy, xt, w.grad, acc);
-            }
-            if (b != null && b.requiresGrad) {
-                boolean acc = prepareGrad(b);
-                be.conv().backwardBias(dy, b.grad, acc);
-            }
+            // roles swapped: the mirrored convolution's input is dy, its output gradient is x
+            gradInto(w, (dw, acc) -> be.conv().backwardFilter(geo, dy, xt, dw, acc));
+            gradInto(b, (db, acc) -> be.conv().backwardBias(dy, db, acc));
         });
         return out;
     }
@@ -613,13 +607,7 @@ public final class Graph implements AutoCloseable {
         dev.bottleneck.backend.Pool2dGeometry geo = poolGeometry("maxPool2d", xt, kh, kw, strideH, strideW, padH, padW, true);
         Tensor y = temp(geo.outputShape());
         be.pool().maxForward(geo, xt, y);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
-            boolean acc = prepareGrad(x);
-            be.pool().maxBackward(geo, xt, y, out.grad, x.grad, acc);
-        });
-        return out;
+        return oneInput(y, x, (dy, dx, acc) -> be.pool().maxBackward(geo, xt, y, dy, dx, acc));
     }
 
     /** Average pooling; {@code countIncludePad}: divide by the whole window (PyTorch's default) or by its real elements. */
@@ -632,13 +620,7 @@ public final class Graph implements AutoCloseable {
         dev.bottleneck.backend.Pool2dGeometry geo = poolGeometry("avgPool2d", xt, kh, kw, strideH, strideW, padH, padW, countIncludePad);
         Tensor y = temp(geo.outputShape());
         be.pool().avgForward(geo, xt, y);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
-            boolean acc = prepareGrad(x);
-            be.pool().avgBackward(geo, out.grad, x.grad, acc);
-        });
-        return out;
+        return oneInput(y, x, (dy, dx, acc) -> be.pool().avgBackward(geo, dy, dx, acc));
     }
 
     private static dev.bottleneck.backend.Pool2dGeometry poolGeometry(String op, Tensor xt, int kh, int kw, int sh, int sw, int ph,
@@ -654,13 +636,7 @@ public final class Graph implements AutoCloseable {
         if (xt.rank() != 4) throw new IllegalArgumentException("upsample2d: input must be [n, c, h, w], got " + Shapes.str(xt.shape()));
         Tensor y = temp(xt.dim(0), xt.dim(1), xt.dim(2) * scaleH, xt.dim(3) * scaleW);
         be.pool().upsampleForward(mode, scaleH, scaleW, xt, y);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
-            boolean acc = prepareGrad(x);
-            be.pool().upsampleBackward(mode, scaleH, scaleW, out.grad, x.grad, acc);
-        });
-        return out;
+        return oneInput(y, x, (dy, dx, acc) -> be.pool().upsampleBackward(mode, scaleH, scaleW, dy, dx, acc));
     }
 
     /** A max pooling's output and, per output element, the flat index of its maximum within the input plane. */
@@ -672,13 +648,7 @@ public final class Graph implements AutoCloseable {
         dev.bottleneck.backend.Pool2dGeometry geo = poolGeometry("maxPool2dWithIndices", xt, kernel, kernel, stride, stride, 0, 0, true);
         Tensor y = temp(geo.outputShape()), idx = temp(geo.outputShape());
         be.pool().maxPoolIndicesForward(geo, xt, y, idx);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
-            boolean acc = prepareGrad(x);
-            be.pool().maxPoolIndicesBackward(geo, idx, out.grad, x.grad, acc);
-        });
-        return new Pooled(out, idx);
+        return new Pooled(oneInput(y, x, (dy, dx, acc) -> be.pool().maxPoolIndicesBackward(geo, idx, dy, dx, acc)), idx);
     }
 
     /** Max un-pooling: x [n, c, h, w] placed at {@code indices} (from maxPool2dWithIndices) into zeros [n, c, outH, outW]. */
@@ -690,13 +660,7 @@ public final class Graph implements AutoCloseable {
         }
         Tensor y = temp(xt.dim(0), xt.dim(1), outH, outW);
         be.pool().maxUnpoolForward(xt, indices, y);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
-            boolean acc = prepareGrad(x);
-            be.pool().maxUnpoolBackward(indices, out.grad, x.grad, acc);
-        });
-        return out;
+        return oneInput(y, x, (dy, dx, acc) -> be.pool().maxUnpoolBackward(indices, dy, dx, acc));
     }
 
     /** Mean per-pixel softmax cross-entropy of logits [n, c, h, w] against class numbers [n, h, w] (a constant). */

@@ -6,6 +6,7 @@ import dev.bottleneck.backend.Activation;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.backend.UnaryOp;
+import dev.bottleneck.io.Json;
 import dev.bottleneck.nn.ActivationLayer;
 import dev.bottleneck.nn.Module;
 import dev.bottleneck.nn.Parameter;
@@ -244,17 +245,12 @@ public final class Autoencoder implements AutoCloseable {
         private Builder add(Map<String, Object> l) { (inDecoder ? dec : enc).add(l); return this; }
 
         public Builder dense(int units, String activation) {
-            Map<String, Object> l = new LinkedHashMap<>();
-            l.put("type", "linear");
-            l.put("units", units);
-            l.put("activation", activation);
+            Map<String, Object> l = Json.object("type", "linear", "units", units, "activation", activation);
             return add(l);
         }
 
         public Builder dropout(double rate) {
-            Map<String, Object> l = new LinkedHashMap<>();
-            l.put("type", "dropout");
-            l.put("rate", rate);
+            Map<String, Object> l = Json.object("type", "dropout", "rate", rate);
             return add(l);
         }
 

@@ -4,9 +4,9 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Pool2dGeometry;
+import dev.bottleneck.io.Json;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** What max and average pooling share: the window, its validation, the output shape and the spec fields. */
@@ -62,11 +62,7 @@ abstract class Pool2dModule extends Module {
 
     @Override
     public Map<String, Object> spec() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", type);
-        m.put("kernel", Conv2d.specPair(kh, kw));
-        m.put("stride", Conv2d.specPair(strideH, strideW));
-        m.put("padding", Conv2d.specPair(padH, padW));
-        return m;
+        return Json.object("type", type, "kernel", Conv2d.specPair(kh, kw), "stride", Conv2d.specPair(strideH, strideW),
+                "padding", Conv2d.specPair(padH, padW));
     }
 }

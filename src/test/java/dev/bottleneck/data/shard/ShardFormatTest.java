@@ -7,6 +7,7 @@ import dev.bottleneck.data.Scaler;
 import dev.bottleneck.data.TimeSeriesReader;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.io.IdxFixtures;
+import dev.bottleneck.io.Json;
 import dev.bottleneck.io.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -172,12 +173,8 @@ class ShardFormatTest {
         train.put("shards", List.of(Map.of("file", "part-a.npy", "samples", 2, "labels", "labels-a.npy",
                         "sha256", ShardSet.sha256(dir.resolve("part-a.npy"))),
                 Map.of("file", "part-b.npy", "samples", 1, "labels", "labels-b.npy")));
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("format", "bottleneck-shards");
-        m.put("version", 1);
-        m.put("sample_shape", List.of(2, 3));
-        m.put("dtype", "float32");
-        m.put("splits", Map.of("train", train));
+        Map<String, Object> m = Json.object("format", "bottleneck-shards", "version", 1, "sample_shape", List.of(2, 3),
+                "dtype", "float32", "splits", Map.of("train", train));
         dev.bottleneck.io.Json.writeFile(dir.resolve("manifest.json"), m);
         try (ShardSet set = ShardSet.open(dir, ShardSet.Verify.FIRST_OPEN, null)) {
             ShardSplit s = set.split("train");

@@ -134,22 +134,16 @@ final class CudaConv implements ConvOps {
         if (bias != null && bias.size() != g.cOut()) {
             throw new IllegalArgumentException("conv forward bias: expected " + g.cOut() + " elements, got " + Shapes.str(bias.shape()));
         }
-        backend.enter();
-        synchronized (backend) {
-            Plan p = plan(g);
-            Choice c = choice(p, Direction.FORWARD);
-            setMathType(p, c.mathType());
-            Pointer ws = dnn.workspace(c.bytes());
-            CudaCheck.cudnn(cudnnConvolutionForward(dnn.handle, dnn.one, p.x, at(x), p.w, at(w), p.conv, c.algo(),
-                    ws, c.bytes(), dnn.zero, p.y, at(y)), "cudnnConvolutionForward(" + g + ", algo " + c.algo() + ")");
-            dnn.after("cudnnConvolutionForward");
+        backend.locked(() -> {
+            Plan p = convolve(g, Direction.FORWARD, "cudnnConvolutionForward", (q, c, ws) -> cudnnConvolutionForward(dnn.handle,
+                    dnn.one, q.x, at(x), q.w, at(w), q.conv, c.algo(), ws, c.bytes(), dnn.zero, q.y, at(y)));
             if (bias != null) {
                 // y = 1 * bias (broadcast over n, h, w) + 1 * y
                 CudaCheck.cudnn(cudnnAddTensor(dnn.handle, dnn.one, p.bias, at(bias), dnn.one, p.y, at(y)),
                         "cudnnAddTensor(conv bias, " + g.cOut() + " channels)");
                 dnn.after("cudnnAddTensor");
             }
-        }
+        });
     }
 
     @Override
@@ -157,17 +151,9 @@ final class CudaConv implements ConvOps {
         check(dy, g.outputShape(), "conv backwardData output gradient");
         check(w, g.weightShape(), "conv backwardData weight");
         check(dx, g.inputShape(), "conv backwardData input gradient");
-        backend.enter();
-        synchronized (backend) {
-            Plan p = plan(g);
-            Choice c = choice(p, Direction.BACKWARD_DATA);
-            setMathType(p, c.mathType());
-            Pointer ws = dnn.workspace(c.bytes());
-            CudaCheck.cudnn(cudnnConvolutionBackwardData(dnn.handle, dnn.one, p.w, at(w), p.y, at(dy), p.conv, c.algo(),
-                    ws, c.bytes(), dnn.beta(accumulate), p.x, at(dx)),
-                    "cudnnConvolutionBackwardData(" + g + ", algo " + c.algo() + ")");
-            dnn.after("cudnnConvolutionBackwardData");
-        }
+        backend.locked(() -> convolve(g, Direction.BACKWARD_DATA, "cudnnConvolutionBackwardData", (p, c, ws) ->
+                cudnnConvolutionBackwardData(dnn.handle, dnn.one, p.w, at(w), p.y, at(dy), p.conv, c.algo(), ws, c.bytes(),
+                        dnn.beta(accumulate), p.x, at(dx))));
     }
 
     @Override
@@ -175,17 +161,28 @@ final class CudaConv implements ConvOps {
         check(x, g.inputShape(), "conv backwardFilter input");
         check(dy, g.outputShape(), "conv backwardFilter output gradient");
         check(dw, g.weightShape(), "conv backwardFilter weight gradient");
-        backend.enter();
-        synchronized (backend) {
-            Plan p = plan(g);
-            Choice c = choice(p, Direction.BACKWARD_FILTER);
-            setMathType(p, c.mathType());
-            Pointer ws = dnn.workspace(c.bytes());
-            CudaCheck.cudnn(cudnnConvolutionBackwardFilter(dnn.handle, dnn.one, p.x, at(x), p.y, at(dy), p.conv, c.algo(),
-                    ws, c.bytes(), dnn.beta(accumulate), p.w, at(dw)),
-                    "cudnnConvolutionBackwardFilter(" + g + ", algo " + c.algo() + ")");
-            dnn.after("cudnnConvolutionBackwardFilter");
-        }
+        backend.locked(() -> convolve(g, Direction.BACKWARD_FILTER, "cudnnConvolutionBackwardFilter", (p, c, ws) ->
+                cudnnConvolutionBackwardFilter(dnn.handle, dnn.one, p.x, at(x), p.y, at(dy), p.conv, c.algo(), ws, c.bytes(),
+                        dnn.beta(accumulate), p.w, at(dw))));
+    }
+
+    /** One cuDNN convolution call; returns its status. */
+    private interface ConvCall {
+        int run(Plan p, Choice c, Pointer workspace);
+    }
+
+    /**
+     * Runs {@code call} (cuDNN function {@code name}) in direction d for g with the plan's algorithm, math type and
+     * workspace, checks its status and returns the plan. Under the backend lock.
+     */
+    private Plan convolve(Conv2dGeometry g, Direction d, String name, ConvCall call) {
+        Plan p = plan(g);
+        Choice c = choice(p, d);
+        setMathType(p, c.mathType());
+        Pointer ws = dnn.workspace(c.bytes());
+        CudaCheck.cudnn(call.run(p, c, ws), name + "(" + g + ", algo " + c.algo() + ")");
+        dnn.after(name);
+        return p;
     }
 
     @Override

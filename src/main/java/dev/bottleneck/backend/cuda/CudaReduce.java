@@ -6,11 +6,9 @@ import dev.bottleneck.tensor.Tensor;
 import java.util.Arrays;
 
 /** {@link ReduceOps} of the {@link CudaBackend}. */
-final class CudaReduce implements ReduceOps {
-    private final CudaBackend be;
-
+final class CudaReduce extends CudaOps implements ReduceOps {
     CudaReduce(CudaBackend be) {
-        this.be = be;
+        super(be);
     }
 
     @Override
@@ -75,30 +73,13 @@ final class CudaReduce implements ReduceOps {
         }
     }
 
-    @Override
-    public void sum(Tensor x, Tensor out) {
-        CudaBackend.scalar(out, "sum");
-        be.enter();
-        synchronized (be) {
-            be.finish(be.partialSums(0, x), out, 1.0, 0.0, false);
-        }
-    }
+    @Override public void sum(Tensor x, Tensor out) { total(0, x, out, "sum"); }
+    @Override public void sumSquares(Tensor x, Tensor out) { total(1, x, out, "sumSquares"); }
+    @Override public void nonFinite(Tensor x, Tensor out) { total(2, x, out, "nonFinite"); }
 
-    @Override
-    public void sumSquares(Tensor x, Tensor out) {
-        CudaBackend.scalar(out, "sumSquares");
-        be.enter();
-        synchronized (be) {
-            be.finish(be.partialSums(1, x), out, 1.0, 0.0, false);
-        }
-    }
-
-    @Override
-    public void nonFinite(Tensor x, Tensor out) {
-        CudaBackend.scalar(out, "nonFinite");
-        be.enter();
-        synchronized (be) {
-            be.finish(be.partialSums(2, x), out, 1.0, 0.0, true);
-        }
+    /** out[0] = the two-stage reduction of all of x: mode 0 sum, 1 sum of squares, 2 the non-finite flag. */
+    private void total(int mode, Tensor x, Tensor out, String op) {
+        CudaBackend.scalar(out, op);
+        be.locked(() -> be.finish(be.partialSums(mode, x), out, 1.0, 0.0, mode == 2));
     }
 }

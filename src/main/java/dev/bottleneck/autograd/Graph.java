@@ -238,23 +238,11 @@ public final class Graph implements AutoCloseable {
                     }
                     break;
                 case MUL:
-                    if (a.requiresGrad) {
-                        Tensor t = temp(shape);
-                        be.elementwise().binary(BinaryOp.MUL, dy, b.value, t);
-                        reduceInto(a, t);
-                    }
-                    if (b.requiresGrad) {
-                        Tensor t = temp(shape);
-                        be.elementwise().binary(BinaryOp.MUL, dy, a.value, t);
-                        reduceInto(b, t);
-                    }
+                    reduceInto(a, BinaryOp.MUL, dy, b.value, shape);
+                    reduceInto(b, BinaryOp.MUL, dy, a.value, shape);
                     break;
                 case DIV:
-                    if (a.requiresGrad) {
-                        Tensor t = temp(shape);
-                        be.elementwise().binary(BinaryOp.DIV, dy, b.value, t);
-                        reduceInto(a, t);
-                    }
+                    reduceInto(a, BinaryOp.DIV, dy, b.value, shape);
                     if (b.requiresGrad) { // d(a/b)/db = -y/b
                         Tensor t = temp(shape);
                         be.elementwise().binary(BinaryOp.MUL, dy, y, t);
@@ -268,6 +256,14 @@ public final class Graph implements AutoCloseable {
             }
         });
         return out;
+    }
+
+    /** When v needs a gradient: adds {@code op(dy, other)}, computed in the broadcast {@code shape}, into it. */
+    private void reduceInto(Var v, BinaryOp op, Tensor dy, Tensor other, int[] shape) {
+        if (!v.requiresGrad) return;
+        Tensor t = temp(shape);
+        be.elementwise().binary(op, dy, other, t);
+        reduceInto(v, t);
     }
 
     /** Adds a broadcast-shaped gradient into v's gradient, summing over stretched dimensions. */

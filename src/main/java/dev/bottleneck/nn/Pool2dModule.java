@@ -31,6 +31,17 @@ abstract class Pool2dModule extends Module {
         }
     }
 
+    /** Kernel, stride and padding (height, width) read from a pooling layer's spec. */
+    record Window(int[] k, int[] s, int[] p) {
+        /** {@code kernel}, optional {@code stride} (= kernel) and {@code padding} of a spec of {@code type}. */
+        static Window of(String type, Map<String, Object> l, int[] shape, String where) {
+            SpecValues.requireImage(type, shape, where);
+            int[] k = SpecValues.pair(l, "kernel", where, null, 1);
+            int[] s = SpecValues.pair(l, "stride", where, k, 1);
+            return new Window(k, s, SpecValues.poolPadding(l.get("padding"), shape, k, s, where));
+        }
+    }
+
     final Pool2dGeometry geometry(int n, int c, int h, int w) {
         return new Pool2dGeometry(n, c, h, w, kh, kw, strideH, strideW, padH, padW, countIncludePad);
     }

@@ -38,25 +38,8 @@ final class CudaReduce extends CudaOps implements ReduceOps {
             int nk = 0, nr = 0;
             for (int d = 0; d < xs.length; d++) {
                 if (xs[d] == 1) continue;
-                if (so[d] != 0) {
-                    if (nk > 0 && ks[nk - 1] == xStride[d] * xs[d]) {
-                        kd[nk - 1] *= xs[d];
-                        ks[nk - 1] = xStride[d];
-                    } else {
-                        kd[nk] = xs[d];
-                        ks[nk] = xStride[d];
-                        nk++;
-                    }
-                } else {
-                    if (nr > 0 && rs[nr - 1] == xStride[d] * xs[d]) {
-                        rd[nr - 1] *= xs[d];
-                        rs[nr - 1] = xStride[d];
-                    } else {
-                        rd[nr] = xs[d];
-                        rs[nr] = xStride[d];
-                        nr++;
-                    }
-                }
+                if (so[d] != 0) nk = append(kd, ks, nk, xs[d], xStride[d]);
+                else nr = append(rd, rs, nr, xs[d], xStride[d]);
             }
             if (nk > CudaBackend.MAX_RANK || nr > CudaBackend.MAX_RANK) {
                 throw new IllegalArgumentException("sumTo " + Shapes.str(xs) + " -> " + Shapes.str(os)
@@ -71,6 +54,21 @@ final class CudaReduce extends CudaOps implements ReduceOps {
                 be.kernels().red_sum_to_block((int) Math.min(m, 65535), CudaBackend.BLOCK, be.addr(x), be.addr(out), m, nRed, plan, beta);
             }
         }
+    }
+
+    /**
+     * Appends a dimension of {@code size} elements {@code stride} apart to the first {@code count} entries of dims and
+     * strides, merged into the last one when the two are contiguous; returns the new count.
+     */
+    private static int append(long[] dims, long[] strides, int count, long size, long stride) {
+        if (count > 0 && strides[count - 1] == stride * size) {
+            dims[count - 1] *= size;
+            strides[count - 1] = stride;
+            return count;
+        }
+        dims[count] = size;
+        strides[count] = stride;
+        return count + 1;
     }
 
     @Override public void sum(Tensor x, Tensor out) { total(0, x, out, "sum"); }

@@ -91,6 +91,11 @@ verify_dir() {
   return 0
 }
 
+# has_sha FILE SHA256: true when FILE exists and its bytes have that SHA-256.
+has_sha() {
+  [[ -f "$1" && "$(sha256sum "$1" | cut -d' ' -f1)" == "$2" ]]
+}
+
 as_root() {
   if [[ "$(id -u)" -eq 0 ]]; then "$@"
   elif command -v sudo >/dev/null 2>&1; then sudo "$@"
@@ -167,7 +172,7 @@ fetch_fashion() {
 
 fetch_sensor() {
   local dest="$DATA_DIR/sensor"
-  if [[ -f "$dest/data.csv" && "$(sha256sum "$dest/data.csv" | cut -d' ' -f1)" == "$SENSOR_SHA" ]]; then
+  if has_sha "$dest/data.csv" "$SENSOR_SHA"; then
     log "sensor data already installed and verified in $dest"
     return 0
   fi
@@ -184,7 +189,7 @@ fetch_sensor() {
 
 fetch_movielens() {
   local dest="$DATA_DIR/movielens"
-  if [[ -f "$dest/movielens.csv" && "$(sha256sum "$dest/movielens.csv" | cut -d' ' -f1)" == "$MOVIELENS_SHA" ]]; then
+  if has_sha "$dest/movielens.csv" "$MOVIELENS_SHA"; then
     log "MovieLens ratings already installed and verified in $dest"
     return 0
   fi

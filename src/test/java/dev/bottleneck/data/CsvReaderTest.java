@@ -21,6 +21,12 @@ class CsvReaderTest {
         return assertThrows(BottleneckException.class, () -> CsvReader.read(f, o));
     }
 
+    /** Reading a file {@code name} holding {@code text} with the default options fails with a message containing every part. */
+    private void assertFails(String name, String text, String... parts) throws Exception {
+        String m = fails(csv(name, text), CsvReader.defaults()).getMessage();
+        for (String part : parts) assertTrue(m.contains(part), m);
+    }
+
     @Test
     void headerLabelColumnAndSkip() throws Exception {
         Path f = csv("sensor.csv", """
@@ -108,36 +114,18 @@ class CsvReaderTest {
 
     @Test
     void nanInfAndEmptyCells() throws Exception {
-        Path nan = csv("nan.csv", "a,b,c\n1,2,3\n4,5,NaN\n");
-        String m = fails(nan, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("line 3, column 'c': NaN — clean or impute the data first"), m);
-
-        Path nanNoHeader = csv("nan2.csv", "1,2,3\n4,5,6\n7,8,9\n10,11,12\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n4,5,nan\n");
-        m = fails(nanNoHeader, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("line 12, column 3: NaN — clean or impute the data first"), m);
-
-        Path inf = csv("inf.csv", "a,b\n1,-Infinity\n");
-        m = fails(inf, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("line 2, column 'b'") && m.contains("infinite") && m.contains("impute"), m);
-
-        Path empty = csv("empty-cell.csv", "a,b\n1,\n");
-        m = fails(empty, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("line 2, column 'b': empty cell"), m);
-
-        Path na = csv("na.csv", "a,b\nNA,1\n");
-        m = fails(na, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("line 2, column 'a': missing value 'NA'"), m);
-
-        Path huge = csv("huge.csv", "a\n1e39\n");
-        m = fails(huge, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("line 2, column 'a'") && m.contains("float range"), m);
+        assertFails("nan.csv", "a,b,c\n1,2,3\n4,5,NaN\n", "line 3, column 'c': NaN — clean or impute the data first");
+        assertFails("nan2.csv", "1,2,3\n4,5,6\n7,8,9\n10,11,12\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n4,5,nan\n",
+                "line 12, column 3: NaN — clean or impute the data first");
+        assertFails("inf.csv", "a,b\n1,-Infinity\n", "line 2, column 'b'", "infinite", "impute");
+        assertFails("empty-cell.csv", "a,b\n1,\n", "line 2, column 'b': empty cell");
+        assertFails("na.csv", "a,b\nNA,1\n", "line 2, column 'a': missing value 'NA'");
+        assertFails("huge.csv", "a\n1e39\n", "line 2, column 'a'", "float range");
     }
 
     @Test
     void decimalCommaHint() throws Exception {
-        Path f = csv("eu.csv", "a;b\n1,5;2\n");
-        String m = fails(f, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("'1,5' is not a number") && m.contains("decimal comma"), m);
+        assertFails("eu.csv", "a;b\n1,5;2\n", "'1,5' is not a number", "decimal comma");
     }
 
     @Test
@@ -165,9 +153,7 @@ class CsvReaderTest {
 
     @Test
     void unterminatedQuote() throws Exception {
-        Path f = csv("q.csv", "a,b\n1,\"2\n");
-        String m = fails(f, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("line 2") && m.contains("unterminated"), m);
+        assertFails("q.csv", "a,b\n1,\"2\n", "line 2", "unterminated");
     }
 
     @Test

@@ -3,10 +3,14 @@ package dev.bottleneck.data;
 import dev.bottleneck.BottleneckException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -19,12 +23,6 @@ class CsvReaderTest {
 
     private static BottleneckException fails(Path f, CsvReader.Options o) {
         return assertThrows(BottleneckException.class, () -> CsvReader.read(f, o));
-    }
-
-    /** Reading a file {@code name} holding {@code text} with the default options fails with a message containing every part. */
-    private void assertFails(String name, String text, String... parts) throws Exception {
-        String m = fails(csv(name, text), CsvReader.defaults()).getMessage();
-        for (String part : parts) assertTrue(m.contains(part), m);
     }
 
     @Test
@@ -112,20 +110,25 @@ class CsvReaderTest {
         assertTrue(m.contains("line 3, column 2: 'x7' is not a number"), m);
     }
 
-    @Test
-    void nanInfAndEmptyCells() throws Exception {
-        assertFails("nan.csv", "a,b,c\n1,2,3\n4,5,NaN\n", "line 3, column 'c': NaN — clean or impute the data first");
-        assertFails("nan2.csv", "1,2,3\n4,5,6\n7,8,9\n10,11,12\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n4,5,nan\n",
-                "line 12, column 3: NaN — clean or impute the data first");
-        assertFails("inf.csv", "a,b\n1,-Infinity\n", "line 2, column 'b'", "infinite", "impute");
-        assertFails("empty-cell.csv", "a,b\n1,\n", "line 2, column 'b': empty cell");
-        assertFails("na.csv", "a,b\nNA,1\n", "line 2, column 'a': missing value 'NA'");
-        assertFails("huge.csv", "a\n1e39\n", "line 2, column 'a'", "float range");
+    /** Files the default options reject, each with the parts its one-line message must contain. */
+    static Stream<Arguments> badCells() {
+        return Stream.of(
+                Arguments.of("nan.csv", "a,b,c\n1,2,3\n4,5,NaN\n", List.of("line 3, column 'c': NaN — clean or impute the data first")),
+                Arguments.of("nan2.csv", "1,2,3\n4,5,6\n7,8,9\n10,11,12\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n4,5,nan\n",
+                        List.of("line 12, column 3: NaN — clean or impute the data first")),
+                Arguments.of("inf.csv", "a,b\n1,-Infinity\n", List.of("line 2, column 'b'", "infinite", "impute")),
+                Arguments.of("empty-cell.csv", "a,b\n1,\n", List.of("line 2, column 'b': empty cell")),
+                Arguments.of("na.csv", "a,b\nNA,1\n", List.of("line 2, column 'a': missing value 'NA'")),
+                Arguments.of("huge.csv", "a\n1e39\n", List.of("line 2, column 'a'", "float range")),
+                Arguments.of("eu.csv", "a;b\n1,5;2\n", List.of("'1,5' is not a number", "decimal comma")), // decimal-comma hint
+                Arguments.of("q.csv", "a,b\n1,\"2\n", List.of("line 2", "unterminated")));              // unterminated quote
     }
 
-    @Test
-    void decimalCommaHint() throws Exception {
-        assertFails("eu.csv", "a;b\n1,5;2\n", "'1,5' is not a number", "decimal comma");
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badCells")
+    void nanInfEmptyCellsAndBadSyntaxNameLineAndColumn(String name, String text, List<String> parts) throws Exception {
+        String m = fails(csv(name, text), CsvReader.defaults()).getMessage();
+        for (String part : parts) assertTrue(m.contains(part), m);
     }
 
     @Test
@@ -149,11 +152,6 @@ class CsvReaderTest {
         Path noHeader = csv("d.csv", "1,2\n");
         m = fails(noHeader, CsvReader.options().labelColumn("x").build()).getMessage();
         assertTrue(m.contains("no header"), m);
-    }
-
-    @Test
-    void unterminatedQuote() throws Exception {
-        assertFails("q.csv", "a,b\n1,\"2\n", "line 2", "unterminated");
     }
 
     @Test

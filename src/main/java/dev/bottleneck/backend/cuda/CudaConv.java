@@ -128,9 +128,7 @@ final class CudaConv implements ConvOps {
 
     @Override
     public void forward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
-        check(x, g.inputShape(), "conv forward input");
-        check(w, g.weightShape(), "conv forward weight");
-        check(y, g.outputShape(), "conv forward output");
+        check(g, "conv forward ", x, "input", w, "weight", y, "output");
         if (bias != null && bias.size() != g.cOut()) {
             throw new IllegalArgumentException("conv forward bias: expected " + g.cOut() + " elements, got " + Shapes.str(bias.shape()));
         }
@@ -148,9 +146,7 @@ final class CudaConv implements ConvOps {
 
     @Override
     public void backwardData(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx, boolean accumulate) {
-        check(dy, g.outputShape(), "conv backwardData output gradient");
-        check(w, g.weightShape(), "conv backwardData weight");
-        check(dx, g.inputShape(), "conv backwardData input gradient");
+        check(g, "conv backwardData ", dx, "input gradient", w, "weight", dy, "output gradient");
         backend.locked(() -> convolve(g, Direction.BACKWARD_DATA, "cudnnConvolutionBackwardData", (p, c, ws) ->
                 cudnnConvolutionBackwardData(dnn.handle, dnn.one, p.w, at(w), p.y, at(dy), p.conv, c.algo(), ws, c.bytes(),
                         dnn.beta(accumulate), p.x, at(dx))));
@@ -158,9 +154,7 @@ final class CudaConv implements ConvOps {
 
     @Override
     public void backwardFilter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, boolean accumulate) {
-        check(x, g.inputShape(), "conv backwardFilter input");
-        check(dy, g.outputShape(), "conv backwardFilter output gradient");
-        check(dw, g.weightShape(), "conv backwardFilter weight gradient");
+        check(g, "conv backwardFilter ", x, "input", dw, "weight gradient", dy, "output gradient");
         backend.locked(() -> convolve(g, Direction.BACKWARD_FILTER, "cudnnConvolutionBackwardFilter", (p, c, ws) ->
                 cudnnConvolutionBackwardFilter(dnn.handle, dnn.one, p.x, at(x), p.y, at(dy), p.conv, c.algo(), ws, c.bytes(),
                         dnn.beta(accumulate), p.w, at(dw))));
@@ -382,6 +376,14 @@ final class CudaConv implements ConvOps {
 
     private Pointer at(Tensor t) {
         return DevicePointers.at(backend.addr(t));
+    }
+
+    /** Checks the input-, weight- and output-shaped tensors of one convolution call on g (messages: op + role). */
+    private static void check(Conv2dGeometry g, String op, Tensor input, String inputRole, Tensor weight, String weightRole,
+                              Tensor output, String outputRole) {
+        check(input, g.inputShape(), op + inputRole);
+        check(weight, g.weightShape(), op + weightRole);
+        check(output, g.outputShape(), op + outputRole);
     }
 
     /** Sizes must match the geometry (shapes may differ, e.g. a flattened [n, c*h*w] view). */

@@ -1,10 +1,12 @@
 package dev.bottleneck.cli;
 
-import javax.imageio.ImageIO;
+import dev.bottleneck.testing.ImageFolders;
+
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -51,25 +53,21 @@ final class LabelledData {
      */
     static Path shapes(Path dir, int perClass, int size, long seed) throws IOException {
         SplittableRandom r = new SplittableRandom(seed);
-        for (String cls : SHAPES) {
-            Path sub = Files.createDirectories(dir.resolve(cls));
-            for (int i = 0; i < perClass; i++) {
-                BufferedImage img = new BufferedImage(size, size, BufferedImage.TYPE_BYTE_GRAY);
-                int cx = size / 3 + r.nextInt(size / 3 + 1), cy = size / 3 + r.nextInt(size / 3 + 1), rad = size / 5 + r.nextInt(2);
-                int level = 200 + r.nextInt(56);
-                for (int y = 0; y < size; y++) {
-                    for (int x = 0; x < size; x++) {
-                        boolean on = switch (cls) {
-                            case "circle" -> (x - cx) * (x - cx) + (y - cy) * (y - cy) <= rad * rad;
-                            case "square" -> Math.abs(x - cx) <= rad && Math.abs(y - cy) <= rad;
-                            default -> x == cx || y == cy;
-                        };
-                        img.getRaster().setSample(x, y, 0, on ? level : 0);
-                    }
+        return ImageFolders.write(dir, List.of(SHAPES), perClass, (cls, i) -> {
+            BufferedImage img = new BufferedImage(size, size, BufferedImage.TYPE_BYTE_GRAY);
+            int cx = size / 3 + r.nextInt(size / 3 + 1), cy = size / 3 + r.nextInt(size / 3 + 1), rad = size / 5 + r.nextInt(2);
+            int level = 200 + r.nextInt(56);
+            for (int y = 0; y < size; y++) {
+                for (int x = 0; x < size; x++) {
+                    boolean on = switch (cls) {
+                        case "circle" -> (x - cx) * (x - cx) + (y - cy) * (y - cy) <= rad * rad;
+                        case "square" -> Math.abs(x - cx) <= rad && Math.abs(y - cy) <= rad;
+                        default -> x == cx || y == cy;
+                    };
+                    img.getRaster().setSample(x, y, 0, on ? level : 0);
                 }
-                ImageIO.write(img, "png", sub.resolve(String.format(Locale.ROOT, "%03d.png", i)).toFile());
             }
-        }
-        return dir;
+            return img;
+        });
     }
 }

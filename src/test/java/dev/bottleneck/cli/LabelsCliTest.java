@@ -6,6 +6,7 @@ import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.TrainTest;
+import dev.bottleneck.testing.CliRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,14 +27,14 @@ import static org.junit.jupiter.api.Assertions.*;
 class LabelsCliTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static CliTest.Run ok(String... args) {
-        CliTest.Run r = CliTest.run(args);
+    private static CliRun ok(String... args) {
+        CliRun r = new CliRun(args);
         assertEquals(0, r.rc(), r.err());
         return r;
     }
 
-    private static JsonNode json(CliTest.Run r) throws Exception {
-        return JSON.readTree(r.lastLine());
+    private static JsonNode json(CliRun r) throws Exception {
+        return r.json();
     }
 
     private static List<String> texts(JsonNode array) {
@@ -64,7 +65,7 @@ class LabelsCliTest {
 
         Path model = tmp.resolve("normal");
         String[] common = {"--csv-label", "kind", "--model", "12-8-3", "--epochs", "15", "--batch", "32", "--backend", "cpu", "--json"};
-        CliTest.Run t = ok(concat(new String[] {"train", csv.toString(), "--normal-labels", "normal,usual", "--out", model.toString()}, common));
+        CliRun t = ok(concat(new String[] {"train", csv.toString(), "--normal-labels", "normal,usual", "--out", model.toString()}, common));
         JsonNode res = json(t);
         assertEquals(List.of(LabelledData.TABLE_CLASSES), texts(res.get("classes")));
         assertEquals(List.of("normal", "usual"), texts(res.get("normal_labels")));
@@ -114,7 +115,7 @@ class LabelsCliTest {
         Set<String> probed = new HashSet<>();
         probe.get("per_class").forEach(e -> probed.add(e.get("label").asText()));
         assertEquals(Set.of(LabelledData.TABLE_CLASSES), probed);
-        CliTest.Run probeText = ok("probe", model.toString(), "--epochs", "5", "--no-raw");
+        CliRun probeText = ok("probe", model.toString(), "--epochs", "5", "--no-raw");
         assertTrue(probeText.out().contains("per class (codes): usual "), probeText.out());
         JsonNode cl = json(ok("cluster", model.toString(), "--k", "3", "--json"));
         assertEquals(3, cl.get("clusters").size());
@@ -180,24 +181,24 @@ class LabelsCliTest {
     void badLabelChoicesAreRefusedWithOneLine(@TempDir Path tmp) throws Exception {
         Path csv = LabelledData.table(tmp.resolve("table.csv"), 200, 7);
         String out = tmp.resolve("m").toString();
-        CliTest.Run a = CliTest.run("train", csv.toString(), "--csv-label", "kind", "--model", "12-4", "--normal-labels", "nosuch",
+        CliRun a = new CliRun("train", csv.toString(), "--csv-label", "kind", "--model", "12-4", "--normal-labels", "nosuch",
                 "--batch", "16", "--backend", "cpu", "--out", out);
         assertEquals(1, a.rc());
         assertTrue(a.err().startsWith("error: --normal-labels 'nosuch' is not a class of this data; the classes are 'usual', 'rare, odd', "
                 + "'normal'"), a.err());
-        CliTest.Run b = CliTest.run("train", csv.toString(), "--csv-label", "kind", "--model", "12-4", "--normal-labels", "normal",
+        CliRun b = new CliRun("train", csv.toString(), "--csv-label", "kind", "--model", "12-4", "--normal-labels", "normal",
                 "--exclude-labels", "usual", "--batch", "16", "--backend", "cpu", "--out", out);
         assertEquals(1, b.rc());
         assertTrue(b.err().contains("give one of them"), b.err());
-        CliTest.Run c = CliTest.run("train", csv.toString(), "--csv-skip", "kind", "--model", "12-4", "--normal-labels", "0",
+        CliRun c = new CliRun("train", csv.toString(), "--csv-skip", "kind", "--model", "12-4", "--normal-labels", "0",
                 "--batch", "16", "--backend", "cpu", "--out", out);
         assertEquals(1, c.rc());
         assertTrue(c.err().contains("has no labels") && c.err().contains("--csv-label"), c.err());
-        CliTest.Run d = CliTest.run("train", csv.toString(), "--csv-label", "kind", "--model", "12-4", "--exclude-labels", "0,1,2",
+        CliRun d = new CliRun("train", csv.toString(), "--csv-label", "kind", "--model", "12-4", "--exclude-labels", "0,1,2",
                 "--batch", "16", "--backend", "cpu", "--out", out);
         assertEquals(1, d.rc());
         assertTrue(d.err().contains("leaves no sample"), d.err());
-        for (CliTest.Run r : List.of(a, b, c, d)) {
+        for (CliRun r : List.of(a, b, c, d)) {
             assertEquals(1, r.err().lines().count(), r.err());
             assertFalse(r.err().contains("\tat "));
         }

@@ -3,6 +3,7 @@ package dev.bottleneck.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bottleneck.io.IdxFixtures;
+import dev.bottleneck.testing.CliRun;
 import dev.bottleneck.io.ImageGrid;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,8 +30,8 @@ class TrainDefaultsTest {
         return JSON.readTree(f.toFile());
     }
 
-    private static CliTest.Run train(String... args) {
-        CliTest.Run t = CliTest.run(args);
+    private static CliRun train(String... args) {
+        CliRun t = new CliRun(args);
         assertEquals(0, t.rc(), t.err());
         return t;
     }
@@ -40,7 +41,7 @@ class TrainDefaultsTest {
     void anImageRunWithoutOptionsUsesTheDocumentedDefaults(@TempDir Path tmp) throws Exception {
         Path data = IdxFixtures.writeDigitsFolder(tmp.resolve("digits"), 600, 40, 28);
         Path out = tmp.resolve("run");
-        CliTest.Run t = train("train", data.toString(), "--backend", "cpu", "--out", out.toString(), "--json");
+        CliRun t = train("train", data.toString(), "--backend", "cpu", "--out", out.toString(), "--json");
         JsonNode res = JSON.readTree(t.lastLine());
         JsonNode cfg = read(out.resolve("config.json")), tr = cfg.get("training"), model = cfg.get("model");
 
@@ -170,19 +171,19 @@ class TrainDefaultsTest {
     @Test
     void optionsThatCannotApplyAreRefused(@TempDir Path tmp) throws Exception {
         Path csv = LabelledData.table(tmp.resolve("table.csv"), 100, 3);
-        CliTest.Run a = CliTest.run("train", csv.toString(), "--csv-label", "kind", "--model", "12-4", "--loss", "bce", "--scale", "standard",
+        CliRun a = new CliRun("train", csv.toString(), "--csv-label", "kind", "--model", "12-4", "--loss", "bce", "--scale", "standard",
                 "--backend", "cpu", "--out", tmp.resolve("a").toString());
         assertEquals(1, a.rc());
         assertTrue(a.err().contains("needs training values in [0, 1]") && a.err().contains("--loss mse"), a.err());
         // the default loss on unscaled values far from [0, 1]
-        CliTest.Run b = CliTest.run("train", csv.toString(), "--csv-label", "kind", "--model", "12-4", "--scale", "none",
+        CliRun b = new CliRun("train", csv.toString(), "--csv-label", "kind", "--model", "12-4", "--scale", "none",
                 "--backend", "cpu", "--out", tmp.resolve("b").toString());
         assertEquals(1, b.rc());
         assertTrue(b.err().contains("the bce loss (the default") && b.err().contains("--scale minmax"), b.err());
         assertEquals(1, b.err().lines().filter(l -> l.startsWith("error:")).count());
         // --activation belongs to dense specs; a preset names its own
         Path digits = IdxFixtures.writeDigitsFolder(tmp.resolve("digits"), 60, 10, 28);
-        CliTest.Run c = CliTest.run("train", digits.toString(), "--model", "w4", "--output-activation", "linear", "--backend", "cpu",
+        CliRun c = new CliRun("train", digits.toString(), "--model", "w4", "--output-activation", "linear", "--backend", "cpu",
                 "--out", tmp.resolve("c").toString());
         assertEquals(1, c.rc());
         assertTrue(c.err().contains("--output-activation applies to dense specs"), c.err());

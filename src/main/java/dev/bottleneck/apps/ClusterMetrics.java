@@ -7,6 +7,28 @@ import java.util.Map;
 public final class ClusterMetrics {
     private ClusterMetrics() {}
 
+    /** A cluster's size and its most frequent label (the lowest of tied ones), with how many samples have it. */
+    public record Majority(int cluster, int size, int label, int count) {
+        public double share() { return size == 0 ? 0 : (double) count / size; }
+    }
+
+    /** Each non-empty cluster's {@link Majority}, by cluster number. */
+    public static java.util.List<Majority> majorities(int[] clusters, int[] labels) {
+        java.util.List<Majority> out = new java.util.ArrayList<>();
+        for (var e : new java.util.TreeMap<>(contingency(clusters, labels)).entrySet()) {
+            int size = 0, best = Integer.MAX_VALUE, count = -1;
+            for (var c : e.getValue().entrySet()) {
+                size += c.getValue();
+                if (c.getValue() > count || (c.getValue() == count && c.getKey() < best)) {
+                    best = c.getKey();
+                    count = c.getValue();
+                }
+            }
+            out.add(new Majority(e.getKey(), size, best, count));
+        }
+        return out;
+    }
+
     /** Purity: each cluster votes for its most frequent label; the fraction of samples that agree with their cluster's vote. */
     public static double purity(int[] clusters, int[] labels) {
         Map<Integer, Map<Integer, Integer>> table = contingency(clusters, labels);

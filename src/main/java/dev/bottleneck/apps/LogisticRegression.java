@@ -113,6 +113,22 @@ public final class LogisticRegression {
         return out;
     }
 
+    /** One class's share of correct predictions. */
+    public record ClassAccuracy(int label, int samples, double accuracy) { }
+
+    /** The accuracy on the samples of each label of {@code y} that occurs, by label. */
+    public static java.util.List<ClassAccuracy> perClass(int[] predicted, int[] y, int n) {
+        java.util.TreeMap<Integer, int[]> m = new java.util.TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            int[] c = m.computeIfAbsent(y[i], k -> new int[2]);
+            c[0]++;
+            if (predicted[i] == y[i]) c[1]++;
+        }
+        java.util.List<ClassAccuracy> out = new java.util.ArrayList<>();
+        for (var e : m.entrySet()) out.add(new ClassAccuracy(e.getKey(), e.getValue()[0], (double) e.getValue()[1] / e.getValue()[0]));
+        return out;
+    }
+
     public double accuracy(float[] x, int[] y, int n) {
         int[] p = predict(x, n);
         int ok = 0;

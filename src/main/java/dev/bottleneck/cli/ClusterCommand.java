@@ -4,12 +4,15 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.apps.ClusterMetrics;
 import dev.bottleneck.apps.KMeans;
 import dev.bottleneck.apps.ModelOps;
+import dev.bottleneck.data.ClassNames;
 import dev.bottleneck.data.Dataset;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -44,6 +47,24 @@ final class ClusterCommand extends ModelCommandBase implements Callable<Integer>
             res.put("k", k);
             res.put("code_purity", ClusterMetrics.purity(kc.assignment(), y));
             res.put("code_nmi", ClusterMetrics.nmi(kc.assignment(), y));
+            // what each cluster of codes holds: its most frequent class, by name where the classes have names
+            ClassNames classes = s.data().classes();
+            List<Map<String, Object>> clusters = new ArrayList<>();
+            StringBuilder held = new StringBuilder();
+            for (ClusterMetrics.Majority m : ClusterMetrics.majorities(kc.assignment(), y)) {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("cluster", m.cluster());
+                e.put("size", m.size());
+                e.put("majority", classes.value(m.label()));
+                e.put("majority_share", m.share());
+                clusters.add(e);
+                if (clusters.size() <= ProbeCommand.SHOWN_CLASSES) {
+                    held.append(clusters.size() == 1 ? "" : ", ").append(String.format(Locale.ROOT, "%d: %s %.0f%% of %d", m.cluster(),
+                            classes.name(m.label()), 100 * m.share(), m.size()));
+                }
+            }
+            if (clusters.size() > ProbeCommand.SHOWN_CLASSES) held.append(", ... (--json lists all)");
+            res.put("clusters", clusters);
             String raw = "";
             if (!noRaw) {
                 KMeans.Result kr = KMeans.fit(d.x(), n, d.features(), k, seedOption.seed, iterations);
@@ -52,8 +73,8 @@ final class ClusterCommand extends ModelCommandBase implements Callable<Integer>
                 raw = String.format(Locale.ROOT, "; raw inputs: purity %.4f, NMI %.4f", res.get("raw_purity"), res.get("raw_nmi"));
             }
             PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
-                    "k-means (k=%d) on %d samples of %s/%s: codes (%d): purity %.4f, NMI %.4f%s", k, n, s.data().source(), split, c,
-                    res.get("code_purity"), res.get("code_nmi"), raw));
+                    "k-means (k=%d) on %d samples of %s/%s: codes (%d): purity %.4f, NMI %.4f%s; clusters of codes (majority class): %s",
+                    k, n, s.data().source(), split, c, res.get("code_purity"), res.get("code_nmi"), raw, held));
             return 0;
         }
     }

@@ -103,7 +103,7 @@ final class ComparePcaCommand implements Callable<Integer> {
         if (batch < 1) throw new BottleneckException("--batch must be at least 1");
         long tl = System.nanoTime();
         PreparedData pd = PreparedData.load(data, dataFolder.dir, data.toLowerCase(Locale.ROOT).endsWith(".csv") ? format.csv() : null,
-                format.images(), textOptions.options(), seed, "auto");
+                format.images(), textOptions.options(), seed, "auto", null);
         log.info(String.format(Locale.ROOT, "data: %s, %d training / %d test samples of %s, read in %.1f s", data, pd.train().n(),
                 pd.test().n(), java.util.Arrays.toString(pd.train().sampleShape()), (System.nanoTime() - tl) / 1e9));
         Dataset train = pd.train();

@@ -16,9 +16,10 @@ final class DetectModelOptions {
     Path modelDir;
 
     @Option(names = "--normal-labels", split = ",", paramLabel = "L",
-            description = "Model mode: labels of normal samples (e.g. 3 or 0,1); every other label is an anomaly. "
-                    + "Default: 0 when the labels are 0/1, else none (no ROC-AUC).")
-    List<Integer> normalLabels;
+            description = "Model mode: classes of normal samples, by name or number (e.g. normal, 3 or 0,1); every other class is an "
+                    + "anomaly. Default: the classes the model was trained on (train --normal-labels / --exclude-labels), else 0 when "
+                    + "the labels are 0/1, else none (no ROC-AUC).")
+    List<String> normalLabels;
 
     @Option(names = "--fpr", paramLabel = "RATE",
             description = "Model mode: choose the threshold for this false-positive rate on the validation samples (e.g. 0.05) "

@@ -1,5 +1,6 @@
 package dev.bottleneck.cli;
 
+import dev.bottleneck.data.ClassNames;
 import dev.bottleneck.data.shard.Samples;
 import dev.bottleneck.data.shard.StreamedModelOps;
 import dev.bottleneck.io.AtomicFiles;
@@ -18,8 +19,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "encode", mixinStandardHelpOptions = true,
-        description = {"Write the codes of a data split as CSV (one row per sample: index, label if known, code values), or as NumPy "
-                        + "float32 [n, code] when --out ends in .npy (labels then go to NAME.labels.npy as int64).",
+        description = {"Write the codes of a data split as CSV (one row per sample: index, label if known - the class name where the "
+                        + "classes have names -, code values), or as NumPy float32 [n, code] when --out ends in .npy (labels then go "
+                        + "to NAME.labels.npy as int64, and class names to NAME.classes.txt, line i naming label i).",
                 "Example: bottleneck encode runs/w1 --out codes.csv"})
 final class EncodeCommand extends ModelCommandBase implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "CSV file to write.")
@@ -43,6 +45,7 @@ final class EncodeCommand extends ModelCommandBase implements Callable<Integer> 
             Samples d = s.samples(split);
             int n = limit == null ? d.size() : Math.min(limit, d.size());
             int c = m.codeFeatures();
+            ClassNames classes = s.classes();
             // in-memory data needs no loader thread; streamed data is read ahead while the model encodes
             StreamedModelOps.Loading loading = s.streamed() != null ? streamOptions.loading() : new StreamedModelOps.Loading(0, 1);
             boolean npy = out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy");
@@ -66,6 +69,10 @@ final class EncodeCommand extends ModelCommandBase implements Callable<Integer> 
                 });
                 if (d.hasLabels()) {
                     String name = out.getFileName().toString();
+                    if (classes.named()) {
+                        AtomicFiles.writeString(out.resolveSibling(name.substring(0, name.length() - 4) + ".classes.txt"),
+                                String.join("\n", classes.names()) + "\n");
+                    }
                     AtomicFiles.write(out.resolveSibling(name.substring(0, name.length() - 4) + ".labels.npy"), os -> {
                         os.write(dev.bottleneck.data.shard.NpyHeader.bytes("<i8", new long[] {n}));
                         ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
@@ -88,7 +95,7 @@ final class EncodeCommand extends ModelCommandBase implements Callable<Integer> 
                         StringBuilder sb = new StringBuilder(count * (c * 12 + 8));
                         for (int i = 0; i < count; i++) {
                             sb.append(from + i);
-                            if (d.hasLabels()) sb.append(',').append(d.label(from + i));
+                            if (d.hasLabels()) sb.append(',').append(classes.csvCell(d.label(from + i)));
                             for (int j = 0; j < c; j++) sb.append(',').append(codes[i * c + j]);
                             sb.append('\n');
                         }

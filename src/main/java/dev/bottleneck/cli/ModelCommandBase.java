@@ -49,6 +49,11 @@ abstract class ModelCommandBase {
             return streamed != null ? streamed.source() : data.source();
         }
 
+        /** The class names of the data's labels. */
+        dev.bottleneck.data.ClassNames classes() {
+            return streamed != null ? streamed.classes() : data.classes();
+        }
+
         /** The split as samples (a view of the in-memory split when the data is not streamed). */
         dev.bottleneck.data.shard.Samples samples(String which) {
             return streamed != null ? streamed.split(which) : dev.bottleneck.data.shard.Samples.of(data.split(which));

@@ -5,7 +5,9 @@ import dev.bottleneck.anomaly.Threshold;
 import dev.bottleneck.apps.AnomalyScoring;
 import dev.bottleneck.apps.Ranking;
 import dev.bottleneck.backend.Backend;
+import dev.bottleneck.data.ClassNames;
 import dev.bottleneck.data.Dataset;
+import dev.bottleneck.data.LabelFilter;
 import dev.bottleneck.data.shard.Samples;
 import dev.bottleneck.data.shard.StreamedModelOps;
 import dev.bottleneck.io.AtomicFiles;
@@ -17,13 +19,12 @@ import dev.bottleneck.train.Checkpoint;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * {@code detect MODEL_DIR}: anomaly detection on images or table rows with a trained autoencoder. The threshold comes
@@ -44,7 +45,8 @@ final class ModelDetect {
         StreamedData sd = StreamedData.fromConfig(config, dataOverride, null, so, log);
         try {
             PreparedData pd = sd == null ? PreparedData.fromConfig(config, dataOverride, null) : null;
-            return run(o, config, sd != null ? sd.source() : pd.source(), sd != null ? sd.split(o.split) : Samples.of(pd.split(o.split)),
+            return run(o, config, sd != null ? sd.source() : pd.source(), sd != null ? sd.classes() : pd.classes(),
+                    sd != null ? sd.split(o.split) : Samples.of(pd.split(o.split)),
                     sd != null ? sd.train() : Samples.of(pd.train()), sd != null ? so.loading() : new StreamedModelOps.Loading(0, 1),
                     thresholdRule, out, json, backendOptions, log, stdout);
         } finally {
@@ -53,11 +55,16 @@ final class ModelDetect {
     }
 
     @SuppressWarnings("unchecked")
-    private static int run(DetectModelOptions o, Map<String, Object> config, String source, Samples test, Samples trainAll,
+    private static int run(DetectModelOptions o, Map<String, Object> config, String source, ClassNames classes, Samples test, Samples trainAll,
                            StreamedModelOps.Loading loading, String thresholdRule, Path out, boolean json,
                            BackendOptionsMixin backendOptions, Log log, PrintWriter stdout) {
         Path modelDir = o.modelDir;
-        // the validation hold-out 'train' used: same fraction and seed
+        // the validation hold-out 'train' used: the classes it kept, then the same fraction and seed
+        LabelFilter trained = LabelFilter.fromConfig(config.get("data") instanceof Map ? (Map<String, Object>) config.get("data") : null);
+        if (trained != null) {
+            Samples all = trainAll;
+            trainAll = all.rows(trained.keptRows(all.size(), all.hasLabels() ? all::label : null, classes, "the training split of " + source));
+        }
         if (o.trainLimit != null) trainAll = trainAll.head(o.trainLimit);
         Map<String, Object> training = config.get("training") instanceof Map ? (Map<String, Object>) config.get("training") : Map.of();
         double fraction = training.get("validation") instanceof Number ? ((Number) training.get("validation")).doubleValue() : 0;
@@ -73,13 +80,20 @@ final class ModelDetect {
         int[] testLabels = labels(test);
         Set<Integer> normal = null;
         if (o.normalLabels != null && !o.normalLabels.isEmpty()) {
-            normal = new HashSet<>(o.normalLabels);
+            if (testLabels == null) throw new BottleneckException("--normal-labels given but the data has no labels");
+            normal = new TreeSet<>(classes.resolve(o.normalLabels, "--normal-labels"));
+        } else if (trained != null && testLabels != null) {
+            // the classes the model was trained on are the normal ones
+            Set<Integer> present = new TreeSet<>();
+            for (int l : testLabels) present.add(l);
+            normal = trained.normal(classes, present);
         } else if (testLabels != null && isBinary(testLabels)) {
             normal = Set.of(0);
         }
-        if (normal != null && testLabels == null) throw new BottleneckException("--normal-labels given but the data has no labels");
         int[] valIdx = normalIndices(val, normal);
-        if (valIdx.length == 0) throw new BottleneckException("no normal samples in the validation hold-out (normal labels " + normal + ")");
+        if (valIdx.length == 0) {
+            throw new BottleneckException("no normal samples in the validation hold-out (normal labels " + classes.values(normal) + ")");
+        }
         val = val.rows(valIdx);
         try (Backend be = backendOptions.create(log); Autoencoder model = Checkpoint.load(modelDir, be).model()) {
             if (model.inputFeatures() != test.features()) {
@@ -108,7 +122,7 @@ final class ModelDetect {
             StringBuilder fl = new StringBuilder(all);
             for (int i = 0; i < n; i++) {
                 StringBuilder b = new StringBuilder().append(i);
-                if (testLabels != null) b.append(',').append(testLabels[i]);
+                if (testLabels != null) b.append(',').append(classes.csvCell(testLabels[i]));
                 if (y != null) b.append(',').append(y[i]);
                 b.append(',').append(String.format(Locale.ROOT, "%.6g", sc.scores()[i])).append(',').append(flag[i] ? 1 : 0).append('\n');
                 all.append(b);
@@ -133,7 +147,7 @@ final class ModelDetect {
             if (y != null) {
                 double auc = Ranking.rocAuc(sc.scores(), y), ap = Ranking.averagePrecision(sc.scores(), y);
                 var conf = dev.bottleneck.anomaly.Metrics.confusion(flag, y);
-                res.put("normal_labels", new ArrayList<>(new java.util.TreeSet<>(normal)));
+                res.put("normal_labels", classes.values(new TreeSet<>(normal)));
                 res.put("anomalies", java.util.Arrays.stream(y).sum());
                 res.put("roc_auc", auc);
                 res.put("pr_auc", ap);
@@ -141,8 +155,8 @@ final class ModelDetect {
                 res.put("recall", conf.recall());
                 res.put("f1", conf.f1());
                 res.put("false_positive_rate", conf.fp() + conf.tn() == 0 ? null : (double) conf.fp() / (conf.fp() + conf.tn()));
-                metrics = String.format(Locale.ROOT, "; ROC-AUC %.4f, PR-AUC %.4f, precision %.3f, recall %.3f", auc, ap,
-                        conf.precision(), conf.recall());
+                metrics = String.format(Locale.ROOT, "; normal %s; ROC-AUC %.4f, PR-AUC %.4f, precision %.3f, recall %.3f",
+                        classes.values(new TreeSet<>(normal)), auc, ap, conf.precision(), conf.recall());
             }
             if (test.sampleShape().length == 3 && o.top > 0) {
                 int[] s = test.sampleShape();

@@ -1,10 +1,12 @@
 package dev.bottleneck.cli;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.data.ClassNames;
 import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.ImageFolderReader;
+import dev.bottleneck.data.LabelFilter;
 import dev.bottleneck.data.Scaler;
 import dev.bottleneck.data.TextFolderReader;
 import dev.bottleneck.data.TextVectorizer;
@@ -20,37 +22,54 @@ import java.util.Map;
 
 /**
  * A data set ready for a model: loaded, split, and scaled with statistics of the training split only. Its
- * description (source, preprocessing) is stored in config.json so eval/encode/reconstruct prepare data the
- * same way.
+ * description (source, preprocessing, class names, the classes trained on) is stored in config.json so
+ * eval/encode/reconstruct prepare data the same way.
+ *
+ * @param classes the class names ({@link ClassNames#NUMERIC} for numeric labels or none)
+ * @param filter  for training: the classes kept ({@code --normal-labels}), which {@code train} holds only; null when
+ *                every sample is kept, and always null from {@link #fromConfig}, whose training split is whole
  */
-record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, Map<String, Object> csv, Map<String, Object> reading) {
-
-    PreparedData(String source, Dataset train, Dataset test, Scaler scaler, Map<String, Object> csv) {
-        this(source, train, test, scaler, csv, Map.of());
-    }
+record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, Map<String, Object> csv, ClassNames classes,
+                    LabelFilter filter, Map<String, Object> reading) {
 
     static PreparedData load(String source, Path dataDir, CsvReader.Options csv, long seed, String scale) {
-        return load(source, dataDir, csv, null, seed, scale);
+        return load(source, dataDir, csv, null, seed, scale, null);
     }
 
     static PreparedData load(String source, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, long seed,
                              String scale) {
-        return load(source, dataDir, csv, images, null, seed, scale);
+        return load(source, dataDir, csv, images, seed, scale, null);
     }
 
+    static PreparedData load(String source, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, long seed,
+                             String scale, LabelFilter filter) {
+        return load(source, dataDir, csv, images, null, seed, scale, filter);
+    }
+
+    /**
+     * Loads and scales {@code source} ({@code text}: how a folder of documents becomes vectors, null for the defaults);
+     * with a {@code filter} the training split keeps only those classes, and the scaler is fitted on them (the test
+     * split keeps every sample).
+     */
     static PreparedData load(String source, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images,
-                             TextFolderReader.Options text, long seed, String scale) {
+                             TextFolderReader.Options text, long seed, String scale, LabelFilter filter) {
         TrainTest tt = DataSources.resolve(source, dataDir, csv, images, text, seed, DataSources.Environment.system());
-        Scaler.Kind kind = scale == null || scale.equals("auto") ? autoScale(tt) : Scaler.Kind.parse(scale);
-        Scaler scaler = Scaler.fit(kind, tt.train());
-        Dataset train = scaler.transform(tt.train());
+        ClassNames classes = ClassNames.of(tt.classes());
+        Dataset all = tt.train(), tr = all;
+        if (filter != null) {
+            tr = all.subset(filter.keptRows(all.n(), all.hasLabels() ? all::label : null, classes, "the training split of " + source),
+                    all.name());
+        }
+        Scaler.Kind kind = scale == null || scale.equals("auto") ? autoScale(tt, tr) : Scaler.Kind.parse(scale);
+        Scaler scaler = Scaler.fit(kind, tr);
+        Dataset train = scaler.transform(tr);
         Dataset test = scaler.transform(tt.test());
-        return new PreparedData(source, train, test, scaler, csvMap(csv), tt.reading());
+        return new PreparedData(source, train, test, scaler, csvMap(csv), classes, filter, tt.reading());
     }
 
     /** {@code --scale auto}: none for images and for TF-IDF or binary document vectors (already in [0, 1]), else min-max. */
-    private static Scaler.Kind autoScale(TrainTest tt) {
-        if (isImage(tt.train())) return Scaler.Kind.NONE;
+    private static Scaler.Kind autoScale(TrainTest tt, Dataset train) {
+        if (isImage(train)) return Scaler.Kind.NONE;
         if (tt.reading().get("text") instanceof Map<?, ?> t && !TextVectorizer.Weight.COUNT.key.equals(t.get("weight"))) return Scaler.Kind.NONE;
         return Scaler.Kind.MINMAX;
     }
@@ -80,7 +99,8 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
             throw new BottleneckException("data set '" + source + "' has " + tt.train().features() + " features but the model was trained on "
                     + scaler.features());
         }
-        return new PreparedData(source, scaler.transform(tt.train()), scaler.transform(tt.test()), scaler, csvMap(csv), tt.reading());
+        return new PreparedData(source, scaler.transform(tt.train()), scaler.transform(tt.test()), scaler, csvMap(csv),
+                ClassNames.of(tt.classes()), null, tt.reading());
     }
 
     /**
@@ -118,6 +138,8 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
         m.put("sample_shape", Arrays.stream(train.sampleShape()).boxed().toList());
         m.put("scaler", scaler.toMap());
         if (csv != null) m.put("csv", csv);
+        if (classes.named()) m.put("classes", classes.names());
+        if (filter != null) m.putAll(filter.describe(classes));
         m.putAll(reading);
         return m;
     }

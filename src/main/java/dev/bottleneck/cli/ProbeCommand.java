@@ -3,12 +3,15 @@ package dev.bottleneck.cli;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.apps.LogisticRegression;
 import dev.bottleneck.apps.ModelOps;
+import dev.bottleneck.data.ClassNames;
 import dev.bottleneck.data.Dataset;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -33,6 +36,15 @@ final class ProbeCommand extends ModelCommandBase implements Callable<Integer> {
     @Mixin JsonOption jsonOption;
     @Option(names = "--no-raw", description = "Skip the raw-input baseline.") boolean noRaw;
 
+    /** Classes named in the sentence (--json lists every class). */
+    static final int SHOWN_CLASSES = 20;
+
+    private static double accuracy(int[] predicted, int[] y, int n) {
+        int ok = 0;
+        for (int i = 0; i < n; i++) if (predicted[i] == y[i]) ok++;
+        return (double) ok / n;
+    }
+
     @Override
     public Integer call() {
         try (Session s = open(log())) {
@@ -45,8 +57,10 @@ final class ProbeCommand extends ModelCommandBase implements Callable<Integer> {
             float[] ctr = ModelOps.encode(model, tr.x(), ntr), cte = ModelOps.encode(model, te.x(), nte);
             int[] ytr = java.util.Arrays.copyOf(tr.labels(), ntr), yte = java.util.Arrays.copyOf(te.labels(), nte);
             long t0 = System.nanoTime();
-            double codeAcc = LogisticRegression.fit(ctr, ytr, ntr, c, cfg).accuracy(cte, yte, nte);
+            int[] codePred = LogisticRegression.fit(ctr, ytr, ntr, c, cfg).predict(cte, nte);
+            double codeAcc = accuracy(codePred, yte, nte);
             double codeSec = (System.nanoTime() - t0) / 1e9;
+            int[] rawPred = null;
             Map<String, Object> res = new LinkedHashMap<>();
             res.put("model", model.spec().name());
             res.put("data", s.data().source());
@@ -58,14 +72,34 @@ final class ProbeCommand extends ModelCommandBase implements Callable<Integer> {
             String raw = "";
             if (!noRaw) {
                 t0 = System.nanoTime();
-                double rawAcc = LogisticRegression.fit(tr.x(), ytr, ntr, d, cfg).accuracy(te.x(), yte, nte);
+                rawPred = LogisticRegression.fit(tr.x(), ytr, ntr, d, cfg).predict(te.x(), nte);
+                double rawAcc = accuracy(rawPred, yte, nte);
                 res.put("raw_features", d);
                 res.put("raw_accuracy", rawAcc);
                 res.put("raw_seconds", (System.nanoTime() - t0) / 1e9);
                 raw = String.format(Locale.ROOT, ", raw inputs (%d) %.4f", d, rawAcc);
             }
+            // each class's test accuracy, by name where the classes have names
+            ClassNames classes = s.data().classes();
+            List<LogisticRegression.ClassAccuracy> perCode = LogisticRegression.perClass(codePred, yte, nte);
+            List<LogisticRegression.ClassAccuracy> perRaw = rawPred == null ? null : LogisticRegression.perClass(rawPred, yte, nte);
+            List<Map<String, Object>> perClass = new ArrayList<>();
+            StringBuilder byClass = new StringBuilder();
+            for (int i = 0; i < perCode.size(); i++) {
+                LogisticRegression.ClassAccuracy a = perCode.get(i);
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("label", classes.value(a.label()));
+                e.put("test_samples", a.samples());
+                e.put("code_accuracy", a.accuracy());
+                if (perRaw != null) e.put("raw_accuracy", perRaw.get(i).accuracy());
+                perClass.add(e);
+                if (i < SHOWN_CLASSES) byClass.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.3f", classes.name(a.label()), a.accuracy()));
+            }
+            if (perCode.size() > SHOWN_CLASSES) byClass.append(", ... (").append(perCode.size()).append(" classes; --json lists all)");
+            res.put("per_class", perClass);
             PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
-                    "logistic regression on %d training samples, test accuracy: codes (%d) %.4f%s", ntr, c, codeAcc, raw));
+                    "logistic regression on %d training samples, test accuracy: codes (%d) %.4f%s; per class (codes): %s", ntr, c, codeAcc,
+                    raw, byClass));
             return 0;
         }
     }

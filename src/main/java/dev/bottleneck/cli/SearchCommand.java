@@ -4,6 +4,7 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.apps.ModelOps;
 import dev.bottleneck.apps.NearestNeighbours;
 import dev.bottleneck.backend.Backend;
+import dev.bottleneck.data.ClassNames;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.io.ImageGrid;
 import dev.bottleneck.io.Safetensors;
@@ -67,6 +68,7 @@ final class SearchCommand implements Callable<Integer> {
         PreparedData pd = PreparedData.fromConfig(Checkpoint.readConfig(modelDir), idx.metadata().get("dataset_override"), null);
         Dataset base = pd.split(idx.metadata().getOrDefault("split", "train"));
         Dataset qs = pd.split(querySplit);
+        ClassNames classes = pd.classes();
         NearestNeighbours nn = new NearestNeighbours(codes, n, c, m);
         boolean selfQuery = querySplit.equalsIgnoreCase(idx.metadata().getOrDefault("split", "train"));
         Map<String, Object> res = new LinkedHashMap<>();
@@ -93,17 +95,19 @@ final class SearchCommand implements Callable<Integer> {
                 for (NearestNeighbours.Hit h : hits) {
                     Map<String, Object> e = new LinkedHashMap<>();
                     e.put("row", rows[h.row()]);
-                    if (labels != null) e.put("label", labels[h.row()]);
+                    if (labels != null) e.put("label", classes.value(labels[h.row()]));
                     e.put("distance", h.distance());
                     list.add(e);
                 }
                 res.put("query", query != null ? query : queryRow);
-                if (qLabel != null) res.put("query_label", qLabel);
+                if (qLabel != null) res.put("query_label", classes.value(qLabel));
                 res.put("neighbours", list);
                 sentence.append(String.format(Locale.ROOT, "%d nearest of %s: rows %s", hits.length, query != null ? "sample " + query : "the row",
                         Arrays.toString(Arrays.stream(hits).mapToInt(h -> rows[h.row()]).toArray())));
                 if (labels != null) {
-                    sentence.append(" labels ").append(Arrays.toString(Arrays.stream(hits).mapToInt(h -> labels[h.row()]).toArray()));
+                    sentence.append(" labels ").append(Arrays.stream(hits).map(h -> classes.name(labels[h.row()]))
+                            .collect(java.util.stream.Collectors.joining(", ", "[", "]")));
+                    if (qLabel != null) sentence.append(" (the query's: ").append(classes.name(qLabel)).append(')');
                 }
                 int[] shp = base.sampleShape();
                 if (out != null && shp.length == 3) {

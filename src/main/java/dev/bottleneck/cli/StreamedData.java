@@ -1,9 +1,11 @@
 package dev.bottleneck.cli;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.data.ClassNames;
 import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.ImageFolderReader;
+import dev.bottleneck.data.LabelFilter;
 import dev.bottleneck.data.Scaler;
 import dev.bottleneck.data.shard.ImageFolderSamples;
 import dev.bottleneck.data.shard.Samples;
@@ -35,10 +37,16 @@ final class StreamedData implements AutoCloseable {
     private final Samples train;
     private final Samples test;
     private final Scaler scaler;
-    private final double[] range;
+    /** The range noise is clipped to, computed when first asked for (a pass over the data where a filter chose the rows). */
+    private final java.util.function.Supplier<double[]> range;
+    private double[] rangeValue;
+    private final ClassNames classes;
+    private final LabelFilter filter;
+    /** What config.json records to read the source again (a streamed image folder's background). */
     private Map<String, Object> reading = Map.of();
 
-    private StreamedData(String source, String kind, ShardSet shards, Samples train, Samples test, Scaler scaler, double[] range) {
+    private StreamedData(String source, String kind, ShardSet shards, Samples train, Samples test, Scaler scaler,
+                         java.util.function.Supplier<double[]> range, ClassNames classes, LabelFilter filter) {
         this.source = source;
         this.kind = kind;
         this.shards = shards;
@@ -46,6 +54,8 @@ final class StreamedData implements AutoCloseable {
         this.test = test;
         this.scaler = scaler;
         this.range = range;
+        this.classes = classes;
+        this.filter = filter;
     }
 
     /** The folder a data argument names (relative paths also under --data), or null when it is no folder. */
@@ -73,25 +83,33 @@ final class StreamedData implements AutoCloseable {
         return stream && ImageFolderReader.looksLikeImageFolder(p);
     }
 
-    /** Opens data for {@code train}: the scaler comes from the manifest's statistics ({@code --scale}). */
+    /**
+     * Opens data for {@code train}: the scaler comes from the manifest's statistics ({@code --scale}). With a
+     * {@code filter} ({@code --normal-labels}) the training split keeps only those classes and the scaler is fitted on
+     * them in a pass over the shards (the manifest's statistics cover every class); the test split keeps everything.
+     */
     static StreamedData forTraining(String source, Path dataDir, ImageFolderReader.Options images, long seed, String scale,
-                                    StreamOptionsMixin o, Log log) {
+                                    LabelFilter filter, StreamOptionsMixin o, Log log) {
         Path p = folder(source, dataDir);
         if (ShardManifest.isShardDirectory(p)) {
             ShardSet set = ShardSet.open(p, o.verification(), log::info);
             try {
                 ShardManifest m = set.manifest();
                 ShardManifest.Split tr = m.split("train");
+                ClassNames classes = ClassNames.of(m.classes());
+                Samples raw = keep(set.split("train"), filter, classes, source);
                 Scaler.Kind kind = scale == null || scale.equals("auto")
                         ? (m.sampleShape().length == 3 ? Scaler.Kind.NONE : Scaler.Kind.MINMAX) : Scaler.Kind.parse(scale);
-                if (kind != Scaler.Kind.NONE && tr.stats() == null) {
+                if (kind != Scaler.Kind.NONE && tr.stats() == null && filter == null) {
                     throw new BottleneckException(p.resolve(ShardManifest.FILE) + ": the train split has no 'stats', which --scale "
                             + kind.key() + " needs; pass --scale none, or add min/max/mean/std (see the README, 'Shards')");
                 }
-                Scaler scaler = scalerFrom(kind, tr.stats(), m.features());
-                Samples train = set.split("train").scaled(scaler);
+                Scaler scaler = filter == null ? scalerFrom(kind, tr.stats(), m.features()) : fit(kind, raw);
+                Samples train = raw.scaled(scaler);
                 Samples test = set.hasSplit("test") ? set.split("test").scaled(scaler) : null;
-                return new StreamedData(source, SHARDS, set, train, test, scaler, tr.stats() == null ? null : range(scaler, tr.stats()));
+                java.util.function.Supplier<double[]> range = filter != null ? () -> range(scaler, raw)
+                        : tr.stats() == null ? () -> null : () -> range(scaler, tr.stats().min(), tr.stats().max());
+                return new StreamedData(source, SHARDS, set, train, test, scaler, range, classes, filter);
             } catch (RuntimeException e) {
                 set.close();
                 throw e;
@@ -108,11 +126,23 @@ final class StreamedData implements AutoCloseable {
             throw new BottleneckException(p + " (a folder of " + all.size() + " images): too few samples to hold out a test set of 20%;"
                     + " use more data");
         }
-        StreamedData sd = new StreamedData(source, IMAGES, null, all.rows(sp.train()), all.rows(sp.validation()), Scaler.none(all.features()),
-                new double[] {0, 1});
+        ClassNames classes = ClassNames.of(all.classes());
+        StreamedData sd = new StreamedData(source, IMAGES, null, keep(all.rows(sp.train()), filter, classes, source), all.rows(sp.validation()),
+                Scaler.none(all.features()), () -> new double[] {0, 1}, classes, filter);
         ImageFolderReader.Options io = images == null ? ImageFolderReader.Options.defaults() : images;
         sd.reading = Map.of("background", ImageFolderReader.backgroundList(io.background()));
         return sd;
+    }
+
+    /** The samples of the classes a filter keeps (all of them without one). */
+    private static Samples keep(Samples s, LabelFilter filter, ClassNames classes, String source) {
+        if (filter == null) return s;
+        return s.rows(filter.keptRows(s.size(), s.hasLabels() ? s::label : null, classes, "the training split of " + source));
+    }
+
+    /** A scaler fitted on every sample of {@code s}, read in chunks (the same statistics as {@link Scaler#fit(Scaler.Kind, Dataset)}). */
+    private static Scaler fit(Scaler.Kind kind, Samples s) {
+        return Scaler.fit(kind, s.size(), s.features(), s.name(), (from, count, dst) -> s.readRange(from, count, dst, 0));
     }
 
     /**
@@ -139,7 +169,7 @@ final class StreamedData implements AutoCloseable {
                 }
                 Samples train = set.split("train").scaled(scaler);
                 Samples test = set.hasSplit("test") ? set.split("test").scaled(scaler) : null;
-                return new StreamedData(source, SHARDS, set, train, test, scaler, null);
+                return new StreamedData(source, SHARDS, set, train, test, scaler, () -> null, ClassNames.of(set.manifest().classes()), null);
             } catch (RuntimeException e) {
                 set.close();
                 throw e;
@@ -147,7 +177,7 @@ final class StreamedData implements AutoCloseable {
         }
         long seed = data.get("seed") == null ? 42 : MapValues.longValue(data.get("seed"), "config.json 'data.seed'", Long.MIN_VALUE, Long.MAX_VALUE);
         ImageFolderReader.Options images = PreparedData.savedImageOptions(data);
-        StreamedData sd = forTraining(source, dataDir, images, seed, "none", o, log);
+        StreamedData sd = forTraining(source, dataDir, images, seed, "none", null, o, log);
         if (saved != null && saved.kind() != Scaler.Kind.NONE) {
             throw new BottleneckException("the model was trained with a " + saved.kind().key() + " scaler; a streamed image folder has none");
         }
@@ -169,15 +199,21 @@ final class StreamedData implements AutoCloseable {
         return Scaler.fromMap(m);
     }
 
+    /** {@link #range(Scaler, double[], double[])} of the values of {@code raw} (unscaled), in a pass over them. */
+    private static double[] range(Scaler s, Samples raw) {
+        double[][] mm = Scaler.minMax(raw.size(), raw.features(), (from, count, dst) -> raw.readRange(from, count, dst, 0));
+        return range(s, mm[0], mm[1]);
+    }
+
     /**
      * The smallest and largest scaled value of the training split ({@link dev.bottleneck.train.Noise#range} of it):
      * each value's min and max mapped through the scaler, which is increasing in every value.
      */
-    private static double[] range(Scaler s, ShardManifest.Stats st) {
-        float[] lo = new float[st.min().length], hi = new float[st.max().length];
+    private static double[] range(Scaler s, double[] min, double[] max) {
+        float[] lo = new float[min.length], hi = new float[max.length];
         for (int j = 0; j < lo.length; j++) {
-            lo[j] = (float) st.min()[j];
-            hi[j] = (float) st.max()[j];
+            lo[j] = (float) min[j];
+            hi[j] = (float) max[j];
         }
         lo = s.transform(lo);
         hi = s.transform(hi);
@@ -214,13 +250,26 @@ final class StreamedData implements AutoCloseable {
         }
     }
 
+    /** The class names of the data ({@link ClassNames#NUMERIC} for numbers or no labels). */
+    ClassNames classes() { return classes; }
+
+    /**
+     * The range of the training values when it is known without reading the data: from the manifest's statistics, or
+     * [0, 1] for a streamed image folder; null when the manifest has none or a filter chose the rows.
+     */
+    double[] knownRange() {
+        if (rangeValue == null && filter == null) rangeValue = range.get();
+        return rangeValue == null ? null : rangeValue.clone();
+    }
+
     /** The range noise is clipped to; fails when the manifest has no statistics. */
     double[] noiseRange() {
-        if (range == null) {
+        if (rangeValue == null) rangeValue = range.get();
+        if (rangeValue == null) {
             throw new BottleneckException(source + ": --noise clips to the range of the training data, but the manifest has no 'stats';"
                     + " add min and max to it (see the README, 'Shards')");
         }
-        return range.clone();
+        return rangeValue.clone();
     }
 
     /** config.json's data section, with the keys {@link PreparedData#describe} writes. */
@@ -233,6 +282,8 @@ final class StreamedData implements AutoCloseable {
         m.put("test_samples", test == null ? 0 : test.size());
         m.put("sample_shape", Arrays.stream(train.sampleShape()).boxed().toList());
         m.put("scaler", scaler.toMap());
+        if (classes.named()) m.put("classes", classes.names());
+        if (filter != null) m.putAll(filter.describe(classes));
         m.putAll(reading);
         return m;
     }

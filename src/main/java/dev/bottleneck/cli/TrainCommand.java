@@ -4,6 +4,8 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.data.CsvReader;
+import dev.bottleneck.data.LabelFilter;
+import dev.bottleneck.data.Scaler;
 import dev.bottleneck.dist.DistributedRun;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.ModelSpec;
@@ -49,16 +51,19 @@ final class TrainCommand implements Callable<Integer> {
             description = "Preset (w1, w2, w4 = VAE), dense spec like 784-128-64-32 (sizes may carry :activation), or a .json/.yaml spec file. Default: ${DEFAULT-VALUE}.")
     String model;
 
-    @Option(names = "--activation", paramLabel = "FN", defaultValue = "relu", description = "Hidden activation for dense specs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--activation", paramLabel = "FN", description = "Hidden activation for dense specs such as 784-128-32 (default: relu).")
     String activation;
 
-    @Option(names = "--output-activation", paramLabel = "FN", description = "Output activation for dense specs (default: sigmoid; linear when --loss mse with --scale standard).")
+    @Option(names = "--output-activation", paramLabel = "FN", description = "Output activation for dense specs (default: sigmoid; "
+            + "linear with --scale standard, whose values are not confined to [0, 1], and a loss other than bce).")
     String outputActivation;
 
-    @Option(names = "--loss", paramLabel = "mse|bce|l1", description = "Reconstruction loss (default: the spec's, bce for dense specs).")
+    @Option(names = "--loss", paramLabel = "mse|bce|l1", description = "Reconstruction loss (default: the spec's; for dense specs bce, "
+            + "or mse with --scale standard). bce needs training values in [0, 1].")
     String loss;
 
-    @Option(names = "--reduction", paramLabel = "mean|sum", description = "mean over elements (default) or sum per sample.")
+    @Option(names = "--reduction", paramLabel = "mean|sum", description = "mean over elements or sum per sample (default: the spec's; "
+            + "mean for dense specs).")
     String reduction;
 
     @Range(min = 0)
@@ -116,7 +121,7 @@ final class TrainCommand implements Callable<Integer> {
     double minDelta;
 
     @Range(min = 2)
-    @Option(names = "--limit", description = "Use only the first N training samples (quick runs).")
+    @Option(names = "--limit", description = "Use only the first N training samples (of the classes kept; quick runs).")
     Integer limit;
 
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Model directory (default: runs/<model>-<data>).")
@@ -126,8 +131,17 @@ final class TrainCommand implements Callable<Integer> {
     String metrics;
 
     @Option(names = "--scale", defaultValue = "auto", paramLabel = "auto|none|minmax|standard",
-            description = "Feature scaling fitted on the training split (auto: none for images, minmax for tables).")
+            description = "Feature scaling fitted on the training split (default: ${DEFAULT-VALUE}: none for images, minmax for tables).")
     String scale;
+
+    @Option(names = "--normal-labels", split = ",", paramLabel = "L",
+            description = "Train and validate only on samples of these classes, by name or number (e.g. normal, or 0,1): the one-class "
+                    + "protocol. The test split keeps every class, so 'detect' reports ROC-AUC against the others.")
+    List<String> normalLabels;
+
+    @Option(names = "--exclude-labels", split = ",", paramLabel = "L",
+            description = "Train and validate on every class but these (by name or number); the test split keeps them.")
+    List<String> excludeLabels;
 
     @Range(min = 0)
     @Option(names = "--pictures", defaultValue = "10", description = "Test images in reconstruction.png (0: none; default ${DEFAULT-VALUE}).")
@@ -167,10 +181,12 @@ final class TrainCommand implements Callable<Integer> {
     private Integer train(DistributedRun run, Log log) {
         CsvReader.Options csv = data.toLowerCase(Locale.ROOT).endsWith(".csv") ? format.csv() : null;
         // in memory, or streamed from disk for a shard directory (and an image folder with --stream)
-        TrainInput in = TrainInput.load(data, dataFolder.dir, csv, format.images(), textOptions.options(), seedOption.seed, scale, limit,
-                loop.validation, streamOptions, log);
+        LabelFilter filter = LabelFilter.of(normalLabels, excludeLabels);
+        TrainInput in = TrainInput.load(data, dataFolder.dir, csv, format.images(), textOptions.options(), seedOption.seed, scale, filter,
+                limit, loop.validation, streamOptions, log);
 
         ModelSpec ms = buildSpec(in.sampleShape());
+        checkLossFitsValues(ms, in.valueRange());
         Presets.TrainingDefaults defs = Presets.defaults(Presets.exists(model) ? model : "");
         int b = batch != null ? batch : defs.batch();
         double rate = lr != null ? lr : defs.lr();
@@ -209,6 +225,10 @@ final class TrainCommand implements Callable<Integer> {
                 log.info(ae.summary().stripTrailing());
                 log.info(String.format(Locale.ROOT, "data: %s, %d training / %d validation / %d test samples of %s",
                         data, in.trainSamples(), in.validationSamples(), in.testSamples(), java.util.Arrays.toString(in.sampleShape())));
+                if (filter != null) {
+                    log.info((filter.exclude() ? "training and validating on every class but " : "training and validating on the classes ")
+                            + filter.text(in.classes()) + "; the test split keeps every class");
+                }
                 Trainer.Result r = in.fit(trainer, ae, cfg, state);
                 if (!run.writer()) return 0; // rank 0 evaluates, draws and reports
                 Trainer.Evaluation test = in.evaluateTest(trainer, ae, Math.max(b, 1000));
@@ -222,6 +242,8 @@ final class TrainCommand implements Callable<Integer> {
                 res.put("device", be.describe());
                 res.put("model", ms.name());
                 res.put("data", data);
+                if (in.classes().named()) res.put("classes", in.classes().names());
+                if (filter != null) res.putAll(filter.describe(in.classes()));
                 res.put("epochs", r.state().epochsDone());
                 res.put("stopped_early", r.state().stoppedEarly());
                 res.put("train_loss", r.trainLoss());
@@ -267,14 +289,45 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** Whether the data is standardised (--scale standard): its values are not confined to [0, 1]. */
+    private boolean standardised() {
+        return scale != null && !scale.trim().equalsIgnoreCase("auto") && Scaler.Kind.parse(scale) == Scaler.Kind.STANDARD;
+    }
+
+    /**
+     * Binary cross-entropy compares outputs with targets in [0, 1]; on other values it is no reconstruction error (it
+     * goes negative), so such data is refused with what to change.
+     */
+    private void checkLossFitsValues(ModelSpec ms, double[] range) {
+        if (ms.loss() != Loss.BCE && ms.loss() != Loss.BCE_WITH_LOGITS) return;
+        String what = "the " + ms.loss().specName() + " loss" + (loss == null ? " (the default; --loss changes it)" : "")
+                + " needs training values in [0, 1]";
+        if (standardised()) {
+            throw new BottleneckException(what + ", but --scale standard centres every value on 0; use --loss mse, or --scale minmax");
+        }
+        if (range != null && (range[0] < -1e-6 || range[1] > 1 + 1e-6)) {
+            throw new BottleneckException(String.format(Locale.ROOT, "%s, but the training data (--scale %s) holds values from %.4g to %.4g;"
+                    + " use --scale minmax to map each value to [0, 1], or --loss mse", what, scale, range[0], range[1]));
+        }
+    }
+
     private ModelSpec buildSpec(int[] shape) {
         ModelSpec ms;
         String m = model.trim();
         if (m.matches("[0-9]+(-[0-9]+(:[a-zA-Z_]+)?)+")) {
-            Loss l = loss != null ? Loss.parse(loss) : Loss.BCE;
-            String outAct = outputActivation != null ? outputActivation : (l == Loss.BCE ? "sigmoid" : "sigmoid");
-            ms = ModelSpec.dense(m, activation, outAct, l);
+            // standardised values are not confined to [0, 1]: mse, and a linear output that can reach them
+            Loss l = loss != null ? Loss.parse(loss) : standardised() ? Loss.MSE : Loss.BCE;
+            boolean bce = l == Loss.BCE || l == Loss.BCE_WITH_LOGITS;
+            String outAct = outputActivation != null ? outputActivation : standardised() && !bce ? "linear" : "sigmoid";
+            ms = ModelSpec.dense(m, activation != null ? activation : "relu", outAct, l);
         } else {
+            for (String[] o : new String[][] {{"--activation", activation}, {"--output-activation", outputActivation}}) {
+                if (o[1] != null) {
+                    // no dense spec is suggested: the model asked for may be convolutional
+                    throw new BottleneckException(o[0] + " applies to dense specs (sizes joined by '-'); the model '" + model
+                            + "' sets its own activations (write a spec file to change them; 'bottleneck summary " + model + "' shows them)");
+                }
+            }
             ms = ModelSpec.parse(m, shape);
             if (loss != null || reduction != null) {
                 ms = ms.withLoss(loss != null ? Loss.parse(loss) : ms.loss(),

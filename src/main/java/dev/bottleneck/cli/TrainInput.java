@@ -1,9 +1,11 @@
 package dev.bottleneck.cli;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.data.ClassNames;
 import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.ImageFolderReader;
+import dev.bottleneck.data.LabelFilter;
 import dev.bottleneck.data.TextFolderReader;
 import dev.bottleneck.data.shard.Samples;
 import dev.bottleneck.data.shard.StreamedModelOps;
@@ -23,18 +25,19 @@ import java.util.Map;
  * give the model the same samples in the same order.
  */
 abstract class TrainInput implements AutoCloseable {
-    /** Loads or opens {@code data} and splits it. */
+    /** Loads or opens {@code data} and splits it; with a {@code filter} training and validation keep only those classes. */
     static TrainInput load(String data, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, long seed, String scale,
-                           Integer limit, double validation, StreamOptionsMixin stream, Log log) {
-        return load(data, dataDir, csv, images, null, seed, scale, limit, validation, stream, log);
+                           LabelFilter filter, Integer limit, double validation, StreamOptionsMixin stream, Log log) {
+        return load(data, dataDir, csv, images, null, seed, scale, filter, limit, validation, stream, log);
     }
 
+    /** As above; {@code text} sets how a folder of documents becomes vectors (null: the defaults). */
     static TrainInput load(String data, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, TextFolderReader.Options text,
-                           long seed, String scale, Integer limit, double validation, StreamOptionsMixin stream, Log log) {
+                           long seed, String scale, LabelFilter filter, Integer limit, double validation, StreamOptionsMixin stream, Log log) {
         if (limit != null && limit < 2) throw new BottleneckException("--limit must be at least 2");
         StreamOptionsMixin so = stream == null ? StreamOptionsMixin.defaults() : stream;
         if (StreamedData.applies(data, dataDir, so.stream)) {
-            StreamedData sd = StreamedData.forTraining(data, dataDir, images, seed, scale, so, log);
+            StreamedData sd = StreamedData.forTraining(data, dataDir, images, seed, scale, filter, so, log);
             if (!sd.hasTest()) {
                 sd.close();
                 throw new BottleneckException("shard directory '" + data + "' has no test split, which train reports its test loss on;"
@@ -42,7 +45,7 @@ abstract class TrainInput implements AutoCloseable {
             }
             return new Streamed(sd, limit, validation, seed, so, log);
         }
-        return new InMemory(PreparedData.load(data, dataDir, csv, images, text, seed, scale), limit, validation, seed);
+        return new InMemory(PreparedData.load(data, dataDir, csv, images, text, seed, scale, filter), limit, validation, seed);
     }
 
     abstract int[] sampleShape();
@@ -65,6 +68,15 @@ abstract class TrainInput implements AutoCloseable {
 
     /** config.json's data section. */
     abstract Map<String, Object> describe(long seed);
+
+    /** The class names of the labels. */
+    abstract ClassNames classes();
+
+    /**
+     * The smallest and largest value the model is trained on (after scaling), where known without a pass over data
+     * on disk; null otherwise.
+     */
+    abstract double[] valueRange();
 
     abstract Trainer.Result fit(Trainer trainer, Autoencoder model, FitConfig cfg, TrainState state);
 
@@ -101,6 +113,17 @@ abstract class TrainInput implements AutoCloseable {
         @Override int validationSamples() { return split.validation() == null ? 0 : split.validation().n(); }
         @Override int testSamples() { return pd.test().n(); }
         @Override Map<String, Object> describe(long seed) { return pd.describe(seed); }
+        @Override ClassNames classes() { return pd.classes(); }
+
+        @Override
+        double[] valueRange() {
+            double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+            for (float v : all.x()) {
+                if (v < lo) lo = v;
+                if (v > hi) hi = v;
+            }
+            return all.n() == 0 ? null : new double[] {lo, hi};
+        }
 
         @Override
         Trainer.Result fit(Trainer trainer, Autoencoder model, FitConfig cfg, TrainState state) {
@@ -148,6 +171,8 @@ abstract class TrainInput implements AutoCloseable {
         @Override int validationSamples() { return validation == null ? 0 : validation.size(); }
         @Override int testSamples() { return sd.hasTest() ? sd.test().size() : 0; }
         @Override Map<String, Object> describe(long seed) { return sd.describe(seed); }
+        @Override ClassNames classes() { return sd.classes(); }
+        @Override double[] valueRange() { return sd.knownRange(); }
 
         @Override
         Trainer.Result fit(Trainer trainer, Autoencoder model, FitConfig cfg, TrainState state) {

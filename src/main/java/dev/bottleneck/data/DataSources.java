@@ -119,13 +119,14 @@ public final class DataSources {
         if (dev.bottleneck.data.shard.ShardManifest.isShardDirectory(p)) return loadShards(p);
         if (Files.isDirectory(p) && !hasAllIdx(p) && ImageFolderReader.looksLikeImageFolder(p)) {
             ImageFolderReader.Options io = images == null ? ImageFolderReader.Options.defaults() : images;
-            Dataset all = ImageFolderReader.read(p, io).dataset();
+            ImageFolderReader.Result read = ImageFolderReader.read(p, io);
+            Dataset all = read.dataset();
             Dataset.Split sp = holdOut(all, CSV_HOLDOUT, seed, p + " (a folder of " + all.n() + " images)");
-            return new TrainTest(sp.train(), sp.validation(), Map.of("background", ImageFolderReader.backgroundList(io.background())));
+            return new TrainTest(sp.train(), sp.validation(), read.classes(), Map.of("background", ImageFolderReader.backgroundList(io.background())));
         }
         if (isTextFolder(p)) {
             TextFolderReader.Result r = TextFolderReader.read(p, text, seed);
-            return new TrainTest(r.data().train(), r.data().test(), Map.of("text", TextFolderReader.describe(r)));
+            return new TrainTest(r.data().train(), r.data().test(), r.classes(), Map.of("text", TextFolderReader.describe(r)));
         }
         if (Files.isDirectory(p)) {
             if (!hasAllIdx(p) && !hasIdxLike(p)) throw unknownFolder(p);
@@ -209,7 +210,7 @@ public final class DataSources {
                 throw new BottleneckException(dir + ": the shard directory has no test split, which this command needs; add one (see the"
                         + " README, 'Shards')");
             }
-            return new TrainTest(train, set.split("test").materialize(name + "-test"));
+            return new TrainTest(train, set.split("test").materialize(name + "-test"), set.manifest().classes());
         }
     }
 
@@ -275,7 +276,7 @@ public final class DataSources {
             throw new BottleneckException(file + ": only " + all.n() + " data row; expected at least 2 to hold out a test set");
         }
         Dataset.Split s = holdOut(all, CSV_HOLDOUT, seed, file + " (" + all.n() + " data rows)");
-        return new TrainTest(rename(s.train(), all.name() + "-train"), rename(s.validation(), all.name() + "-test"));
+        return new TrainTest(rename(s.train(), all.name() + "-train"), rename(s.validation(), all.name() + "-test"), t.labelNames());
     }
 
     /** Holds out a seeded test fraction; both parts must be non-empty. */

@@ -75,20 +75,36 @@ public final class Scaler {
 
     /** Computes per-feature statistics on {@code train} (the training split only). */
     public static Scaler fit(Kind kind, Dataset train) {
-        int d = train.features();
-        int n = train.n();
-        if (kind == Kind.NONE) return none(d);
-        if (n == 0) {
-            throw new BottleneckException("cannot fit a " + kind.key() + " scaler on data set '" + train.name()
-                    + "': it has no rows; expected at least one training sample");
-        }
         float[] x = train.x();
+        int d = train.features();
+        return fit(kind, train.n(), d, train.name(), (from, count, dst) -> System.arraycopy(x, from * d, dst, 0, count * d));
+    }
+
+    /** Reads rows {@code from .. from + count - 1} of a data set, row-major, into {@code dst[0 ..)}. */
+    @FunctionalInterface
+    public interface Rows {
+        void read(int from, int count, float[] dst);
+    }
+
+    /** Rows read per chunk by {@link #fit(Kind, int, int, String, Rows)}: about 4 MiB of floats. */
+    private static final int CHUNK_VALUES = 1 << 20;
+
+    private static int chunkRows(int n, int d) {
+        return Math.max(1, Math.min(n, CHUNK_VALUES / d));
+    }
+
+    /** Each value's smallest and largest value over {@code n} rows of {@code d} values: {min[], max[]}. */
+    public static double[][] minMax(int n, int d, Rows rows) {
+        int chunk = chunkRows(n, d);
+        float[] x = new float[chunk * d];
         double[] a = new double[d];
         double[] b = new double[d];
-        if (kind == Kind.MINMAX) {
-            Arrays.fill(a, Double.POSITIVE_INFINITY);
-            Arrays.fill(b, Double.NEGATIVE_INFINITY);
-            for (int i = 0; i < n; i++) {
+        Arrays.fill(a, Double.POSITIVE_INFINITY);
+        Arrays.fill(b, Double.NEGATIVE_INFINITY);
+        for (int from = 0; from < n; from += chunk) {
+            int m = Math.min(chunk, n - from);
+            rows.read(from, m, x);
+            for (int i = 0; i < m; i++) {
                 int base = i * d;
                 for (int j = 0; j < d; j++) {
                     double v = x[base + j];
@@ -96,21 +112,49 @@ public final class Scaler {
                     if (v > b[j]) b[j] = v;
                 }
             }
-        } else {
-            for (int i = 0; i < n; i++) {
+        }
+        return new double[][] {a, b};
+    }
+
+    /**
+     * As {@link #fit(Kind, Dataset)}, for {@code n} rows of {@code d} values read chunk by chunk (data that is not in
+     * memory): the same sums in the same order, so the same statistics to the bit.
+     */
+    public static Scaler fit(Kind kind, int n, int d, String name, Rows rows) {
+        if (kind == Kind.NONE) return none(d);
+        if (n == 0) {
+            throw new BottleneckException("cannot fit a " + kind.key() + " scaler on data set '" + name
+                    + "': it has no rows; expected at least one training sample");
+        }
+        if (kind == Kind.MINMAX) {
+            double[][] mm = minMax(n, d, rows);
+            return new Scaler(kind, d, mm[0], mm[1]);
+        }
+        int chunk = chunkRows(n, d);
+        float[] x = new float[chunk * d];
+        double[] a = new double[d];
+        double[] b = new double[d];
+        for (int from = 0; from < n; from += chunk) {
+            int m = Math.min(chunk, n - from);
+            rows.read(from, m, x);
+            for (int i = 0; i < m; i++) {
                 int base = i * d;
                 for (int j = 0; j < d; j++) a[j] += x[base + j];
             }
-            for (int j = 0; j < d; j++) a[j] /= n;
-            for (int i = 0; i < n; i++) {
+        }
+        for (int j = 0; j < d; j++) a[j] /= n;
+        for (int from = 0; from < n; from += chunk) {
+            int m = Math.min(chunk, n - from);
+            rows.read(from, m, x);
+            for (int i = 0; i < m; i++) {
                 int base = i * d;
                 for (int j = 0; j < d; j++) {
                     double t = x[base + j] - a[j];
                     b[j] += t * t;
                 }
             }
-            for (int j = 0; j < d; j++) b[j] = Math.sqrt(b[j] / n);
         }
+        for (int j = 0; j < d; j++) b[j] = Math.sqrt(b[j] / n);
         return new Scaler(kind, d, a, b);
     }
 

@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -179,11 +178,9 @@ public final class TextFolderReader {
         return new Dataset(x, rows.length, new int[] {d}, lab, name);
     }
 
-    /** config.json's {@code data.text} section for a fitted vectorizer (with the class names where there are classes). */
+    /** config.json's {@code data.text} section for a fitted vectorizer (the class names go to {@code data.classes}). */
     public static Map<String, Object> describe(Result r) {
-        Map<String, Object> m = new LinkedHashMap<>(r.vectorizer().toMap());
-        if (!r.classes().isEmpty()) m.put("classes", r.classes());
-        return m;
+        return r.vectorizer().toMap();
     }
 
     /**

@@ -1,8 +1,8 @@
 package dev.bottleneck.model;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.io.Json;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -33,9 +33,7 @@ final class ConvPresets {
     static ModelSpec w3(int[] chw) {
         int c = chw[0], h = chw[1], w = chw[2];
         int h2 = half(h), w2 = half(w), h4 = half(h2), w4 = half(w2);
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", "w3");
-        m.put("input", List.of(c, h, w));
+        Map<String, Object> m = Json.object("name", "w3", "input", List.of(c, h, w));
         m.put("encoder", List.of(
                 conv("conv2d", 32, 3, 2, 1, "relu"),
                 conv("conv2d", 64, 3, 2, 1, "relu"),
@@ -80,9 +78,7 @@ final class ConvPresets {
                     + " times and up-samples back: 28, 32, 64, ...), the data's are " + h + "x" + w + "; pass --image-size "
                     + round4(h) + "x" + round4(w) + ", or use w3 (any size) or a spec file with your own layers (see the README, 'Colour images')");
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", "keras-conv");
-        m.put("input", List.of(c, h, w));
+        Map<String, Object> m = Json.object("name", "keras-conv", "input", List.of(c, h, w));
         m.put("encoder", List.of(
                 conv("conv2d", 16, 3, 1, "same", "relu"), pool(),
                 conv("conv2d", 8, 3, 1, "same", "relu"), pool(),
@@ -113,37 +109,19 @@ final class ConvPresets {
     }
 
     private static Map<String, Object> conv(String type, int filters, int kernel, int stride, Object padding, String activation) {
-        Map<String, Object> l = new LinkedHashMap<>();
-        l.put("type", type);
-        l.put("filters", filters);
-        l.put("kernel", kernel);
-        l.put("stride", stride);
-        l.put("padding", padding);
-        l.put("activation", activation);
-        return l;
+        return Json.object("type", type, "filters", filters, "kernel", kernel, "stride", stride, "padding", padding,
+                "activation", activation);
     }
 
     private static Map<String, Object> pool() {
-        Map<String, Object> l = new LinkedHashMap<>();
-        l.put("type", "max_pool2d");
-        l.put("kernel", 2);
-        l.put("padding", "same");
-        return l;
+        return Json.object("type", "max_pool2d", "kernel", 2, "padding", "same");
     }
 
     private static Map<String, Object> up() {
-        Map<String, Object> l = new LinkedHashMap<>();
-        l.put("type", "upsample");
-        l.put("scale", 2);
-        l.put("mode", "nearest");
-        return l;
+        return Json.object("type", "upsample", "scale", 2, "mode", "nearest");
     }
 
     private static Map<String, Object> dense(int units, String activation) {
-        Map<String, Object> l = new LinkedHashMap<>();
-        l.put("type", "linear");
-        l.put("units", units);
-        l.put("activation", activation);
-        return l;
+        return Json.object("type", "linear", "units", units, "activation", activation);
     }
 }

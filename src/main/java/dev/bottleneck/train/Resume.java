@@ -244,10 +244,8 @@ public final class Resume {
     }
 
     private void decision(String decision, Saved saved, String reason) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("decision", decision);
-        m.put("mode", mode.name().toLowerCase(Locale.ROOT));
-        m.put("dir", dir.toString());
+        Map<String, Object> m = Json.object("decision", decision, "mode", mode.name().toLowerCase(Locale.ROOT),
+                "dir", dir.toString());
         if (saved != null) {
             m.put("checkpoint", saved.dir().toString());
             m.put("legacy", saved.legacy());
@@ -335,6 +333,8 @@ public final class Resume {
             }
         }
         if (head.equals("data") && p.length > 1 && p[1].equals("seed")) return "seed"; // the split seed is --seed
+        // the classes trained on are --normal-labels / --exclude-labels (and change the samples counted with them)
+        if (head.equals("data") && p.length > 1 && (p[1].equals("normal_labels") || p[1].equals("exclude_labels"))) return normalise(p[1]);
         if (head.equals("model") || head.equals("data")) return head;
         return normalise(p.length > 1 ? p[1] : head);
     }

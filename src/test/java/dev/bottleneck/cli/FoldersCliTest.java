@@ -2,7 +2,8 @@ package dev.bottleneck.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bottleneck.cli.VariantsCliTest.Run;
+import dev.bottleneck.testing.CliRun;
+import dev.bottleneck.testing.ImageFolders;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,13 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * compare-pca on images, with the one-line errors for what does not fit.
  */
 class FoldersCliTest {
-    /** The CLI run of {@link VariantsCliTest}. */
-    static Run run(String... args) {
-        return VariantsCliTest.run(args);
-    }
-
-    static JsonNode json(Run r) throws Exception {
-        return JSON.readTree(r.lastLine());
+    static CliRun run(String... args) {
+        return new CliRun(args);
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,21 +39,17 @@ class FoldersCliTest {
     /** Colour pictures with an alpha channel: an opaque square (red or green class) on a transparent field hiding blue. */
     static Path colourFolder(Path dir, int n, int w, int h) throws Exception {
         SplittableRandom r = new SplittableRandom(3);
-        for (int i = 0; i < n; i++) {
-            boolean red = i % 2 == 0;
+        return ImageFolders.write(dir, List.of("green", "red"), n / 2, (cls, i) -> {
             BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_ARGB);
             int x0 = r.nextInt(w / 2), y0 = r.nextInt(h / 2), s = Math.max(2, Math.min(w, h) / 3);
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
                     boolean in = x >= x0 && x < x0 + s && y >= y0 && y < y0 + s;
-                    img.setRGB(x, y, in ? (red ? 0xFFE02020 : 0xFF20C020) : 0x000000FF);
+                    img.setRGB(x, y, in ? (cls.equals("red") ? 0xFFE02020 : 0xFF20C020) : 0x000000FF);
                 }
             }
-            Path f = dir.resolve((red ? "red" : "green") + "/" + i + ".png");
-            Files.createDirectories(f.getParent());
-            ImageIO.write(img, "png", f.toFile());
-        }
-        return dir;
+            return img;
+        });
     }
 
     /** Documents of topics, {@code perTopic[t]} documents for topic t; topic words among stop words, mixed case. */
@@ -92,7 +84,7 @@ class FoldersCliTest {
         rare = corpus(tmp.resolve("rare"), new int[] {100, 8, 8});
     }
 
-    private static void assertOneLineError(Run r, String... contains) {
+    private static void assertOneLineError(CliRun r, String... contains) {
         assertNotEquals(0, r.rc(), r.out());
         List<String> lines = r.err().lines().filter(s -> s.startsWith("error:")).toList();
         assertEquals(1, lines.size(), r.err());
@@ -103,7 +95,7 @@ class FoldersCliTest {
     @Test
     void colourImagesWithTransparencyTrainW3AtTheirOwnSize() throws Exception {
         Path out = tmp.resolve("w3");
-        Run t = run("train", images.toString(), "--model", "w3", "--epochs", "2", "--batch", "8", "--out", out.toString(), "--backend", "cpu",
+        CliRun t = run("train", images.toString(), "--model", "w3", "--epochs", "2", "--batch", "8", "--out", out.toString(), "--backend", "cpu",
                 "--json");
         assertEquals(0, t.rc(), t.err());
         JsonNode cfg = JSON.readTree(out.resolve("config.json").toFile());
@@ -111,22 +103,22 @@ class FoldersCliTest {
         assertEquals("[255,255,255]", cfg.at("/data/background").toString(), "the default background is saved");
         assertTrue(Files.size(out.resolve("reconstruction.png")) > 0);
         // later commands read the folder the same way (background from config.json)
-        Run e = run("eval", out.toString(), "--json", "--backend", "cpu");
+        CliRun e = run("eval", out.toString(), "--json", "--backend", "cpu");
         assertEquals(0, e.rc(), e.err());
-        assertEquals(json(t).get("test_loss").asDouble(), json(e).get("test_loss").asDouble(), 1e-6);
+        assertEquals(t.json().get("test_loss").asDouble(), e.json().get("test_loss").asDouble(), 1e-6);
 
         // black background and an alpha channel, streamed: saved too, and eval agrees
         Path out4 = tmp.resolve("w3-rgba");
-        Run t4 = run("train", images.toString(), "--model", "keras-conv", "--image-size", "12x12", "--channels", "4", "--background", "black",
+        CliRun t4 = run("train", images.toString(), "--model", "keras-conv", "--image-size", "12x12", "--channels", "4", "--background", "black",
                 "--stream", "--epochs", "1", "--batch", "8", "--out", out4.toString(), "--backend", "cpu", "--json");
         assertEquals(0, t4.rc(), t4.err());
         JsonNode c4 = JSON.readTree(out4.resolve("config.json").toFile());
         assertEquals("[4,12,12]", c4.at("/data/sample_shape").toString());
         assertEquals("[0,0,0]", c4.at("/data/background").toString());
         assertEquals("images", c4.at("/data/stream").asText());
-        Run e4 = run("eval", out4.toString(), "--json", "--backend", "cpu");
+        CliRun e4 = run("eval", out4.toString(), "--json", "--backend", "cpu");
         assertEquals(0, e4.rc(), e4.err());
-        assertEquals(json(t4).get("test_loss").asDouble(), json(e4).get("test_loss").asDouble(), 1e-6);
+        assertEquals(t4.json().get("test_loss").asDouble(), e4.json().get("test_loss").asDouble(), 1e-6);
 
         assertOneLineError(run("train", images.toString(), "--background", "purple", "--backend", "cpu"), "--background 'purple'");
         assertOneLineError(run("train", images.toString(), "--channels", "2", "--backend", "cpu"), "--channels must be 1");
@@ -134,7 +126,7 @@ class FoldersCliTest {
 
     @Test
     void modelsThatDoNotFitTheImagesSaySoWithoutSuggestingADenseModel() throws Exception {
-        Run k = run("train", images.toString(), "--model", "keras-conv", "--image-size", "30x30", "--backend", "cpu");
+        CliRun k = run("train", images.toString(), "--model", "keras-conv", "--image-size", "30x30", "--backend", "cpu");
         assertOneLineError(k, "multiples of 4", "--image-size 32x32", "w3");
         Path spec = Files.writeString(tmp.resolve("gray.yaml"), """
                 input: [1, 28, 28]
@@ -144,13 +136,13 @@ class FoldersCliTest {
                   - {type: conv_transpose2d, filters: 1, kernel: 3, stride: 2, padding: 1, output_padding: 1, activation: sigmoid}
                 loss: bce
                 """);
-        Run s = run("train", images.toString(), "--model", spec.toString(), "--backend", "cpu");
+        CliRun s = run("train", images.toString(), "--model", spec.toString(), "--backend", "cpu");
         assertOneLineError(s, "takes images of [1, 28, 28]", "[3, 10, 12]", "set the spec's input to [3, 10, 12]", "summary");
-        for (Run r : new Run[] {k, s}) {
+        for (CliRun r : new CliRun[] {k, s}) {
             assertFalse(r.err().matches("(?s).*\\b[0-9]+-[0-9]+(-[0-9]+)*\\b.*"), "no dense spec suggested: " + r.err());
         }
         // summary checks a spec on the images' size
-        Run sum = run("summary", "keras-conv", "--input", "3x12x12");
+        CliRun sum = run("summary", "keras-conv", "--input", "3x12x12");
         assertEquals(0, sum.rc(), sum.err());
         assertTrue(sum.out().contains("[3, 12, 12]"), sum.out());
         // a dense request on images may be told the dense size, and of the conv presets
@@ -167,18 +159,18 @@ class FoldersCliTest {
         Path spec = Files.writeString(tmp.resolve("colour-conv.yaml"), yaml);
         Path photos = colourFolder(tmp.resolve("photos"), 20, 64, 64);
         Path out = tmp.resolve("colour");
-        Run t = run("train", photos.toString(), "--model", spec.toString(), "--epochs", "1", "--batch", "4", "--out", out.toString(),
+        CliRun t = run("train", photos.toString(), "--model", spec.toString(), "--epochs", "1", "--batch", "4", "--out", out.toString(),
                 "--backend", "cpu", "--json");
         assertEquals(0, t.rc(), t.err());
         assertEquals("[3,64,64]", JSON.readTree(out.resolve("config.json").toFile()).at("/model/input").toString());
-        assertTrue(Double.isFinite(json(t).get("test_loss").asDouble()));
+        assertTrue(Double.isFinite(t.json().get("test_loss").asDouble()));
     }
 
     @Test
     void textDocumentsTrainAndServeRetrievalAndDetection() throws Exception {
         // retrieval on three balanced topics: neighbours in code space share the topic
         Path out = tmp.resolve("docs-run");
-        Run t = run("train", docs.toString(), "--model", "36-16-4", "--epochs", "40", "--batch", "8", "--lr", "3e-3", "--out", out.toString(),
+        CliRun t = run("train", docs.toString(), "--model", "36-16-4", "--epochs", "40", "--batch", "8", "--lr", "3e-3", "--out", out.toString(),
                 "--backend", "cpu", "--json");
         assertEquals(0, t.rc(), t.err());
         JsonNode cfg = JSON.readTree(out.resolve("config.json").toFile());
@@ -186,37 +178,37 @@ class FoldersCliTest {
         assertEquals(36, vocab.size(), "the 36 topic words; stop words are left out: " + vocab);
         for (JsonNode w : vocab) assertEquals(w.asText().toLowerCase(), w.asText());
         assertEquals("tfidf", cfg.at("/data/text/weight").asText());
-        assertEquals("[\"a_sport\",\"b_politics\",\"c_cooking\"]", cfg.at("/data/text/classes").toString());
+        assertEquals("[\"a_sport\",\"b_politics\",\"c_cooking\"]", cfg.at("/data/classes").toString());
         assertEquals("none", cfg.at("/data/scaler/kind").asText(), "TF-IDF vectors are not rescaled");
         Path index = tmp.resolve("docs.safetensors");
-        Run ix = run("index", out.toString(), "--split", "train", "--out", index.toString(), "--backend", "cpu");
+        CliRun ix = run("index", out.toString(), "--split", "train", "--out", index.toString(), "--backend", "cpu");
         assertEquals(0, ix.rc(), ix.err());
-        Run se = run("search", index.toString(), "--eval", "18", "--k", "5", "--json", "--backend", "cpu");
+        CliRun se = run("search", index.toString(), "--eval", "18", "--k", "5", "--json", "--backend", "cpu");
         assertEquals(0, se.rc(), se.err());
-        double p = json(se).get("precision_at_k_codes").asDouble();
+        double p = se.json().get("precision_at_k_codes").asDouble();
         assertTrue(p > 0.8, "precision@5 by topic from the codes " + p + " (chance 1/3)");
         Path codes = tmp.resolve("codes.csv");
-        Run en = run("encode", out.toString(), "--out", codes.toString(), "--backend", "cpu");
+        CliRun en = run("encode", out.toString(), "--out", codes.toString(), "--backend", "cpu");
         assertEquals(0, en.rc(), en.err());
         assertEquals(1 + 18, Files.readAllLines(codes).size(), "a header and the 18 test documents");
 
         // anomaly detection: a rare topic among many documents of another stands out
         Path rareRun = tmp.resolve("rare-run");
-        Run tr = run("train", rare.toString(), "--model", "36-16-4", "--epochs", "30", "--batch", "16", "--out", rareRun.toString(),
+        CliRun tr = run("train", rare.toString(), "--model", "36-16-4", "--epochs", "30", "--batch", "16", "--out", rareRun.toString(),
                 "--backend", "cpu");
         assertEquals(0, tr.rc(), tr.err());
-        Run d = run("detect", rareRun.toString(), "--normal-labels", "0", "--out", tmp.resolve("rare-detect").toString(), "--json",
+        CliRun d = run("detect", rareRun.toString(), "--normal-labels", "0", "--out", tmp.resolve("rare-detect").toString(), "--json",
                 "--backend", "cpu");
         assertEquals(0, d.rc(), d.err());
-        double auc = json(d).get("roc_auc").asDouble();
+        double auc = d.json().get("roc_auc").asDouble();
         assertTrue(auc > 0.9, "ROC-AUC of the rare topics " + auc);
 
         // the saved vocabulary vectorises another folder: detect on new documents with the model's features
         Path fresh = corpus(tmp.resolve("fresh"), new int[] {10, 0, 10});
-        Run df = run("detect", rareRun.toString(), "--data", fresh.toString(), "--normal-labels", "0", "--out",
+        CliRun df = run("detect", rareRun.toString(), "--data", fresh.toString(), "--normal-labels", "0", "--out",
                 tmp.resolve("fresh-detect").toString(), "--json", "--backend", "cpu");
         assertEquals(0, df.rc(), df.err());
-        assertEquals(4, json(df).get("samples").asInt(), "the 20% test hold-out of 20 new documents");
+        assertEquals(4, df.json().get("samples").asInt(), "the 20% test hold-out of 20 new documents");
     }
 
     @Test
@@ -228,14 +220,14 @@ class FoldersCliTest {
         Path nothing = Files.createDirectories(tmp.resolve("nothing"));
         Files.write(nothing.resolve("data.bin"), new byte[] {0, 1, 2});
         assertOneLineError(run("train", nothing.toString(), "--backend", "cpu"), "holds no data this tool reads", "text documents");
-        Run w = run("train", docs.toString(), "--text-vocab", "20", "--backend", "cpu");
+        CliRun w = run("train", docs.toString(), "--text-vocab", "20", "--backend", "cpu");
         assertOneLineError(w, "the data has 20");
         assertOneLineError(run("train", docs.toString(), "--text-weight", "bm25", "--backend", "cpu"), "tfidf, count or binary");
         assertOneLineError(run("train", docs.toString(), "--stop-words", tmp.resolve("missing.txt").toString(), "--backend", "cpu"),
                 "--stop-words");
         // bag of words with counts is min-max scaled by default
         Path bow = tmp.resolve("bow");
-        Run b = run("train", docs.toString(), "--text-weight", "count", "--model", "36-8", "--epochs", "1", "--batch", "8", "--out", bow.toString(),
+        CliRun b = run("train", docs.toString(), "--text-weight", "count", "--model", "36-8", "--epochs", "1", "--batch", "8", "--out", bow.toString(),
                 "--backend", "cpu");
         assertEquals(0, b.rc(), b.err());
         assertEquals("minmax", JSON.readTree(bow.resolve("config.json").toFile()).at("/data/scaler/kind").asText());
@@ -245,10 +237,10 @@ class FoldersCliTest {
     void comparePcaOnAColourFolderWritesAPicture() throws Exception {
         // 28x28x3 = 2,352 features: more than the exact method takes, so the randomized one runs
         Path png = tmp.resolve("pca.png");
-        Run r = run("compare-pca", images.toString(), "--image-size", "28x28", "--channels", "3", "--k", "2,4", "--epochs", "2", "--batch", "8",
+        CliRun r = run("compare-pca", images.toString(), "--image-size", "28x28", "--channels", "3", "--k", "2,4", "--epochs", "2", "--batch", "8",
                 "--picture", png.toString(), "--picture-count", "6", "--json", "--backend", "cpu");
         assertEquals(0, r.rc(), r.err());
-        JsonNode j = json(r);
+        JsonNode j = r.json();
         assertTrue(j.get("pca").asText().startsWith("randomized"), j.toString());
         List<String> rows = new ArrayList<>();
         j.get("picture_rows").forEach(n -> rows.add(n.asText()));
@@ -273,8 +265,8 @@ class FoldersCliTest {
         assertTrue(own < other, "PCA k=4 against its original " + own + ", another original " + other);
         assertOneLineError(run("compare-pca", docs.toString(), "--k", "2", "--epochs", "0", "--picture", tmp.resolve("x.png").toString(),
                 "--backend", "cpu"), "--picture draws images");
-        Run text = run("compare-pca", docs.toString(), "--k", "2,8", "--epochs", "0", "--json", "--backend", "cpu");
+        CliRun text = run("compare-pca", docs.toString(), "--k", "2,8", "--epochs", "0", "--json", "--backend", "cpu");
         assertEquals(0, text.rc(), text.err());
-        assertEquals("exact", json(text).get("pca").asText());
+        assertEquals("exact", text.json().get("pca").asText());
     }
 }

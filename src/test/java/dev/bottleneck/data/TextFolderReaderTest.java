@@ -108,7 +108,6 @@ class TextFolderReaderTest {
         Path dir = corpus(tmp.resolve("docs"));
         TextFolderReader.Result r = TextFolderReader.read(dir, null, 5);
         Map<String, Object> saved = TextFolderReader.describe(r);
-        assertEquals(List.of("cooking", "sport"), saved.get("classes"));
         TextVectorizer v = TextVectorizer.fromMap(saved, "config.json 'data.text'");
         TrainTest tt = DataSources.resolve(dir.toString(), null, null, null, TextFolderReader.Options.fitted(v), 5, DataSources.Environment.system());
         assertArrayEquals(r.data().test().x(), tt.test().x());
@@ -121,7 +120,9 @@ class TextFolderReaderTest {
         doc(other.resolve("e.txt"), "oven");
         TrainTest nt = DataSources.resolve(other.toString(), null, null, null, TextFolderReader.Options.fitted(v), 5, DataSources.Environment.system());
         assertEquals(v.features(), nt.train().features());
-        assertFalse(((Map<?, ?>) nt.reading().get("text")).containsKey("classes"));
+        assertNull(nt.classes(), "no class sub-folders, no class names");
+        assertEquals(List.of("cooking", "sport"), DataSources.resolve(dir.toString(), null, null, null, TextFolderReader.Options.fitted(v), 5,
+                DataSources.Environment.system()).classes());
     }
 
     @Test

@@ -46,6 +46,12 @@ public final class SymmetricEigen {
      * 8.3): about 6n³ flops, a few seconds for n = 784 where {@link #jacobi} takes tens of seconds.
      */
     public static SymmetricEigen of(double[] a, int n) {
+        return of(a, n, null);
+    }
+
+    /** As {@link #of(double[], int)}, with a progress line now and then on large matrices ({@code progress} may be null). */
+    public static SymmetricEigen of(double[] a, int n, java.util.function.Consumer<String> progress) {
+        Progress pr = new Progress(progress, "PCA eigendecomposition of " + n + " x " + n + ", tridiagonal reduction", Math.max(1, n - 2));
         if (a.length != (long) n * n) throw new IllegalArgumentException("matrix of " + a.length + " values is not " + n + " x " + n);
         double[][] m = new double[n][];
         for (int i = 0; i < n; i++) {
@@ -57,6 +63,7 @@ public final class SymmetricEigen {
         double[] d = new double[n], e = new double[Math.max(n - 1, 0)];
         double[] v = new double[n], p = new double[n], u = new double[n];
         for (int k = 0; k < n - 2; k++) {
+            pr.update(k, "columns");
             // Householder vector for x = A[k+1.., k]: H x = alpha e1, H = I - 2 v v^T on indices k+1..n-1
             double norm = 0;
             for (int i = k + 1; i < n; i++) norm += m[i][k] * m[i][k];
@@ -105,7 +112,7 @@ public final class SymmetricEigen {
         }
         for (int i = 0; i < n; i++) d[i] = m[i][i];
         for (int i = 0; i < n - 1; i++) e[i] = m[i + 1][i];
-        int iterations = tridiagonalQr(d, e, qt, n);
+        int iterations = tridiagonalQr(d, e, qt, n, new Progress(progress, "PCA eigendecomposition of " + n + " x " + n + ", QR steps", n));
         return descending(n, d, qt, iterations);
     }
 
@@ -128,11 +135,12 @@ public final class SymmetricEigen {
      * steps, chasing the bulge with plane rotations that are also applied to the rows of {@code zt}
      * (the columns of the accumulated basis). Returns the number of QR steps.
      */
-    private static int tridiagonalQr(double[] d, double[] e, double[][] zt, int n) {
+    private static int tridiagonalQr(double[] d, double[] e, double[][] zt, int n, Progress pr) {
         final double eps = Math.ulp(1.0);
         int steps = 0;
         int hi = n - 1;
         while (hi > 0) {
+            pr.update(n - 1 - hi, "eigenvalues found");
             for (int i = 0; i < hi; i++) {
                 if (Math.abs(e[i]) <= eps * (Math.abs(d[i]) + Math.abs(d[i + 1]))) e[i] = 0;
             }

@@ -6,6 +6,7 @@ import dev.bottleneck.analysis.Reconstruction;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.data.Dataset;
+import dev.bottleneck.io.ImageGrid;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.ModelSpec;
 import dev.bottleneck.optim.LrSchedule;
@@ -19,6 +20,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,11 +34,12 @@ import java.util.concurrent.Callable;
                 + "optionally a deep autoencoder against PCA with as many components as its code.",
                 "Examples:",
                 "  bottleneck compare-pca mnist --k 2,8,32 --epochs 10",
-                "  bottleneck compare-pca mnist --k 30 --deep 784-1000-500-250-30 --deep-epochs 20 --json"})
+                "  bottleneck compare-pca mnist --k 30 --deep 784-1000-500-250-30 --deep-epochs 20 --json",
+                "  bottleneck compare-pca photos/ --image-size 32x32 --channels 3 --k 16,64 --picture pca.png"})
 final class ComparePcaCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, or a CSV file.")
+    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, a folder of images or of text documents, or a CSV file.")
     String data;
 
     @Mixin DataFolderOption dataFolder;
@@ -78,6 +81,19 @@ final class ComparePcaCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--picture", paramLabel = "FILE",
+            description = "Image data: write a PNG of test images (top row) above their PCA reconstructions and the autoencoders', one row per"
+                    + " model and k (the order is printed).")
+    Path picture;
+
+    @Range(min = 1, max = 100)
+    @Option(names = "--picture-count", defaultValue = "10", description = "Test images in --picture (default: ${DEFAULT-VALUE}).")
+    int pictureCount;
+
+    @Mixin InputFormatOptions format;
+
+    @Mixin TextOptionsMixin textOptions;
+
     @Mixin BackendOptionsMixin backendOptions;
 
     @Override
@@ -85,7 +101,11 @@ final class ComparePcaCommand implements Callable<Integer> {
         Log log = new Log(spec.commandLine().getErr(), false);
         if (epochs < 0 || deepEpochs < 1) throw new BottleneckException("--epochs must be >= 0 and --deep-epochs >= 1");
         if (batch < 1) throw new BottleneckException("--batch must be at least 1");
-        PreparedData pd = PreparedData.load(data, dataFolder.dir, null, seed, "auto");
+        long tl = System.nanoTime();
+        PreparedData pd = PreparedData.load(data, dataFolder.dir, data.toLowerCase(Locale.ROOT).endsWith(".csv") ? format.csv() : null,
+                format.images(), textOptions.options(), seed, "auto", null);
+        log.info(String.format(Locale.ROOT, "data: %s, %d training / %d test samples of %s, read in %.1f s", data, pd.train().n(),
+                pd.test().n(), java.util.Arrays.toString(pd.train().sampleShape()), (System.nanoTime() - tl) / 1e9));
         Dataset train = pd.train();
         if (limit != null) {
             if (limit < 2) throw new BottleneckException("--limit must be at least 2");
@@ -98,14 +118,23 @@ final class ComparePcaCommand implements Callable<Integer> {
         }
         ModelSpec deepSpec = deep == null ? null : deepSpec(deep, d);
         int deepCode = deepSpec == null ? 0 : new Autoencoder(deepSpec).codeFeatures();
+        int[] shape = train.sampleShape();
+        if (picture != null && shape.length != 3) {
+            throw new BottleneckException("--picture draws images, but " + data + " gives samples of " + java.util.Arrays.toString(shape)
+                    + "; leave it out for tables and documents");
+        }
+        int count = Math.min(pictureCount, test.n());
+        List<float[][]> pictureRows = new ArrayList<>();
+        List<String> rowNames = new ArrayList<>();
+        if (picture != null) addRow(pictureRows, rowNames, "originals", java.util.Arrays.copyOf(test.x(), count * d), count, d);
+        int kmax = Math.max(deepCode, ks.stream().mapToInt(Integer::intValue).max().orElse(1));
 
         Map<String, Object> res = new LinkedHashMap<>();
         List<Map<String, Object>> rows = new ArrayList<>();
         try (Backend be = backendOptions.create(log)) {
             long t0 = System.nanoTime();
-            Pca pca = Pca.fit(be, train);
-            log.info(String.format(Locale.ROOT, "PCA of %d x %d in %.1f s (%d QR steps)", train.n(), d,
-                    (System.nanoTime() - t0) / 1e9, pca.eigen().sweeps()));
+            Pca pca = Pca.fit(be, train, kmax, seed, log::info);
+            log.info(String.format(Locale.ROOT, "PCA of %d x %d in %.1f s (%s)", train.n(), d, (System.nanoTime() - t0) / 1e9, pca.method()));
             int[] all = ks.stream().mapToInt(Integer::intValue).toArray();
             double[] pcaMse = pca.reconstructionMse(test, all);
             StringBuilder table = new StringBuilder();
@@ -116,10 +145,13 @@ final class ComparePcaCommand implements Callable<Integer> {
                 row.put("k", k);
                 row.put("pca_test_mse", pcaMse[i]);
                 Double ae = null;
+                if (picture != null) addRow(pictureRows, rowNames, "PCA k=" + k, pca.reconstruct(test, count, k), count, d);
                 if (epochs > 0) {
-                    ae = trainLinear(be, train, test, k, log);
+                    Trained lin = trainLinear(be, train, test, k, count, log);
+                    ae = lin.mse();
                     row.put("linear_ae_test_mse", ae);
                     row.put("ratio", ae / pcaMse[i]);
+                    if (picture != null) addRow(pictureRows, rowNames, "linear AE k=" + k, lin.pictures(), count, d);
                 }
                 rows.add(row);
                 table.append(String.format(Locale.ROOT, "%-6d %14.6f %18s %10s%n", k, pcaMse[i],
@@ -129,12 +161,18 @@ final class ComparePcaCommand implements Callable<Integer> {
             res.put("train_samples", train.n());
             res.put("test_samples", test.n());
             res.put("backend", be.name());
+            res.put("pca", pca.method());
             res.put("epochs", epochs);
             res.put("optimizer", "adam lr " + lr + " cosine, batch " + batch);
             res.put("rows", rows);
             if (deepSpec != null) {
                 double pcaDeep = pca.reconstructionMse(test, deepCode)[0];
-                double deepMse = trainDeep(be, deepSpec, train, test, log);
+                Trained dt = trainDeep(be, deepSpec, train, test, count, log);
+                double deepMse = dt.mse();
+                if (picture != null) {
+                    addRow(pictureRows, rowNames, "PCA k=" + deepCode, pca.reconstruct(test, count, deepCode), count, d);
+                    addRow(pictureRows, rowNames, "deep AE " + deep, dt.pictures(), count, d);
+                }
                 Map<String, Object> dm = new LinkedHashMap<>();
                 dm.put("model", deep);
                 dm.put("epochs", deepEpochs);
@@ -144,6 +182,12 @@ final class ComparePcaCommand implements Callable<Integer> {
                 res.put("deep", dm);
                 table.append(String.format(Locale.ROOT, "%ndeep %s (%d epochs): test squared error per image %.2f; PCA with %d components %.2f%n",
                         deep, deepEpochs, deepMse * d, deepCode, pcaDeep * d));
+            }
+            if (picture != null) {
+                ImageGrid.writeRows(picture, pictureRows, shape[0], shape[1], shape[2], shape[1] < 64 ? 2 : 1, 0.0, 1.0);
+                res.put("picture", picture.toString());
+                res.put("picture_rows", rowNames);
+                table.append(String.format(Locale.ROOT, "%npicture %s, rows from the top: %s%n", picture, String.join(", ", rowNames)));
             }
             PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, table.toString().stripTrailing());
         }
@@ -159,22 +203,32 @@ final class ComparePcaCommand implements Callable<Integer> {
         return ms;
     }
 
-    private double trainLinear(Backend be, Dataset train, Dataset test, int k, Log log) {
+    /** A trained model's test MSE per element, and its reconstructions of the first test samples (null without --picture). */
+    private record Trained(double mse, float[] pictures) { }
+
+    private static void addRow(List<float[][]> rows, List<String> names, String name, float[] images, int count, int d) {
+        float[][] row = new float[count][];
+        for (int i = 0; i < count; i++) row[i] = java.util.Arrays.copyOfRange(images, i * d, (i + 1) * d);
+        rows.add(row);
+        names.add(name);
+    }
+
+    private Trained trainLinear(Backend be, Dataset train, Dataset test, int k, int count, Log log) {
         ModelSpec ms = ModelSpec.dense(train.features() + "-" + k + ":linear", "relu", "linear", Loss.MSE);
         FitConfig cfg = new FitConfig().epochs(epochs).batch(batch).seed(seed).validation(0).optimizer(OptimizerConfig.adam(lr))
                 .schedule(LrSchedule.cosine(epochs, 0)).progress(false);
         try (Autoencoder ae = new Autoencoder(ms).bind(be, seed); Trainer t = new Trainer(ae, cfg, s -> log.info("linear k=" + k + ": " + s))) {
             t.fit(train, null, null);
-            return Trainer.evaluate(ae, test, 1000).reconstruction();
+            return new Trained(Trainer.evaluate(ae, test, 1000).reconstruction(), picture == null ? null : Pictures.reconstruct(ae, test, count));
         }
     }
 
-    private double trainDeep(Backend be, ModelSpec ms, Dataset train, Dataset test, Log log) {
+    private Trained trainDeep(Backend be, ModelSpec ms, Dataset train, Dataset test, int count, Log log) {
         FitConfig cfg = new FitConfig().epochs(deepEpochs).batch(batch).seed(seed).validation(0).optimizer(OptimizerConfig.adam(deepLr))
                 .schedule(LrSchedule.cosine(deepEpochs, 0)).progress(false);
         try (Autoencoder ae = new Autoencoder(ms).bind(be, seed); Trainer t = new Trainer(ae, cfg, s -> log.info("deep: " + s))) {
             t.fit(train, null, null);
-            return Reconstruction.meanSquaredError(ae, test, 1000);
+            return new Trained(Reconstruction.meanSquaredError(ae, test, 1000), picture == null ? null : Pictures.reconstruct(ae, test, count));
         }
     }
 }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 
 import java.util.List;
 
-/** How a CSV table or an image folder is read: the options {@code train} and {@code shard} share. */
+/** How a CSV table or an image folder is read: the options {@code train}, {@code shard} and {@code compare-pca} share. */
 final class InputFormatOptions {
     @Option(names = "--csv-label", paramLabel = "COLUMN", description = "CSV label column (name or 0-based index); not used as a feature.")
     String csvLabel;
@@ -21,9 +21,14 @@ final class InputFormatOptions {
     String imageSize;
 
     @Range(min = 0)
-    @Option(names = "--channels", defaultValue = "0", paramLabel = "1|3",
-            description = "Image folder channels: 1 gray, 3 RGB (default: 1 when every image file is gray, else 3).")
+    @Option(names = "--channels", defaultValue = "0", paramLabel = "1|3|4",
+            description = "Image folder channels: 1 gray, 3 RGB, 4 RGB and alpha (default: 1 when every image is gray, else 3).")
     int channels;
+
+    @Option(names = "--background", defaultValue = "white", paramLabel = "white|black|R,G,B",
+            description = "Colour that images with transparency (PNG/GIF alpha) are composited onto before scaling, as image viewers"
+                    + " show them (default: ${DEFAULT-VALUE}); with --channels 4 the alpha is kept as a fourth channel too.")
+    String background;
 
     /** True when any CSV option was given. */
     boolean csvGiven() {
@@ -39,8 +44,10 @@ final class InputFormatOptions {
         return b.build();
     }
 
-    /** The image folder reading options (size and channels; 0 = as found). */
+    /** The image folder reading options (size and channels, 0 = as found; the background under transparent pixels). */
     ImageFolderReader.Options images() {
-        return imageSize != null ? ImageFolderReader.Options.parseSize(imageSize, channels) : new ImageFolderReader.Options(channels, 0, 0);
+        ImageFolderReader.Options o = imageSize != null ? ImageFolderReader.Options.parseSize(imageSize, channels)
+                : new ImageFolderReader.Options(channels, 0, 0);
+        return o.withBackground(ImageFolderReader.parseBackground(background == null ? "white" : background));
     }
 }

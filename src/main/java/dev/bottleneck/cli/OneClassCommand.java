@@ -58,13 +58,14 @@ final class OneClassCommand implements Callable<Integer> {
         TrainTest tt = DataSources.resolve(dataset, dataFolder.dir, null, seedOption.seed);
         var test = testLimit == null ? tt.test() : tt.test().head(Math.min(testLimit, tt.test().n()), tt.test().name());
         int features = tt.train().features();
-        ModelSpec probe = ModelSpec.parse(model, features);
+        int[] shape = tt.train().sampleShape();
+        ModelSpec probe = ModelSpec.parse(model, shape);
         if (probe.input().length == 1 && probe.input()[0] != features) {
             throw new dev.bottleneck.BottleneckException("model '" + model + "' takes " + probe.input()[0] + " inputs, the data has " + features);
         }
         if (!tt.train().hasLabels() || !test.hasLabels()) throw new dev.bottleneck.BottleneckException("one-class needs labelled data");
         int[] cls = classes == null ? java.util.stream.IntStream.rangeClosed(0, 9).toArray() : classes.stream().mapToInt(Integer::intValue).toArray();
-        OneClass.Config cfg = new OneClass.Config(() -> ModelSpec.parse(model, features), epochs, step.batch, step.lr, seedOption.seed, limit);
+        OneClass.Config cfg = new OneClass.Config(() -> ModelSpec.parse(model, shape), epochs, step.batch, step.lr, seedOption.seed, limit);
         OneClass.Report r;
         try (Backend be = backendOptions.create(log)) {
             r = OneClass.run(be, tt.train(), test, cls, cfg, log::info);

@@ -8,6 +8,8 @@ import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.ImageFolderReader;
 import dev.bottleneck.data.LabelFilter;
 import dev.bottleneck.data.Scaler;
+import dev.bottleneck.data.TextFolderReader;
+import dev.bottleneck.data.TextVectorizer;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.io.MapValues;
 
@@ -28,37 +30,42 @@ import java.util.Map;
  *                every sample is kept, and always null from {@link #fromConfig}, whose training split is whole
  */
 record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, Map<String, Object> csv, ClassNames classes,
-                    LabelFilter filter) {
+                    LabelFilter filter, Map<String, Object> reading) {
 
     static PreparedData load(String source, Path dataDir, CsvReader.Options csv, long seed, String scale) {
-        return load(source, dataDir, csv, null, seed, scale, null);
+        return load(source, dataDir, csv, null, null, seed, scale, null);
     }
 
     static PreparedData load(String source, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, long seed,
                              String scale) {
-        return load(source, dataDir, csv, images, seed, scale, null);
+        return load(source, dataDir, csv, images, null, seed, scale, null);
     }
 
     /**
      * Loads and scales {@code source}; with a {@code filter} the training split keeps only those classes, and the
      * scaler is fitted on them (the test split keeps every sample).
      */
-    static PreparedData load(String source, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, long seed,
-                             String scale, LabelFilter filter) {
-        TrainTest tt = DataSources.resolve(source, dataDir, csv, images, seed, DataSources.Environment.system());
+    static PreparedData load(String source, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images,
+                             TextFolderReader.Options text, long seed, String scale, LabelFilter filter) {
+        TrainTest tt = DataSources.resolve(source, dataDir, csv, images, text, seed, DataSources.Environment.system());
         ClassNames classes = ClassNames.of(tt.classes());
         Dataset all = tt.train(), tr = all;
         if (filter != null) {
             tr = all.subset(filter.keptRows(all.n(), all.hasLabels() ? all::label : null, classes, "the training split of " + source),
                     all.name());
         }
-        Scaler.Kind kind = scale == null || scale.equals("auto")
-                ? (isImage(tr) ? Scaler.Kind.NONE : Scaler.Kind.MINMAX)
-                : Scaler.Kind.parse(scale);
+        Scaler.Kind kind = scale == null || scale.equals("auto") ? autoScale(tr, tt) : Scaler.Kind.parse(scale);
         Scaler scaler = Scaler.fit(kind, tr);
         Dataset train = scaler.transform(tr);
         Dataset test = scaler.transform(tt.test());
-        return new PreparedData(source, train, test, scaler, csvMap(csv), classes, filter);
+        return new PreparedData(source, train, test, scaler, csvMap(csv), classes, filter, tt.reading());
+    }
+
+    /** {@code --scale auto}: none for images and for TF-IDF or binary document vectors (already in [0, 1]), else min-max. */
+    private static Scaler.Kind autoScale(Dataset train, TrainTest tt) {
+        if (isImage(train)) return Scaler.Kind.NONE;
+        if (tt.reading().get("text") instanceof Map<?, ?> t && !TextVectorizer.Weight.COUNT.key.equals(t.get("weight"))) return Scaler.Kind.NONE;
+        return Scaler.Kind.MINMAX;
     }
 
     /** Reloads the data a model was trained on, with the saved scaler (overriding the source if given). */
@@ -76,12 +83,10 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
         long seed = data.get("seed") == null ? 42
                 : MapValues.longValue(data.get("seed"), "config.json 'data.seed'", Long.MIN_VALUE, Long.MAX_VALUE);
         CsvReader.Options csv = data.get("csv") == null ? null : csvOptions(MapValues.map(data.get("csv"), "config.json 'data.csv'"));
-        ImageFolderReader.Options images = null;
-        if (data.get("sample_shape") instanceof List && ((List<?>) data.get("sample_shape")).size() == 3) {
-            int[] sh = MapValues.intList(data.get("sample_shape"), "config.json 'data.sample_shape'", 1, Integer.MAX_VALUE, 3);
-            images = new ImageFolderReader.Options(sh[0], sh[1], sh[2]);
-        }
-        TrainTest tt = DataSources.resolve(source, dataDir, csv, images, seed, DataSources.Environment.system());
+        ImageFolderReader.Options images = savedImageOptions(data);
+        TextFolderReader.Options text = data.get("text") == null ? null
+                : TextFolderReader.Options.fitted(TextVectorizer.fromMap(MapValues.map(data.get("text"), "config.json 'data.text'"), "config.json 'data.text'"));
+        TrainTest tt = DataSources.resolve(source, dataDir, csv, images, text, seed, DataSources.Environment.system());
         Scaler scaler = data.get("scaler") instanceof Map ? Scaler.fromMap(MapValues.map(data.get("scaler"), "config.json 'data.scaler'"))
                 : Scaler.none(tt.train().features());
         if (scaler.features() != tt.train().features()) {
@@ -89,7 +94,21 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
                     + scaler.features());
         }
         return new PreparedData(source, scaler.transform(tt.train()), scaler.transform(tt.test()), scaler, csvMap(csv),
-                ClassNames.of(tt.classes()), null);
+                ClassNames.of(tt.classes()), null, tt.reading());
+    }
+
+    /**
+     * The image options config.json's data section records: channels and size from {@code sample_shape}, the background
+     * from {@code background} (white for models saved before it was recorded); null when the samples are not images.
+     */
+    static ImageFolderReader.Options savedImageOptions(Map<String, Object> data) {
+        if (!(data.get("sample_shape") instanceof List) || ((List<?>) data.get("sample_shape")).size() != 3) return null;
+        int[] sh = MapValues.intList(data.get("sample_shape"), "config.json 'data.sample_shape'", 1, Integer.MAX_VALUE, 3);
+        ImageFolderReader.Options o = new ImageFolderReader.Options(sh[0], sh[1], sh[2]);
+        if (data.get("background") == null) return o;
+        int[] bg = MapValues.intList(data.get("background"), "config.json 'data.background'", 0, 255, 3);
+        if (bg.length != 3) throw new BottleneckException("config.json 'data.background' must be [R, G, B], got " + bg.length + " values");
+        return o.withBackground((bg[0] << 16) | (bg[1] << 8) | bg[2]);
     }
 
     static boolean isImage(Dataset d) {
@@ -115,6 +134,7 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
         if (csv != null) m.put("csv", csv);
         if (classes.named()) m.put("classes", classes.names());
         if (filter != null) m.putAll(filter.describe(classes));
+        m.putAll(reading);
         return m;
     }
 

@@ -42,6 +42,7 @@ final class StreamedData implements AutoCloseable {
     private double[] rangeValue;
     private final ClassNames classes;
     private final LabelFilter filter;
+    private Map<String, Object> reading = Map.of();
 
     private StreamedData(String source, String kind, ShardSet shards, Samples train, Samples test, Scaler scaler,
                          java.util.function.Supplier<double[]> range, ClassNames classes, LabelFilter filter) {
@@ -74,6 +75,10 @@ final class StreamedData implements AutoCloseable {
         Path p = folder(source, dataDir);
         if (p == null) return false;
         if (ShardManifest.isShardDirectory(p)) return true;
+        if (stream && DataSources.isTextFolder(p)) {
+            throw new BottleneckException("--stream reads image folders image by image, but " + p + " is a folder of text documents, whose"
+                    + " vocabulary is fitted on all training documents first; leave out --stream (documents are read into memory)");
+        }
         return stream && ImageFolderReader.looksLikeImageFolder(p);
     }
 
@@ -121,8 +126,11 @@ final class StreamedData implements AutoCloseable {
                     + " use more data");
         }
         ClassNames classes = ClassNames.of(all.classes());
-        return new StreamedData(source, IMAGES, null, keep(all.rows(sp.train()), filter, classes, source), all.rows(sp.validation()),
+        StreamedData sd = new StreamedData(source, IMAGES, null, keep(all.rows(sp.train()), filter, classes, source), all.rows(sp.validation()),
                 Scaler.none(all.features()), () -> new double[] {0, 1}, classes, filter);
+        ImageFolderReader.Options io = images == null ? ImageFolderReader.Options.defaults() : images;
+        sd.reading = Map.of("background", ImageFolderReader.backgroundList(io.background()));
+        return sd;
     }
 
     /** The samples of the classes a filter keeps (all of them without one). */
@@ -167,11 +175,7 @@ final class StreamedData implements AutoCloseable {
             }
         }
         long seed = data.get("seed") == null ? 42 : MapValues.longValue(data.get("seed"), "config.json 'data.seed'", Long.MIN_VALUE, Long.MAX_VALUE);
-        ImageFolderReader.Options images = null;
-        if (data.get("sample_shape") instanceof List && ((List<?>) data.get("sample_shape")).size() == 3) {
-            int[] sh = MapValues.intList(data.get("sample_shape"), "config.json 'data.sample_shape'", 1, Integer.MAX_VALUE, 3);
-            images = new ImageFolderReader.Options(sh[0], sh[1], sh[2]);
-        }
+        ImageFolderReader.Options images = PreparedData.savedImageOptions(data);
         StreamedData sd = forTraining(source, dataDir, images, seed, "none", null, o, log);
         if (saved != null && saved.kind() != Scaler.Kind.NONE) {
             throw new BottleneckException("the model was trained with a " + saved.kind().key() + " scaler; a streamed image folder has none");
@@ -279,6 +283,7 @@ final class StreamedData implements AutoCloseable {
         m.put("scaler", scaler.toMap());
         if (classes.named()) m.put("classes", classes.names());
         if (filter != null) m.putAll(filter.describe(classes));
+        m.putAll(reading);
         return m;
     }
 

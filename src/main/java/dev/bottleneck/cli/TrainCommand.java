@@ -4,7 +4,6 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.data.CsvReader;
-import dev.bottleneck.data.ImageFolderReader;
 import dev.bottleneck.data.LabelFilter;
 import dev.bottleneck.data.Scaler;
 import dev.bottleneck.dist.DistributedRun;
@@ -45,7 +44,7 @@ import java.util.concurrent.Callable;
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, a folder of images (class sub-folders give labels), a CSV file, or a shard directory (bottleneck shard).")
+    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, a folder of images or of text documents (class sub-folders give labels), a CSV file, or a shard directory (bottleneck shard).")
     String data;
 
     @Option(names = {"-m", "--model"}, paramLabel = "SPEC", defaultValue = "w1",
@@ -158,6 +157,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin JsonOption jsonOption;
 
+    @Mixin TextOptionsMixin textOptions;
+
     @Mixin BackendOptionsMixin backendOptions;
 
     @Mixin StreamOptionsMixin streamOptions;
@@ -179,13 +180,12 @@ final class TrainCommand implements Callable<Integer> {
 
     private Integer train(DistributedRun run, Log log) {
         CsvReader.Options csv = data.toLowerCase(Locale.ROOT).endsWith(".csv") ? format.csv() : null;
-        ImageFolderReader.Options images = format.images();
         // in memory, or streamed from disk for a shard directory (and an image folder with --stream)
         LabelFilter filter = LabelFilter.of(normalLabels, excludeLabels);
-        TrainInput in = TrainInput.load(data, dataFolder.dir, csv, images, seedOption.seed, scale, filter, limit, loop.validation,
-                streamOptions, log);
+        TrainInput in = TrainInput.load(data, dataFolder.dir, csv, format.images(), textOptions.options(), seedOption.seed, scale, filter,
+                limit, loop.validation, streamOptions, log);
 
-        ModelSpec ms = buildSpec(in.features());
+        ModelSpec ms = buildSpec(in.sampleShape());
         checkLossFitsValues(ms, in.valueRange());
         Presets.TrainingDefaults defs = Presets.defaults(Presets.exists(model) ? model : "");
         int b = batch != null ? batch : defs.batch();
@@ -311,7 +311,8 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private ModelSpec buildSpec(int features) {
+    private ModelSpec buildSpec(int[] shape) {
+        int features = Math.toIntExact(java.util.Arrays.stream(shape).asLongStream().reduce(1, (a, c) -> a * c));
         ModelSpec ms;
         String m = model.trim();
         if (m.matches("[0-9]+(-[0-9]+(:[a-zA-Z_]+)?)+")) {
@@ -327,7 +328,7 @@ final class TrainCommand implements Callable<Integer> {
                             + "' sets its own activations (write a spec file to change them; 'bottleneck summary " + model + "' shows them)");
                 }
             }
-            ms = ModelSpec.parse(m, features);
+            ms = ModelSpec.parse(m, shape);
             if (loss != null || reduction != null) {
                 ms = ms.withLoss(loss != null ? Loss.parse(loss) : ms.loss(),
                         reduction != null ? Loss.Reduction.parse(reduction) : ms.reduction());
@@ -343,13 +344,33 @@ final class TrainCommand implements Callable<Integer> {
             if (contractive != null) regs.add(contractiveSpec(ms, contractive));
             ms = ms.withRegularizers(regs);
         }
-        long in = 1;
-        for (int d : ms.input()) in *= d;
+        checkInput(ms, model, shape);
+        return ms;
+    }
+
+    /**
+     * The model's input must be the data's sample: the same C×H×W for a model that takes images (a row of as many values
+     * is read as one), the same number of values for a dense one. Convolutional models are never told to become dense.
+     */
+    static void checkInput(ModelSpec ms, String model, int[] shape) {
+        int[] input = ms.input();
+        long in = 1, features = 1;
+        for (int d : input) in *= d;
+        for (int d : shape) features *= d;
+        String given = java.util.Arrays.toString(shape);
+        if (input.length == 3 && (shape.length == 3 ? !java.util.Arrays.equals(input, shape) : in != features)) {
+            throw new BottleneckException("model '" + model + "' takes images of " + java.util.Arrays.toString(input) + " (channels, height,"
+                    + " width) but the data's samples are " + (shape.length == 3 ? given : features + " values in a row")
+                    + (shape.length == 3 ? ": set the spec's input to " + given + " and check its layers with 'bottleneck summary SPEC --input "
+                    + shape[0] + "x" + shape[1] + "x" + shape[2] + "'; the presets w3 and keras-conv fit themselves to the images"
+                    : "; convolutional models train on images (an image folder, IDX images or image shards)"));
+        }
         if (in != features) {
             throw new BottleneckException("model '" + model + "' takes " + in + " values per sample but the data has " + features
-                    + ": use a spec starting with " + features + " (e.g. " + features + "-64-16)");
+                    + (shape.length == 3 ? " (images of " + given + ")" : "") + ": use a spec starting with " + features
+                    + " (e.g. " + features + "-" + Math.max(2, Math.min(256, features / 4)) + "-" + Math.max(1, Math.min(32, features / 16)) + ")"
+                    + (shape.length == 3 ? ", or a convolutional preset (w3, keras-conv)" : ""));
         }
-        return ms;
     }
 
     private static Map<String, Object> contractiveSpec(ModelSpec ms, String text) {

@@ -6,6 +6,7 @@ import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.ImageFolderReader;
 import dev.bottleneck.data.LabelFilter;
+import dev.bottleneck.data.TextFolderReader;
 import dev.bottleneck.data.shard.Samples;
 import dev.bottleneck.data.shard.StreamedModelOps;
 import dev.bottleneck.data.shard.StreamingBatchSource;
@@ -27,6 +28,11 @@ abstract class TrainInput implements AutoCloseable {
     /** Loads or opens {@code data} and splits it; with a {@code filter} training and validation keep only those classes. */
     static TrainInput load(String data, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, long seed, String scale,
                            LabelFilter filter, Integer limit, double validation, StreamOptionsMixin stream, Log log) {
+        return load(data, dataDir, csv, images, null, seed, scale, filter, limit, validation, stream, log);
+    }
+
+    static TrainInput load(String data, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, TextFolderReader.Options text,
+                           long seed, String scale, LabelFilter filter, Integer limit, double validation, StreamOptionsMixin stream, Log log) {
         if (limit != null && limit < 2) throw new BottleneckException("--limit must be at least 2");
         StreamOptionsMixin so = stream == null ? StreamOptionsMixin.defaults() : stream;
         if (StreamedData.applies(data, dataDir, so.stream)) {
@@ -38,7 +44,7 @@ abstract class TrainInput implements AutoCloseable {
             }
             return new Streamed(sd, limit, validation, seed, so, log);
         }
-        return new InMemory(PreparedData.load(data, dataDir, csv, images, seed, scale, filter), limit, validation, seed);
+        return new InMemory(PreparedData.load(data, dataDir, csv, images, text, seed, scale, filter), limit, validation, seed);
     }
 
     abstract int[] sampleShape();

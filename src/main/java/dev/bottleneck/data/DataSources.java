@@ -27,7 +27,10 @@ import java.util.Set;
  *   <li>an IDX images file: labels are taken from the file of the same name with "images-idx3" replaced by
  *       "labels-idx1" (or "images" by "labels") when it exists. The test set is the matching {@code t10k-} file
  *       beside a {@code train-} file when present; otherwise a seeded 1/7 hold-out of the file's rows.</li>
- *   <li>a {@code .csv} (or .tsv / .txt) file: read with {@link CsvReader}; the test set is a seeded 20% hold-out.</li>
+ *   <li>a {@code .csv} (or .tsv / .txt) file: read with {@link CsvReader}; the test set is a seeded 20% hold-out. A
+ *       {@code .txt} file whose lines do not split into columns is refused as a document.</li>
+ *   <li>a folder of images ({@link ImageFolderReader}) or of text documents ({@link TextFolderReader}), class
+ *       sub-folders giving labels; the test set is a seeded 20% hold-out.</li>
  * </ul>
  */
 public final class DataSources {
@@ -90,6 +93,15 @@ public final class DataSources {
      */
     public static TrainTest resolve(String spec, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images,
                                     long seed, Environment envt) {
+        return resolve(spec, dataDir, csv, images, null, seed, envt);
+    }
+
+    /**
+     * As above; {@code text} (may be null: {@link TextFolderReader.Options#defaults}) sets the vocabulary of a folder of
+     * text documents, of which a seeded 20% is held out as the test split.
+     */
+    public static TrainTest resolve(String spec, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images,
+                                    TextFolderReader.Options text, long seed, Environment envt) {
         if (spec == null || spec.isBlank()) {
             throw new BottleneckException("no data given; expected mnist, fashion-mnist, a .csv file, an IDX images file or a folder "
                     + "with the four IDX files");
@@ -106,23 +118,30 @@ public final class DataSources {
         if (!p.isAbsolute() && dataDir != null && !Files.exists(p) && Files.exists(dataDir.resolve(p))) p = dataDir.resolve(p);
         if (dev.bottleneck.data.shard.ShardManifest.isShardDirectory(p)) return loadShards(p);
         if (Files.isDirectory(p) && !hasAllIdx(p) && ImageFolderReader.looksLikeImageFolder(p)) {
-            ImageFolderReader.Result read = ImageFolderReader.read(p, images == null ? ImageFolderReader.Options.defaults() : images);
+            ImageFolderReader.Options io = images == null ? ImageFolderReader.Options.defaults() : images;
+            ImageFolderReader.Result read = ImageFolderReader.read(p, io);
             Dataset all = read.dataset();
             Dataset.Split sp = holdOut(all, CSV_HOLDOUT, seed, p + " (a folder of " + all.n() + " images)");
-            return new TrainTest(sp.train(), sp.validation(), read.classes());
+            return new TrainTest(sp.train(), sp.validation(), read.classes(), Map.of("background", ImageFolderReader.backgroundList(io.background())));
+        }
+        if (isTextFolder(p)) {
+            TextFolderReader.Result r = TextFolderReader.read(p, text, seed);
+            return new TrainTest(r.data().train(), r.data().test(), r.classes(), Map.of("text", TextFolderReader.describe(r)));
         }
         if (Files.isDirectory(p)) {
+            if (!hasAllIdx(p) && !hasIdxLike(p)) throw unknownFolder(p);
             if (!hasAllIdx(p)) throw notFound(p.getFileName() == null ? p.toString() : p.getFileName().toString(), List.of(p));
             return loadIdxFolder(p, p.getFileName() == null ? "idx" : p.getFileName().toString());
         }
         if (!Files.isRegularFile(p)) {
             throw new BottleneckException("data '" + spec + "' is neither a known data set nor an existing file"
                     + (dataDir != null ? " (also looked in " + dataDir + ")" : "")
-                    + "; expected mnist, fashion-mnist, a .csv file, an IDX images file, a folder with the four IDX files or a folder of images — "
+                    + "; expected mnist, fashion-mnist, a .csv file, an IDX images file, a folder with the four IDX files, a folder of images or of text documents — "
                     + HOW_TO_GET);
         }
         String fn = p.getFileName().toString().toLowerCase(Locale.ROOT);
         if (fn.endsWith(".csv") || fn.endsWith(".tsv") || fn.endsWith(".txt") || fn.endsWith(".csv.txt")) {
+            checkTable(p);
             return loadCsv(p, csv, seed);
         }
         if (fn.contains("idx") || fn.contains("ubyte")) return loadIdxFile(p, seed);
@@ -268,6 +287,40 @@ public final class DataSources {
                     + "% (it would get " + s.validation().n() + " and training " + s.train().n() + "); use more data");
         }
         return s;
+    }
+
+    /**
+     * Whether {@code p} is a folder of text documents for {@link TextFolderReader}: a folder without IDX files or images
+     * that holds text files directly or in class sub-folders.
+     */
+    public static boolean isTextFolder(Path p) {
+        return Files.isDirectory(p) && !hasAllIdx(p) && !hasIdxLike(p) && !ImageFolderReader.looksLikeImageFolder(p)
+                && !dev.bottleneck.data.shard.ShardManifest.isShardDirectory(p) && TextFolderReader.looksLikeTextFolder(p);
+    }
+
+    /** Refuses a {@code .txt} file that reads as a document, not as a table, with what to do instead. */
+    public static void checkTable(Path file) {
+        if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".txt") && TextFolderReader.looksLikeProse(file)) {
+            throw new BottleneckException(file + " reads as a text document, not a table (its lines do not split into columns);"
+                    + " to train on documents put them one per file in a folder (class sub-folders give labels) and pass the folder;"
+                    + " for a table, name the file .csv or .tsv");
+        }
+    }
+
+    /** A folder that holds no data this tool reads. */
+    private static BottleneckException unknownFolder(Path p) {
+        return new BottleneckException(p + " holds no data this tool reads: expected images (.png, .jpg, .jpeg, .bmp, .gif), text"
+                + " documents (.txt, .text, .md, .rst or files without an extension), either directly or in class sub-folders, the four"
+                + " IDX files (" + String.join(", ", IDX_FILES) + ") or a shard directory (manifest.json)");
+    }
+
+    /** Whether a folder holds a file named like an IDX file (then a missing one is reported as such). */
+    private static boolean hasIdxLike(Path dir) {
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            return s.anyMatch(f -> f.getFileName().toString().toLowerCase(Locale.ROOT).contains("ubyte"));
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     /** The labels file matching an images file, or null. */

@@ -9,10 +9,10 @@ import javax.imageio.stream.ImageInputStream;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -23,28 +23,49 @@ import java.util.stream.Stream;
  * When the folder has sub-folders, each sub-folder is a class (labels are the sub-folder names in sorted order)
  * and images directly in the folder are not used; otherwise all images are read without labels. Images are
  * resized (bilinear) to the requested size, or to the size of the first image.
+ *
+ * <p>Transparency: an image with an alpha channel (PNG, GIF) is composited onto a background colour (white by
+ * default, as image viewers show it) at its native size, before it is resized, so the colour stored under fully
+ * transparent pixels never reaches the values. Four channels keep the alpha as a fourth plane beside the
+ * composited R, G, B (an opaque image has alpha 1 everywhere).
  */
 public final class ImageFolderReader {
     private ImageFolderReader() {}
 
     private static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".bmp", ".gif");
 
+    /** The background transparent pixels are composited onto by default: white, as image viewers show them. */
+    public static final int WHITE = 0xFFFFFF;
+
     /**
-     * @param channels 1 (grayscale), 3 (RGB), or 0: grayscale when every image is grayscale, else RGB
-     * @param height   target height (0: that of the first image)
-     * @param width    target width (0: that of the first image)
+     * @param channels   1 (grayscale), 3 (RGB), 4 (RGB and alpha), or 0: grayscale when every image is grayscale, else RGB
+     * @param height     target height (0: that of the first image)
+     * @param width      target width (0: that of the first image)
+     * @param background the colour (0xRRGGBB) that images with an alpha channel are composited onto before scaling
      */
-    public record Options(int channels, int height, int width) {
+    public record Options(int channels, int height, int width, int background) {
         public Options {
-            if (channels != 0 && channels != 1 && channels != 3) throw new BottleneckException("--channels must be 1 or 3, got " + channels);
+            if (channels != 0 && channels != 1 && channels != 3 && channels != 4) {
+                throw new BottleneckException("--channels must be 1 (gray), 3 (RGB) or 4 (RGB and alpha), got " + channels);
+            }
             if (height < 0 || width < 0) throw new BottleneckException("image size must be positive, got " + height + "x" + width);
+            if ((background & ~0xFFFFFF) != 0) throw new BottleneckException("background colour 0x" + Integer.toHexString(background) + " is not 0xRRGGBB");
             if (height > 0 && width > 0) {
                 Limits.SAMPLE_VALUES.check((long) height * width * Math.max(1, channels),
-                        "image size " + height + "x" + width + (channels == 3 ? " with 3 channels" : "") + ": one sample");
+                        "image size " + height + "x" + width + (channels > 1 ? " with " + channels + " channels" : "") + ": one sample");
             }
         }
 
+        /** On the default (white) background. */
+        public Options(int channels, int height, int width) {
+            this(channels, height, width, WHITE);
+        }
+
         public static Options defaults() { return new Options(0, 0, 0); }
+
+        public Options withBackground(int rgb) {
+            return new Options(channels, height, width, rgb);
+        }
 
         /** Parses {@code 64x64} or {@code 64} (square). */
         public static Options parseSize(String size, int channels) {
@@ -62,6 +83,33 @@ public final class ImageFolderReader {
         }
     }
 
+    /** Parses {@code --background}: {@code white}, {@code black}, or {@code R,G,B} with each value in 0..255; 0xRRGGBB. */
+    public static int parseBackground(String text) {
+        String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
+        if (t.equals("white")) return WHITE;
+        if (t.equals("black")) return 0;
+        String[] p = t.split(",", -1);
+        if (p.length == 3) {
+            int rgb = 0;
+            try {
+                for (String c : p) {
+                    int v = Integer.parseInt(c.trim());
+                    if (v < 0 || v > 255) throw new NumberFormatException();
+                    rgb = (rgb << 8) | v;
+                }
+                return rgb;
+            } catch (NumberFormatException e) {
+                // fall through to the message
+            }
+        }
+        throw new BottleneckException("--background '" + text + "': expected white, black or R,G,B with each value 0-255, such as 128,128,128");
+    }
+
+    /** The colour as {@code [R, G, B]} (how config.json stores it). */
+    public static List<Integer> backgroundList(int rgb) {
+        return List.of((rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff);
+    }
+
     /** The result: images plus the class names when labels came from sub-folders. */
     public record Result(Dataset dataset, List<String> classes) { }
 
@@ -73,9 +121,10 @@ public final class ImageFolderReader {
 
     /** True when {@code dir} holds images directly or in class sub-folders. */
     public static boolean looksLikeImageFolder(Path dir) {
-        try (Stream<Path> s = Files.walk(dir, 2)) {
+        // class sub-folders may be symbolic links (the listing follows them too)
+        try (Stream<Path> s = Files.walk(dir, 2, java.nio.file.FileVisitOption.FOLLOW_LINKS)) {
             return s.anyMatch(p -> Files.isRegularFile(p) && isImageFile(p));
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             return false;
         }
     }
@@ -94,36 +143,9 @@ public final class ImageFolderReader {
      */
     public static Listing list(Path dir) {
         if (!Files.isDirectory(dir)) throw new BottleneckException("image folder " + dir + " does not exist");
-        List<Path> files = new ArrayList<>();
-        List<Integer> labels = new ArrayList<>();
-        List<String> classes = new ArrayList<>();
-        try {
-            List<Path> subdirs;
-            try (Stream<Path> s = Files.list(dir)) {
-                subdirs = s.filter(Files::isDirectory).sorted().toList();
-            }
-            if (!subdirs.isEmpty()) {
-                for (Path sub : subdirs) {
-                    List<Path> imgs = listImages(sub);
-                    if (imgs.isEmpty()) continue;
-                    int label = classes.size();
-                    classes.add(sub.getFileName().toString());
-                    for (Path f : imgs) {
-                        files.add(f);
-                        labels.add(label);
-                    }
-                }
-            } else {
-                files.addAll(listImages(dir));
-            }
-        } catch (IOException e) {
-            throw new BottleneckException("cannot list " + dir + ": " + e.getMessage());
-        }
-        if (files.isEmpty()) {
-            throw new BottleneckException(dir + " holds no images (.png, .jpg, .jpeg, .bmp, .gif), neither directly nor in class sub-folders");
-        }
-        int[] lab = classes.isEmpty() ? null : labels.stream().mapToInt(Integer::intValue).toArray();
-        return new Listing(files, lab, classes);
+        ClassFolderListing l = ClassFolderListing.list(dir, ImageFolderReader::isImageFile,
+                dir + " holds no images (.png, .jpg, .jpeg, .bmp, .gif), neither directly nor in class sub-folders");
+        return new Listing(l.files(), l.labels(), l.classes());
     }
 
     /** The size images are resized to: the options' size, or the first image's (read from its header only); {h, w}. */
@@ -137,15 +159,50 @@ public final class ImageFolderReader {
         return new int[] {h, w};
     }
 
-    /** One image decoded and resized (bilinear) to h × w, as packed RGB pixels, row by row. */
-    public static int[] pixels(Path f, int h, int w) {
-        BufferedImage sized = resize(readImage(f), h, w);
-        return sized.getRGB(0, 0, w, h, null, 0, w);
+    /**
+     * One image decoded, composited onto the options' background when it has an alpha channel, and resized (bilinear)
+     * to h × w: packed {@code 0xAARRGGBB} pixels, row by row, where RGB is the composited colour and A the resized alpha
+     * (255 for an opaque image).
+     */
+    public static int[] pixels(Path f, int h, int w, Options opt) {
+        return decode(readImage(f), h, w, opt.background()).pixels();
+    }
+
+    /** Pixels as {@link #pixels} gives them, and whether the (composited) picture is gray. */
+    private record Decoded(int[] pixels, boolean gray) { }
+
+    private static Decoded decode(BufferedImage img, int h, int w, int background) {
+        if (!img.getColorModel().hasAlpha()) {
+            return new Decoded(resize(img, h, w).getRGB(0, 0, w, h, null, 0, w), isGray(img));
+        }
+        // composite at native size, so scaling never mixes in the colour hidden under transparent pixels
+        int iw = img.getWidth(), ih = img.getHeight();
+        int[] argb = img.getRGB(0, 0, iw, ih, null, 0, iw);
+        BufferedImage flat = new BufferedImage(iw, ih, BufferedImage.TYPE_INT_RGB);
+        BufferedImage alpha = new BufferedImage(iw, ih, BufferedImage.TYPE_INT_RGB);
+        int[] fp = ((DataBufferInt) flat.getRaster().getDataBuffer()).getData();
+        int[] ap = ((DataBufferInt) alpha.getRaster().getDataBuffer()).getData();
+        int br = (background >> 16) & 0xff, bg = (background >> 8) & 0xff, bb = background & 0xff;
+        for (int k = 0; k < argb.length; k++) {
+            int p = argb[k], a = p >>> 24;
+            fp[k] = (over((p >> 16) & 0xff, br, a) << 16) | (over((p >> 8) & 0xff, bg, a) << 8) | over(p & 0xff, bb, a);
+            ap[k] = a * 0x010101;
+        }
+        int[] rgb = resize(flat, h, w).getRGB(0, 0, w, h, null, 0, w);
+        int[] al = resize(alpha, h, w).getRGB(0, 0, w, h, null, 0, w);
+        for (int k = 0; k < rgb.length; k++) rgb[k] = (al[k] << 24) | (rgb[k] & 0xFFFFFF);
+        return new Decoded(rgb, isGray(flat));
+    }
+
+    /** Colour {@code c} with opacity {@code a} (0..255) over the background colour {@code b}, rounded. */
+    private static int over(int c, int b, int a) {
+        return (c * a + b * (255 - a) + 127) / 255;
     }
 
     /**
-     * Packed RGB pixels as the values {@link #read} stores: channel planes R, G, B of v / 255, or for one channel
-     * the luma 0.299 R + 0.587 G + 0.114 B of those, written to {@code dst[off ...]}.
+     * Packed pixels of {@link #pixels} as the values {@link #read} stores: channel planes R, G, B of v / 255, then for
+     * four channels the alpha plane; for one channel the luma 0.299 R + 0.587 G + 0.114 B of those, written to
+     * {@code dst[off ...]}.
      */
     public static void toValues(int[] px, int channels, float[] dst, int off) {
         int hw = px.length;
@@ -159,6 +216,7 @@ public final class ImageFolderReader {
                 dst[o] = r;
                 dst[o + hw] = g;
                 dst[o + 2 * hw] = b;
+                if (channels == 4) dst[o + 3 * hw] = (rgb >>> 24) / 255f;
             }
         }
     }
@@ -199,7 +257,7 @@ public final class ImageFolderReader {
         int h = size[0], w = size[1];
         long perImage = (long) h * w;
         Limits.SAMPLE_VALUES.check(perImage * Math.max(1, opt.channels()), "images of " + h + "x" + w
-                + (opt.channels() == 3 ? " with 3 channels" : "") + " (the size of " + (opt.height() > 0 ? "--image-size" : files.get(0))
+                + (opt.channels() > 1 ? " with " + opt.channels() + " channels" : "") + " (the size of " + (opt.height() > 0 ? "--image-size" : files.get(0))
                 + "): one sample");
         long allPixels = perImage * files.size();
         if (allPixels * 3 > Limits.MAX_ARRAY) {
@@ -211,10 +269,9 @@ public final class ImageFolderReader {
         int[][] rgbs = new int[files.size()][];
         boolean allGray = true;
         for (int i = 0; i < files.size(); i++) {
-            BufferedImage img = readImage(files.get(i));
-            allGray &= isGray(img);
-            BufferedImage sized = resize(img, h, w);
-            rgbs[i] = sized.getRGB(0, 0, w, h, null, 0, w);
+            Decoded dec = decode(readImage(files.get(i)), h, w, opt.background());
+            allGray &= dec.gray();
+            rgbs[i] = dec.pixels();
         }
         int c = opt.channels() != 0 ? opt.channels() : (allGray ? 1 : 3);
         Limits.SAMPLE_VALUES.check(c * perImage, "images of " + h + "x" + w + " with " + c + " channels: one sample");
@@ -301,12 +358,6 @@ public final class ImageFolderReader {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         int nl = m.indexOf('\n');
         return nl < 0 ? m : m.substring(0, nl);
-    }
-
-    private static List<Path> listImages(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> Files.isRegularFile(p) && isImageFile(p)).sorted().toList();
-        }
     }
 
     private static boolean isGray(BufferedImage img) {

@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * Writes PNG grids of images (for example originals above reconstructions) with {@link ImageIO}; no
- * display is needed. Images are float arrays in CHW order; 1 channel gives a grayscale PNG, 3 an RGB PNG.
+ * display is needed. Images are float arrays in CHW order; 1 channel gives a grayscale PNG, 3 an RGB PNG, 4 (RGB and
+ * alpha, whose R, G, B planes are already composited onto a background) an RGB PNG of the first three planes.
  * Cells are separated by {@value #GAP}-pixel gaps of mid gray ({@value #GAP_GRAY}); a row shorter than the
  * longest leaves its remaining cells gray. The image is {@code cols*width*scale + (cols-1)*GAP} pixels
  * wide and {@code rows*height*scale + (rows-1)*GAP} high.
@@ -81,8 +82,8 @@ public final class ImageGrid {
     public static BufferedImage render(Path out, List<float[][]> rows, int channels, int height, int width,
                                        int scale, double lo, double hi) {
         String where = "cannot write " + out + ": ";
-        if (channels != 1 && channels != 3) {
-            throw new BottleneckException(where + "images need 1 (grayscale) or 3 (RGB) channels, got " + channels);
+        if (channels != 1 && channels != 3 && channels != 4) {
+            throw new BottleneckException(where + "images need 1 (grayscale), 3 (RGB) or 4 (RGB and alpha) channels, got " + channels);
         }
         if (height < 1 || width < 1 || scale < 1) {
             throw new BottleneckException(where + "height, width and scale must be at least 1, got height "

@@ -92,6 +92,12 @@ public final class ModelSpec {
         return new ModelSpec(name, input, encoder, decoder, loss, reduction, regs, variational);
     }
 
+    /** A copy for another input shape (its layers are checked on it; a dense shorthand's first layer must still fit). */
+    public ModelSpec withInput(int[] shape) {
+        Limits.SAMPLE_VALUES.check(product(shape), name + ": input " + Arrays.toString(shape));
+        return new ModelSpec(name, shape, encoder, decoder, loss, reduction, regularizers, variational);
+    }
+
     public ModelSpec withLoss(Loss l, Loss.Reduction r) {
         return new ModelSpec(name, input, encoder, decoder, l, r, regularizers, variational);
     }
@@ -101,11 +107,20 @@ public final class ModelSpec {
     /**
      * Parses a preset name, a dense shorthand, a path to a .json/.yaml/.yml file, or an inline JSON object.
      *
-     * @param inputFeatures features per sample of the data, used to check or fill in the input size (0: unknown)
+     * @param inputFeatures features per sample of the data (not used: the caller compares the spec's input with the data);
+     *                      presets keep the input they were published for, see {@link #parse(String, int[])}
      */
     public static ModelSpec parse(String text, int inputFeatures) {
+        return parse(text, (int[]) null);
+    }
+
+    /**
+     * As {@link #parse(String, int)}, for data of {@code sampleShape} (null: unknown): a convolutional preset is built for
+     * that C×H×W ({@link Presets#get(String, int[])}).
+     */
+    public static ModelSpec parse(String text, int[] sampleShape) {
         String t = text.trim();
-        if (Presets.exists(t)) return Presets.get(t);
+        if (Presets.exists(t)) return sampleShape == null ? Presets.get(t) : Presets.get(t, sampleShape);
         if (t.startsWith("{")) return fromMap(readTree(t, false, "inline model spec"), "inline model spec");
         String lower = t.toLowerCase(Locale.ROOT);
         if (lower.endsWith(".json") || lower.endsWith(".yaml") || lower.endsWith(".yml")) {

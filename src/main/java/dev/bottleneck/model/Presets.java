@@ -36,6 +36,29 @@ public final class Presets {
         }
     }
 
+    /** Whether the preset is convolutional, so that {@link #get(String, int[])} fits it to the data's C×H×W. */
+    public static boolean isConvolutional(String name) {
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        return n.equals("w3") || n.equals("keras-conv");
+    }
+
+    /**
+     * The preset for data of {@code sampleShape}: a convolutional preset is built for that C×H×W (or refused with the sizes
+     * it takes); the dense presets are returned as they are (the caller compares their input with the data).
+     */
+    public static ModelSpec get(String name, int[] sampleShape) {
+        if (!isConvolutional(name) || sampleShape == null || sampleShape.length == 0) return get(name);
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        if (sampleShape.length != 3) {
+            long values = 1;
+            for (int d : sampleShape) values *= d;
+            throw new BottleneckException("preset '" + n + "' is convolutional: it takes images (channels × height × width), but the data's"
+                    + " samples are " + (sampleShape.length == 1 ? values + " values in a row" : java.util.Arrays.toString(sampleShape))
+                    + "; train it on an image folder, IDX images or image shards");
+        }
+        return n.equals("w3") ? ConvPresets.w3(sampleShape) : ConvPresets.kerasConv(sampleShape);
+    }
+
     public static TrainingDefaults defaults(String name) {
         switch (name.trim().toLowerCase(Locale.ROOT)) {
             case "w1": case "w2": return new TrainingDefaults(256, 1e-3, "adam");

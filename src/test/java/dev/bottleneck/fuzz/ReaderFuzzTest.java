@@ -7,6 +7,8 @@ import dev.bottleneck.cli.Main;
 import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.IdxReader;
 import dev.bottleneck.data.ImageFolderReader;
+import dev.bottleneck.data.TextFolderReader;
+import dev.bottleneck.data.TextVectorizer;
 import dev.bottleneck.data.MissingCsv;
 import dev.bottleneck.data.Ratings;
 import dev.bottleneck.data.TimeSeriesReader;
@@ -47,7 +49,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * folders, safetensors files, model specs in JSON and YAML, config.json, and whole model directories. Only the project's
  * typed errors may escape, with one-line messages, and no input may allocate more than its target's bound (see
  * {@link FuzzHarness}): 16 MiB for the readers, 32 MiB for an image folder, 64 MiB for a command-line run. The CI
- * budget of each target is the number in its {@code inputs(...)} or {@code cliInputs(...)} call (16,160 inputs in
+ * budget of each target is the number in its {@code inputs(...)} or {@code cliInputs(...)} call (16,660 inputs in
  * all); the whole class runs in about 15 s on two idle cores. {@code scripts/fuzz.sh N} runs the same targets with N
  * inputs each (N/10 for the two command-line targets).
  */
@@ -66,6 +68,13 @@ class ReaderFuzzTest {
     static void quietData() {
         // the CLI targets must not find real data sets in the user's cache: a mutated source could name one
         savedHome = System.getProperty("user.home");
+        try {
+            // JavaCPP fixes its cache folder (under user.home) when first asked: ask now, so that native libraries loaded
+            // first by a target here are not cached in this test's temporary home, deleted before later tests load more
+            org.bytedeco.javacpp.Loader.getCacheDir();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         System.setProperty("user.home", tmp.resolve("home").toString());
     }
 
@@ -262,7 +271,12 @@ class ReaderFuzzTest {
     // ---------------------------------------------------------------------------------------- image folder
 
     static byte[] image(String format, int w, int h, boolean colour) throws IOException {
-        BufferedImage img = new BufferedImage(w, h, colour ? BufferedImage.TYPE_INT_RGB : BufferedImage.TYPE_BYTE_GRAY);
+        return image(format, w, h, colour ? BufferedImage.TYPE_INT_RGB : BufferedImage.TYPE_BYTE_GRAY);
+    }
+
+    static byte[] image(String format, int w, int h, int type) throws IOException {
+        boolean colour = type != BufferedImage.TYPE_BYTE_GRAY;
+        BufferedImage img = new BufferedImage(w, h, type);
         for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) img.setRGB(x, y, colour ? (x * 40) << 16 | (y * 40) << 8 | 90 : (x + y) * 0x101010);
         ByteArrayOutputStream bo = new ByteArrayOutputStream();
         if (!ImageIO.write(img, format, bo)) throw new IOException("no writer for " + format);
@@ -273,10 +287,11 @@ class ReaderFuzzTest {
     void imageFolder() throws IOException {
         List<String> formats = List.of("png", "gif", "bmp", "jpg", "png");
         List<byte[]> seeds = new ArrayList<>();
-        for (int i = 0; i < formats.size(); i++) seeds.add(image(formats.get(i), 6 + i, 5, i % 2 == 0));
+        for (int i = 0; i < formats.size() - 1; i++) seeds.add(image(formats.get(i), 6 + i, 5, i % 2 == 0));
+        seeds.add(image("png", 7, 5, BufferedImage.TYPE_INT_ARGB)); // with alpha
         byte[] good = image("png", 6, 5, false);
         List<ImageFolderReader.Options> options = List.of(ImageFolderReader.Options.defaults(), new ImageFolderReader.Options(0, 8, 8),
-                new ImageFolderReader.Options(3, 4, 4), new ImageFolderReader.Options(1, 0, 0));
+                new ImageFolderReader.Options(3, 4, 4), new ImageFolderReader.Options(1, 0, 0), new ImageFolderReader.Options(4, 3, 5, 0x102030));
         Path warm = Files.createDirectories(tmp.resolve("warm"));
         Files.write(warm.resolve("w.png"), good);
         ImageFolderReader.read(warm, options.get(0)); // loads the ImageIO plugins before anything is measured
@@ -301,6 +316,32 @@ class ReaderFuzzTest {
 
     static {
         ImageIO.setUseCache(false);
+    }
+
+    // ----------------------------------------------------------------------------------------- text folder
+
+    @Test
+    void textFolder() throws IOException {
+        List<byte[]> seeds = List.of("The match was won by the home team.\nA late goal.".getBytes(StandardCharsets.UTF_8),
+                "caf\u00e9 na\u00efve \u65e5\u672c\u8a9e 2024 x".getBytes(StandardCharsets.UTF_8), new byte[] {(byte) 0xff, (byte) 0xfe, 'a', 'b', 0, 'c'});
+        byte[] good = "budget minister election vote".getBytes(StandardCharsets.UTF_8);
+        List<TextFolderReader.Options> options = List.of(TextFolderReader.Options.defaults(),
+                new TextFolderReader.Options(3, TextVectorizer.Weight.COUNT, "none", null),
+                new TextFolderReader.Options(1, TextVectorizer.Weight.BINARY, "english", null));
+        FuzzHarness.run("text-folder", FuzzHarness.inputs(500), READER_BOUND,
+                r -> Mutator.bytes(seeds.get(r.nextInt(seeds.size())), seeds, r),
+                (in, r) -> {
+                    Path dir = tmp.resolve("docs");
+                    clear(dir);
+                    Path cls = Files.createDirectories(dir.resolve(r.nextBoolean() ? "a" : "b"));
+                    Files.write(cls.resolve("0.txt"), in);
+                    for (int i = 1; i < 5; i++) Files.write(cls.resolve(String.valueOf(i)), r.nextBoolean() ? good : in);
+                    TextFolderReader.Result res = TextFolderReader.read(dir, options.get(r.nextInt(options.size())), r.nextLong());
+                    // the saved form reads back to a vectorizer of the same size
+                    if (TextVectorizer.fromMap(res.vectorizer().toMap(), "fuzz").features() != res.vectorizer().features()) {
+                        throw new AssertionError("vectorizer round trip changed its size");
+                    }
+                });
     }
 
     // ------------------------------------------------------------------------------------------ safetensors

@@ -73,4 +73,46 @@ class PresetsTest {
         }
         assertEquals(128, Presets.defaults("keras-conv").batch());
     }
+
+    /** Both convolutional presets fit themselves to colour and odd-sized images: the output shape is the input's. */
+    @Test
+    void convPresetsFitAnyImageSize() {
+        for (int[] shape : new int[][] {{3, 32, 32}, {3, 64, 48}, {3, 15, 17}, {4, 9, 30}, {1, 1, 1}, {1, 28, 28}}) {
+            Autoencoder a = new Autoencoder(Presets.get("w3", shape));
+            assertArrayEquals(shape, a.inputShape());
+            List<int[]> s = shapes(a);
+            assertArrayEquals(shape, s.get(s.size() - 1), "w3 output for " + Arrays.toString(shape));
+            assertArrayEquals(new int[] {16}, a.codeShape());
+        }
+        for (int[] shape : new int[][] {{3, 32, 32}, {3, 28, 28}, {3, 36, 64}, {4, 4, 8}, {1, 28, 28}}) {
+            Autoencoder a = new Autoencoder(Presets.get("keras-conv", shape));
+            List<int[]> s = shapes(a);
+            assertArrayEquals(shape, s.get(s.size() - 1), "keras-conv output for " + Arrays.toString(shape));
+        }
+        // the published input gives the published model, layer for layer
+        assertEquals(Presets.get("w3").toMap(), Presets.get("w3", new int[] {1, 28, 28}).toMap());
+        assertEquals(Presets.get("keras-conv").toMap(), Presets.get("keras-conv", new int[] {1, 28, 28}).toMap());
+        // colour W3 on 3x32x32: conv1 32*3*9+32 = 896, conv2 18,496, dense 4096*16+16 = 65,552, dense 16*4096+4096 = 69,632,
+        // convT1 18,464, convT2 32*3*9+3 = 867
+        Autoencoder c = new Autoencoder(Presets.get("w3", new int[] {3, 32, 32})).bind(BackendsUnderTest.reference(), 1);
+        try {
+            assertEquals(896 + 18_496 + 65_552 + 69_632 + 18_464 + 867, c.params().size());
+        } finally {
+            c.close();
+        }
+    }
+
+    @Test
+    void convPresetsSayWhichSizesTheyTake() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.bottleneck.BottleneckException.class,
+                () -> Presets.get("keras-conv", new int[] {3, 30, 30}));
+        assertTrue(e.getMessage().contains("multiples of 4") && e.getMessage().contains("--image-size 32x32")
+                && e.getMessage().contains("w3"), e.getMessage());
+        String kerasMessage = e.getMessage();
+        e = org.junit.jupiter.api.Assertions.assertThrows(dev.bottleneck.BottleneckException.class, () -> Presets.get("w3", new int[] {30}));
+        assertTrue(e.getMessage().contains("convolutional") && e.getMessage().contains("30 values in a row"), e.getMessage());
+        for (String m : new String[] {kerasMessage, e.getMessage()}) assertTrue(!m.matches(".*[0-9]+-[0-9]+.*"), "no dense spec suggested: " + m);
+        // dense presets are not changed by the data's shape
+        assertEquals(Presets.get("w1").toMap(), Presets.get("w1", new int[] {3, 32, 32}).toMap());
+    }
 }

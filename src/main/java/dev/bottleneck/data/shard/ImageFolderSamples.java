@@ -24,8 +24,9 @@ public final class ImageFolderSamples implements Samples {
     private final int[] labels;
     private final List<String> classes;
     private final int channels, height, width;
+    private final ImageFolderReader.Options options;
 
-    private ImageFolderSamples(Path dir, ImageFolderReader.Listing l, int channels, int height, int width) {
+    private ImageFolderSamples(Path dir, ImageFolderReader.Listing l, int channels, int height, int width, ImageFolderReader.Options options) {
         this.dir = dir;
         this.files = l.files();
         this.labels = l.labels();
@@ -33,6 +34,7 @@ public final class ImageFolderSamples implements Samples {
         this.channels = channels;
         this.height = height;
         this.width = width;
+        this.options = options;
     }
 
     public static ImageFolderSamples open(Path dir, ImageFolderReader.Options opt) {
@@ -41,7 +43,7 @@ public final class ImageFolderSamples implements Samples {
         int[] size = ImageFolderReader.targetSize(l, o);
         int c = o.channels() != 0 ? o.channels() : ImageFolderReader.channelsFromHeaders(l, CHANNEL_PROBE);
         Limits.SAMPLE_VALUES.check((long) c * size[0] * size[1], "images of " + size[0] + "x" + size[1] + " with " + c + " channels: one sample");
-        return new ImageFolderSamples(dir, l, c, size[0], size[1]);
+        return new ImageFolderSamples(dir, l, c, size[0], size[1], o);
     }
 
     public List<String> classes() { return classes; }
@@ -61,6 +63,6 @@ public final class ImageFolderSamples implements Samples {
     @Override
     public void read(int i, float[] dst, int off) {
         if (i < 0 || i >= files.size()) throw new IndexOutOfBoundsException("image " + i + " of " + files.size());
-        ImageFolderReader.toValues(ImageFolderReader.pixels(files.get(i), height, width), channels, dst, off);
+        ImageFolderReader.toValues(ImageFolderReader.pixels(files.get(i), height, width, options), channels, dst, off);
     }
 }

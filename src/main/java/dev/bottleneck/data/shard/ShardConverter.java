@@ -74,7 +74,11 @@ public final class ShardConverter {
                 m = idx(idx, out, o, log);
             } else if (Files.isDirectory(p) && ImageFolderReader.looksLikeImageFolder(p)) {
                 m = images(p, out, o, log);
+            } else if (DataSources.isTextFolder(p)) {
+                throw new BottleneckException(p + " is a folder of text documents; shards hold fixed vectors, and a text folder's vocabulary"
+                        + " is fitted when training: train on the folder itself (bottleneck train " + input + " ...)");
             } else if (Files.isRegularFile(p)) {
+                DataSources.checkTable(p);
                 m = csv(p, out, o, log);
             } else {
                 throw new BottleneckException("data '" + input + "' is neither a known data set nor an existing file or folder; expected"
@@ -333,15 +337,16 @@ public final class ShardConverter {
         log.accept(String.format(Locale.ROOT, "writing %d images of %dx%d with %d channel%s as train and test splits (the seeded 20%% hold-out"
                 + " of train)", n, h, w, c, c == 1 ? "" : "s"));
         Map<String, ShardManifest.Split> splits = new LinkedHashMap<>();
-        splits.put("train", imageSplit(l, sp.train(), "train", c, h, w, out, o, t, true));
-        splits.put("test", imageSplit(l, sp.validation(), "test", c, h, w, out, o, t, false));
+        splits.put("train", imageSplit(l, sp.train(), "train", c, h, w, io, out, o, t, true));
+        splits.put("test", imageSplit(l, sp.validation(), "test", c, h, w, io, out, o, t, false));
         Map<String, Object> src = source("images", dir, o);
+        src.put("background", ImageFolderReader.backgroundList(io.background()));
         return new ShardManifest(dir.getFileName() == null ? "images" : dir.getFileName().toString(), new int[] {c, h, w}, t,
                 t == ShardManifest.StoredType.UINT8 ? 255 : 1, splits, l.classes().isEmpty() ? null : l.classes(), src);
     }
 
-    private static ShardManifest.Split imageSplit(ImageFolderReader.Listing l, int[] rows, String name, int c, int h, int w, Path out,
-                                                  Options o, ShardManifest.StoredType t, boolean stats) {
+    private static ShardManifest.Split imageSplit(ImageFolderReader.Listing l, int[] rows, String name, int c, int h, int w,
+                                                  ImageFolderReader.Options io, Path out, Options o, ShardManifest.StoredType t, boolean stats) {
         int hw = h * w;
         boolean labelled = l.labels() != null;
         float[] values = new float[c * hw];
@@ -349,7 +354,7 @@ public final class ShardConverter {
         try (ShardWriter wr = new ShardWriter(out, name, new int[] {c, h, w}, t, t == ShardManifest.StoredType.UINT8 ? 255 : 1,
                 o.shardBytes(), rows.length, labelled, stats)) {
             for (int r : rows) {
-                int[] px = ImageFolderReader.pixels(l.files().get(r), h, w);
+                int[] px = ImageFolderReader.pixels(l.files().get(r), h, w, io);
                 int label = labelled ? l.labels()[r] : 0;
                 if (t == ShardManifest.StoredType.UINT8) {
                     toBytes(px, c, bytes);
@@ -363,7 +368,7 @@ public final class ShardConverter {
         }
     }
 
-    /** 8-bit channel planes of packed RGB pixels; one channel is the rounded luma. */
+    /** 8-bit channel planes of packed ARGB pixels (alpha the fourth plane of four); one channel is the rounded luma. */
     static void toBytes(int[] px, int c, byte[] dst) {
         int hw = px.length;
         for (int k = 0; k < hw; k++) {
@@ -375,6 +380,7 @@ public final class ShardConverter {
                 dst[k] = (byte) r;
                 dst[k + hw] = (byte) g;
                 dst[k + 2 * hw] = (byte) b;
+                if (c == 4) dst[k + 3 * hw] = (byte) (rgb >>> 24);
             }
         }
     }

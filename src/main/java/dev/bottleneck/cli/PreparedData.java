@@ -33,23 +33,17 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
                     LabelFilter filter, Map<String, Object> reading) {
 
     static PreparedData load(String source, Path dataDir, CsvReader.Options csv, long seed, String scale) {
-        return load(source, dataDir, csv, null, seed, scale, null);
+        return load(source, dataDir, csv, null, null, seed, scale, null);
     }
 
     static PreparedData load(String source, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, long seed,
                              String scale) {
-        return load(source, dataDir, csv, images, seed, scale, null);
-    }
-
-    static PreparedData load(String source, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images, long seed,
-                             String scale, LabelFilter filter) {
-        return load(source, dataDir, csv, images, null, seed, scale, filter);
+        return load(source, dataDir, csv, images, null, seed, scale, null);
     }
 
     /**
-     * Loads and scales {@code source} ({@code text}: how a folder of documents becomes vectors, null for the defaults);
-     * with a {@code filter} the training split keeps only those classes, and the scaler is fitted on them (the test
-     * split keeps every sample).
+     * Loads and scales {@code source}; with a {@code filter} the training split keeps only those classes, and the
+     * scaler is fitted on them (the test split keeps every sample).
      */
     static PreparedData load(String source, Path dataDir, CsvReader.Options csv, ImageFolderReader.Options images,
                              TextFolderReader.Options text, long seed, String scale, LabelFilter filter) {
@@ -60,7 +54,7 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
             tr = all.subset(filter.keptRows(all.n(), all.hasLabels() ? all::label : null, classes, "the training split of " + source),
                     all.name());
         }
-        Scaler.Kind kind = scale == null || scale.equals("auto") ? autoScale(tt, tr) : Scaler.Kind.parse(scale);
+        Scaler.Kind kind = scale == null || scale.equals("auto") ? autoScale(tr, tt) : Scaler.Kind.parse(scale);
         Scaler scaler = Scaler.fit(kind, tr);
         Dataset train = scaler.transform(tr);
         Dataset test = scaler.transform(tt.test());
@@ -68,7 +62,7 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
     }
 
     /** {@code --scale auto}: none for images and for TF-IDF or binary document vectors (already in [0, 1]), else min-max. */
-    private static Scaler.Kind autoScale(TrainTest tt, Dataset train) {
+    private static Scaler.Kind autoScale(Dataset train, TrainTest tt) {
         if (isImage(train)) return Scaler.Kind.NONE;
         if (tt.reading().get("text") instanceof Map<?, ?> t && !TextVectorizer.Weight.COUNT.key.equals(t.get("weight"))) return Scaler.Kind.NONE;
         return Scaler.Kind.MINMAX;

@@ -42,7 +42,6 @@ final class StreamedData implements AutoCloseable {
     private double[] rangeValue;
     private final ClassNames classes;
     private final LabelFilter filter;
-    /** What config.json records to read the source again (a streamed image folder's background). */
     private Map<String, Object> reading = Map.of();
 
     private StreamedData(String source, String kind, ShardSet shards, Samples train, Samples test, Scaler scaler,

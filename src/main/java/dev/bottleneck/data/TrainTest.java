@@ -4,9 +4,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A training set and a held-out test set with the same sample shape, the names of their classes (null for numeric
- * labels or none; see {@link ClassNames}), and {@code reading}: what config.json's data section must record to read the
- * source the same way again (an image folder's background, a text folder's fitted vocabulary); empty for other data.
+ * A training set and a held-out test set with the same sample shape; the names of their classes (null for numeric
+ * labels or none; see {@link ClassNames}); and {@code reading}: what config.json's data section must record to read
+ * the source the same way again (an image folder's background, a text folder's fitted vocabulary), empty for other
+ * data.
  */
 public record TrainTest(Dataset train, Dataset test, List<String> classes, Map<String, Object> reading) {
     public TrainTest {
@@ -19,13 +20,18 @@ public record TrainTest(Dataset train, Dataset test, List<String> classes, Map<S
         reading = reading == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(reading));
     }
 
-    /** Splits with class names, read like any other data. */
+    /** Splits without class names or reading settings. */
+    public TrainTest(Dataset train, Dataset test) {
+        this(train, test, null, Map.of());
+    }
+
+    /** Splits with class names. */
     public TrainTest(Dataset train, Dataset test, List<String> classes) {
         this(train, test, classes, Map.of());
     }
 
-    /** Splits without class names. */
-    public TrainTest(Dataset train, Dataset test) {
-        this(train, test, null);
+    /** Splits with reading settings. */
+    public TrainTest(Dataset train, Dataset test, Map<String, Object> reading) {
+        this(train, test, null, reading);
     }
 }

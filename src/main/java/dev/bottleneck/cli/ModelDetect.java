@@ -1,6 +1,7 @@
 package dev.bottleneck.cli;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.anomaly.ReconstructionScore;
 import dev.bottleneck.anomaly.Threshold;
 import dev.bottleneck.apps.AnomalyScoring;
 import dev.bottleneck.apps.Ranking;
@@ -34,31 +35,71 @@ import java.util.Set;
 final class ModelDetect {
     private ModelDetect() {}
 
-    @SuppressWarnings("unchecked")
-    static int run(DetectModelOptions o, String dataOverride, String thresholdRule, Path out, boolean json,
-                   BackendOptionsMixin backendOptions, StreamOptionsMixin stream, Log log, PrintWriter stdout) {
-        Path modelDir = o.modelDir;
-        Map<String, Object> config = Checkpoint.readConfig(modelDir);
-        StreamOptionsMixin so = stream == null ? StreamOptionsMixin.defaults() : stream;
-        // a shard directory (or a streamed image folder) is scored batch by batch from disk; other data in memory
-        StreamedData sd = StreamedData.fromConfig(config, dataOverride, null, so, log);
-        try {
-            PreparedData pd = sd == null ? PreparedData.fromConfig(config, dataOverride, null) : null;
-            return run(o, config, sd != null ? sd.source() : pd.source(), sd != null ? sd.split(o.split) : Samples.of(pd.split(o.split)),
-                    sd != null ? sd.train() : Samples.of(pd.train()), sd != null ? so.loading() : new StreamedModelOps.Loading(0, 1),
-                    thresholdRule, out, json, backendOptions, log, stdout);
-        } finally {
-            if (sd != null) sd.close();
+    /**
+     * The data a model was trained on, as 'train' split it: a shard directory (or a streamed image folder) read batch
+     * by batch from disk, other data in memory. Close it.
+     */
+    record Training(StreamedData streamed, PreparedData memory, StreamedModelOps.Loading loading) implements AutoCloseable {
+        static Training open(Map<String, Object> config, String dataOverride, Path dataDir, StreamOptionsMixin stream, Log log) {
+            StreamOptionsMixin so = stream == null ? StreamOptionsMixin.defaults() : stream;
+            StreamedData sd = StreamedData.fromConfig(config, dataOverride, dataDir, so, log);
+            try {
+                // in-memory data needs no loader thread
+                return sd != null ? new Training(sd, null, so.loading())
+                        : new Training(null, PreparedData.fromConfig(config, dataOverride, dataDir), new StreamedModelOps.Loading(0, 1));
+            } catch (RuntimeException e) {
+                if (sd != null) sd.close();
+                throw e;
+            }
+        }
+
+        String source() {
+            return streamed != null ? streamed.source() : memory.source();
+        }
+
+        Samples train() {
+            return streamed != null ? streamed.train() : Samples.of(memory.train());
+        }
+
+        Samples split(String which) {
+            return streamed != null ? streamed.split(which) : Samples.of(memory.split(which));
+        }
+
+        @Override
+        public void close() {
+            if (streamed != null) streamed.close();
         }
     }
 
+    static int run(DetectModelOptions o, String dataOverride, String thresholdRule, Path out, boolean json,
+                   BackendOptionsMixin backendOptions, StreamOptionsMixin stream, Log log, PrintWriter stdout) {
+        Map<String, Object> config = Checkpoint.readConfig(o.modelDir);
+        ReconstructionScore kind = ReconstructionScore.parse(o.score);
+        try (Training data = Training.open(config, dataOverride, null, stream, log)) {
+            return run(o, config, data, kind, thresholdRule, out, json, backendOptions, log, stdout);
+        }
+    }
+
+    /** Labels of normal samples: those given, else 0 when the labels are 0/1, else none (null). */
+    static Set<Integer> normalLabels(List<Integer> given, Samples test) {
+        int[] testLabels = labels(test);
+        Set<Integer> normal = null;
+        if (given != null && !given.isEmpty()) {
+            normal = new HashSet<>(given);
+        } else if (testLabels != null && isBinary(testLabels)) {
+            normal = Set.of(0);
+        }
+        if (normal != null && testLabels == null) throw new BottleneckException("--normal-labels given but the data has no labels");
+        return normal;
+    }
+
+    /**
+     * The validation hold-out 'train' used (same fraction and seed, after its --limit {@code trainLimit}), its normal
+     * samples only: what a threshold is chosen on.
+     */
     @SuppressWarnings("unchecked")
-    private static int run(DetectModelOptions o, Map<String, Object> config, String source, Samples test, Samples trainAll,
-                           StreamedModelOps.Loading loading, String thresholdRule, Path out, boolean json,
-                           BackendOptionsMixin backendOptions, Log log, PrintWriter stdout) {
-        Path modelDir = o.modelDir;
-        // the validation hold-out 'train' used: same fraction and seed
-        if (o.trainLimit != null) trainAll = trainAll.head(o.trainLimit);
+    static Samples validation(Map<String, Object> config, Samples trainAll, Integer trainLimit, Set<Integer> normal, Log log) {
+        if (trainLimit != null) trainAll = trainAll.head(trainLimit);
         Map<String, Object> training = config.get("training") instanceof Map ? (Map<String, Object>) config.get("training") : Map.of();
         double fraction = training.get("validation") instanceof Number ? ((Number) training.get("validation")).doubleValue() : 0;
         long seed = training.get("seed") instanceof Number ? ((Number) training.get("seed")).longValue() : 42;
@@ -70,23 +111,27 @@ final class ModelDetect {
             log.info("warning: the model was trained without a validation hold-out; the threshold comes from 10% of the training "
                     + "split, which the model has seen (the threshold may be low)");
         }
-        int[] testLabels = labels(test);
-        Set<Integer> normal = null;
-        if (o.normalLabels != null && !o.normalLabels.isEmpty()) {
-            normal = new HashSet<>(o.normalLabels);
-        } else if (testLabels != null && isBinary(testLabels)) {
-            normal = Set.of(0);
-        }
-        if (normal != null && testLabels == null) throw new BottleneckException("--normal-labels given but the data has no labels");
         int[] valIdx = normalIndices(val, normal);
         if (valIdx.length == 0) throw new BottleneckException("no normal samples in the validation hold-out (normal labels " + normal + ")");
-        val = val.rows(valIdx);
+        return val.rows(valIdx);
+    }
+
+    private static int run(DetectModelOptions o, Map<String, Object> config, Training data, ReconstructionScore kind, String thresholdRule,
+                           Path out, boolean json, BackendOptionsMixin backendOptions, Log log, PrintWriter stdout) {
+        Path modelDir = o.modelDir;
+        String source = data.source();
+        Samples test = data.split(o.split);
+        StreamedModelOps.Loading loading = data.loading();
+        int[] testLabels = labels(test);
+        Set<Integer> normal = normalLabels(o.normalLabels, test);
+        Samples val = validation(config, data.train(), o.trainLimit, normal, log);
+        float[] zero = Scoring.zeroValues(Scoring.savedScaler(config));
         try (Backend be = backendOptions.create(log); Autoencoder model = Checkpoint.load(modelDir, be).model()) {
             if (model.inputFeatures() != test.features()) {
                 throw new BottleneckException("the data has " + test.features() + " values per sample, the model expects " + model.inputFeatures());
             }
-            double[] valScores = StreamedModelOps.reconstructionErrors(model, val, loading).scores();
-            StreamedModelOps.Errors sc = StreamedModelOps.reconstructionErrors(model, test, loading);
+            double[] valScores = StreamedModelOps.reconstructionErrors(model, val, loading, kind, zero).scores();
+            StreamedModelOps.Errors sc = StreamedModelOps.reconstructionErrors(model, test, loading, kind, zero);
             double threshold;
             String rule;
             if (o.fpr != null) {
@@ -102,20 +147,13 @@ final class ModelDetect {
             int flagged = 0;
             for (int i = 0; i < n; i++) if (flag[i] = sc.scores()[i] > threshold) flagged++;
             int[] y = normal != null ? AnomalyScoring.anomalyLabels(testLabels, normal) : null;
-
-            StringBuilder all = new StringBuilder("index").append(testLabels != null ? ",label" : "").append(y != null ? ",anomaly" : "")
-                    .append(",error,flag\n");
-            StringBuilder fl = new StringBuilder(all);
-            for (int i = 0; i < n; i++) {
-                StringBuilder b = new StringBuilder().append(i);
-                if (testLabels != null) b.append(',').append(testLabels[i]);
-                if (y != null) b.append(',').append(y[i]);
-                b.append(',').append(String.format(Locale.ROOT, "%.6g", sc.scores()[i])).append(',').append(flag[i] ? 1 : 0).append('\n');
-                all.append(b);
-                if (flag[i]) fl.append(b);
-            }
-            AtomicFiles.writeString(out.resolve("scores.csv"), all.toString());
-            AtomicFiles.writeString(out.resolve("flagged.csv"), fl.toString());
+            String[] labelText = testLabels == null ? null : java.util.Arrays.stream(testLabels).mapToObj(Integer::toString).toArray(String[]::new);
+            Scoring.writeTable(out.resolve("scores.csv"), out.resolve("flagged.csv"), test, labelText, y, "error", sc.scores(), flag);
+            Map<String, Object> saved = new LinkedHashMap<>();
+            saved.put("validation_samples", val.size());
+            saved.put("data", source);
+            saved.put("report", out.resolve("report.json").toString());
+            Scoring.saveThreshold(modelDir, threshold, rule, kind, saved, log);
 
             Map<String, Object> res = new LinkedHashMap<>();
             res.put("model_dir", modelDir.toString());
@@ -124,7 +162,8 @@ final class ModelDetect {
             res.put("backend", be.name());
             res.put("samples", n);
             res.put("validation_samples", val.size());
-            res.put("score", "reconstruction MSE per sample");
+            res.put("score", kind.describe());
+            res.put("score_kind", kind.key());
             res.put("threshold_rule", rule);
             res.put("threshold", threshold);
             res.put("flagged", flagged);

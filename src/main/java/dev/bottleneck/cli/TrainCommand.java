@@ -148,6 +148,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--csv-label", paramLabel = "COLUMN", description = "CSV label column (name or 0-based index); not used as a feature.")
     String csvLabel;
 
+    @Option(names = "--id-column", paramLabel = "COLUMN",
+            description = "CSV id column (name or 0-based index): not a feature; each row's identity in the outputs (detect, score, encode,"
+                    + " index, search). Default: the row's line number.")
+    String idColumn;
+
     @Option(names = "--csv-delimiter", paramLabel = "CHAR", description = "CSV delimiter (default: detected).")
     Character csvDelimiter;
 
@@ -196,7 +201,10 @@ final class TrainCommand implements Callable<Integer> {
             if (csvLabel != null) b.labelColumnSpec(csvLabel);
             if (csvDelimiter != null) b.delimiter(csvDelimiter);
             if (csvSkip != null) b.skipColumns(csvSkip);
+            b.idColumnSpec(idColumn);
             csv = b.build();
+        } else if (idColumn != null) {
+            throw new BottleneckException("--id-column is for CSV tables; " + data + " is not a .csv file (images are known by their path)");
         }
         ImageFolderReader.Options images = imageSize != null ? ImageFolderReader.Options.parseSize(imageSize, channels)
                 : new ImageFolderReader.Options(channels, 0, 0);

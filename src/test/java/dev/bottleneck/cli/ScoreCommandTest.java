@@ -238,15 +238,20 @@ class ScoreCommandTest {
 
     /** A folder of 8x8 gray PNG images in two class sub-folders: "bars" and "noise". */
     static Path pictures(Path dir, int perClass, long seed) throws Exception {
+        return pictures(dir, perClass, seed, List.of("bars", "noise"));
+    }
+
+    /** As above, with these classes; "blank" images are all white. */
+    static Path pictures(Path dir, int perClass, long seed, List<String> classes) throws Exception {
         SplittableRandom r = new SplittableRandom(seed);
-        for (String cls : List.of("bars", "noise")) {
+        for (String cls : classes) {
             Files.createDirectories(dir.resolve(cls));
             for (int i = 0; i < perClass; i++) {
                 BufferedImage img = new BufferedImage(8, 8, BufferedImage.TYPE_BYTE_GRAY);
                 int phase = r.nextInt(8);
                 for (int y = 0; y < 8; y++) {
                     for (int x = 0; x < 8; x++) {
-                        int v = cls.equals("bars") ? ((x + phase) % 4 < 2 ? 220 : 30) : r.nextInt(256);
+                        int v = cls.equals("bars") ? ((x + phase) % 4 < 2 ? 220 : 30) : cls.equals("blank") ? 255 : r.nextInt(256);
                         img.getRaster().setSample(x, y, 0, v);
                     }
                 }

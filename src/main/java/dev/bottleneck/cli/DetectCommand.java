@@ -29,7 +29,8 @@ import java.util.concurrent.Callable;
 @Command(name = "detect", mixinStandardHelpOptions = true,
         description = {"detect MODEL_DIR: anomaly detection on images or table rows with a trained autoencoder: the score is the "
                 + "per-sample reconstruction error, the threshold comes from the validation hold-out (--threshold p99 or --fpr 0.05), "
-                + "ROC-AUC and PR-AUC when labels exist (--normal-labels). Writes scores.csv, flagged.csv, report.json, errors.png.",
+                + "ROC-AUC and PR-AUC when labels exist (--normal-labels). Writes scores.csv and flagged.csv (each sample with its id), "
+                + "report.json, errors.png, and saves the threshold in MODEL_DIR/threshold.json for 'bottleneck score'.",
                 "detect --data SERIES: anomaly detection on a time series with a sequence (LSTM/GRU) autoencoder.",
                 "Splits each series (or each group) chronologically into train / validation / test, trains on windows of the "
                         + "training part, chooses the threshold on the validation part (assumed normal) and flags test rows whose "

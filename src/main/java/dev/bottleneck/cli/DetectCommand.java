@@ -26,7 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "detect", mixinStandardHelpOptions = true,
+@Command(name = "detect", defaultValueProvider = CommandDefaults.class, mixinStandardHelpOptions = true,
         description = {"detect MODEL_DIR: anomaly detection on images or table rows with a trained autoencoder: the score is the "
                 + "per-sample reconstruction error, the threshold comes from the validation hold-out (--threshold p99 or --fpr 0.05), "
                 + "ROC-AUC and PR-AUC when labels exist (--normal-labels). Writes scores.csv and flagged.csv (each sample with its id), "
@@ -92,17 +92,16 @@ final class DetectCommand implements Callable<Integer> {
     @Option(names = {"-b", "--batch"}, defaultValue = "64") int batch;
     @Range(min = 0, minExclusive = true)
     @Option(names = "--lr", defaultValue = "3e-3") double lr;
-    @Option(names = "--seed", defaultValue = "7") long seed;
+    @Mixin SeedOption seedOption;
+    @Mixin JsonOption jsonOption;
     @Option(names = {"-o", "--out"}, required = true, description = "Output directory.")
     Path out;
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
 
     @Override
     public Integer call() throws Exception {
         Log log = new Log(spec.commandLine().getErr(), false);
         if (modelMode.modelDir != null) {   // image / table mode: a trained model scores every sample of a split
-            return ModelDetect.run(modelMode, data, threshold, out, json, backendOptions, streamOptions, log, spec.commandLine().getOut());
+            return ModelDetect.run(modelMode, data, threshold, out, jsonOption.on, backendOptions, streamOptions, log, spec.commandLine().getOut());
         }
         if (data == null) throw new BottleneckException("detect needs a MODEL_DIR (images, tables) or --data SERIES (time series)");
         Path file;
@@ -127,10 +126,10 @@ final class DetectCommand implements Callable<Integer> {
             throw new BottleneckException(e.getMessage());
         }
         Files.createDirectories(out);
-        FitConfig fit = new FitConfig().epochs(epochs).batch(batch).seed(seed).optimizer(OptimizerConfig.adam(lr))
+        FitConfig fit = new FitConfig().epochs(epochs).batch(batch).seed(seedOption.seed).optimizer(OptimizerConfig.adam(lr))
                 .outDir(out.resolve("model"));
         SeriesDetector.Config cfg = new SeriesDetector.Config(window, stride, trainFraction, valFraction, Threshold.parse(threshold),
-                model, fit, seed);
+                model, fit, seedOption.seed);
         try (Backend be = backendOptions.create(log)) {
             SeriesDetector.Report r = SeriesDetector.run(s, cfg, be, log::info);
             try (var m = r.model()) {
@@ -162,7 +161,7 @@ final class DetectCommand implements Callable<Integer> {
                 AtomicFiles.writeString(out.resolve("report.json"), dev.bottleneck.io.Json.write(res) + "\n");
                 log.info(r.autoencoder().row(Locale.ROOT));
                 log.info(r.baseline().row(Locale.ROOT));
-                PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+                PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                         "%s: %d test rows; %s; %s; written to %s", s.name(), r.testRows().length, r.autoencoder().row(Locale.ROOT).trim(),
                         r.baseline().row(Locale.ROOT).trim(), out));
             }

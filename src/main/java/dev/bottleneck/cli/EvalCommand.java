@@ -5,6 +5,7 @@ import dev.bottleneck.data.shard.StreamedModelOps;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.train.Trainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.LinkedHashMap;
@@ -19,8 +20,7 @@ final class EvalCommand extends ModelCommandBase implements Callable<Integer> {
     @Option(names = {"-b", "--batch"}, defaultValue = "1000", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
+    @Mixin JsonOption jsonOption;
 
     @picocli.CommandLine.Mixin StreamOptionsMixin streamOptions;
 
@@ -62,7 +62,7 @@ final class EvalCommand extends ModelCommandBase implements Callable<Integer> {
             res.put("samples", ev.samples());
             res.put("samples_per_s", Math.round(ev.samples() / sec));
             res.put("model_dir", modelDir.toString());
-            PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                     "%s on %s/%s: loss %.5f (%s) over %d samples", m.spec().name(), s.source(), split,
                     testLoss, res.get("loss"), ev.samples()));
             return training == null ? 0 : 0;

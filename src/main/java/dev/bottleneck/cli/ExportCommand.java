@@ -65,11 +65,9 @@ final class ExportCommand implements Callable<Integer> {
             description = "--part score with a rule: the --limit the model was trained with, so the validation hold-out is the same.")
     Integer trainLimit;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files (for a threshold rule).")
-    Path dataDir;
+    @Mixin DataFolderOption dataFolder;
 
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
+    @Mixin JsonOption jsonOption;
 
     @Mixin BackendOptionsMixin backendOptions;
 
@@ -115,7 +113,7 @@ final class ExportCommand implements Callable<Integer> {
             }
             res.put("bytes", bytes);
             String in = p == OnnxExport.Part.DECODER ? OnnxExport.CODE : OnnxExport.INPUT;
-            PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                     "%s: the %s of %s as ONNX opset %d; %s %s (input scaling %s, in the graph) -> %s%s; %,d bytes", out, p.key(),
                     model.spec().name(), OnnxExport.OPSET, in, res.get("input_shape"), res.get("input_scaling"),
                     String.join(", ", OnnxExport.outputs(p)),
@@ -138,7 +136,7 @@ final class ExportCommand implements Callable<Integer> {
         // a rule: the validation hold-out of the training split, normal samples only, as 'detect' chooses it
         Scoring.checkRule(t);
         if (trainLimit != null && trainLimit < 1) throw new BottleneckException("--train-limit must be at least 1, got " + trainLimit);
-        PreparedData pd = PreparedData.fromConfig(config, null, dataDir);
+        PreparedData pd = PreparedData.fromConfig(config, null, dataFolder.dir);
         // 0/1 labels: 0 is normal
         Set<Integer> normal = ModelDetect.normalLabels(null, Samples.of(pd.test()));
         Dataset val = ModelDetect.validation(config, Samples.of(pd.train()), trainLimit, normal, log).materialize("validation");

@@ -6,6 +6,7 @@ import dev.bottleneck.data.shard.StreamedModelOps;
 import dev.bottleneck.io.Safetensors;
 import dev.bottleneck.io.Safetensors.TensorData;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ final class IndexCommand extends ModelCommandBase implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.safetensors") Path out;
     @Range(min = 1)
     @Option(names = "--limit", description = "Only the first N samples.") Integer limit;
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
+    @Mixin JsonOption jsonOption;
     @picocli.CommandLine.Mixin StreamOptionsMixin streamOptions;
 
     @Override
@@ -64,7 +65,7 @@ final class IndexCommand extends ModelCommandBase implements Callable<Integer> {
             res.put("samples", n);
             res.put("code_features", c);
             res.put("out", out.toString());
-            PrintResult.print(spec.commandLine().getOut(), res, json,
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on,
                     String.format(Locale.ROOT, "indexed %d codes of %d values from %s/%s into %s", n, c, s.source(), split, out));
             return 0;
         }

@@ -20,8 +20,7 @@ abstract class ModelCommandBase {
     @Option(names = "--dataset", paramLabel = "DATA", description = "Data to use (default: the data the model was trained on).")
     String dataset;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files.")
-    Path dataDir;
+    @Mixin DataFolderOption dataFolder;
 
     @Option(names = "--split", defaultValue = "test", paramLabel = "train|test", description = "Which split (default: ${DEFAULT-VALUE}).")
     String split;
@@ -69,11 +68,11 @@ abstract class ModelCommandBase {
     /** As {@link #open}, but data that is streamed stays on disk. */
     DataSession openData(Log log, StreamOptionsMixin stream) {
         var config = Checkpoint.readConfig(modelDir);
-        StreamedData sd = StreamedData.fromConfig(config, dataset, dataDir, stream == null ? StreamOptionsMixin.defaults() : stream, log);
+        StreamedData sd = StreamedData.fromConfig(config, dataset, dataFolder.dir, stream == null ? StreamOptionsMixin.defaults() : stream, log);
         PreparedData pd = null;
         Backend be = null;
         try {
-            if (sd == null) pd = PreparedData.fromConfig(config, dataset, dataDir);
+            if (sd == null) pd = PreparedData.fromConfig(config, dataset, dataFolder.dir);
             be = backendOptions.create(log);
             return new DataSession(be, Checkpoint.load(modelDir, be), pd, sd);
         } catch (RuntimeException e) {
@@ -85,7 +84,7 @@ abstract class ModelCommandBase {
 
     Session open(Log log) {
         var config = Checkpoint.readConfig(modelDir);
-        PreparedData pd = PreparedData.fromConfig(config, dataset, dataDir);
+        PreparedData pd = PreparedData.fromConfig(config, dataset, dataFolder.dir);
         Backend be = backendOptions.create(log);
         try {
             return new Session(be, Checkpoint.load(modelDir, be), pd);

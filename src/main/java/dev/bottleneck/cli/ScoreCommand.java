@@ -95,11 +95,10 @@ final class ScoreCommand implements Callable<Integer> {
             description = "With a --threshold rule: the --limit the model was trained with, so the validation hold-out is the same.")
     Integer trainLimit;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the model's training data (for a --threshold rule).")
-    Path dataDir;
+    /** Where the model's training data is looked for (for a --threshold rule). */
+    @Mixin DataFolderOption dataFolder;
 
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
+    @Mixin JsonOption jsonOption;
 
     @Mixin BackendOptionsMixin backendOptions;
 
@@ -180,7 +179,7 @@ final class ScoreCommand implements Callable<Integer> {
             }
             res.put("out", out.toString());
             res.put("flagged_out", flagged.toString());
-            PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                     "%s: %d %s scored (%s), threshold %.6g (%s), %d flagged%s; written to %s and %s", input, n, items.kind(), kind.key(),
                     chosen.value(), chosen.rule(), flaggedCount, auc, out, flagged));
             return 0;
@@ -273,7 +272,7 @@ final class ScoreCommand implements Callable<Integer> {
 
     /** A threshold rule computed on the model's validation hold-out, as 'detect' computes it, with this score. */
     private Scoring.Chosen ruleOnValidation(Map<String, Object> config, Autoencoder model, ReconstructionScore kind, float[] zero, Log log) {
-        try (ModelDetect.Training training = ModelDetect.Training.open(config, null, dataDir, streamOptions, log)) {
+        try (ModelDetect.Training training = ModelDetect.Training.open(config, null, dataFolder.dir, streamOptions, log)) {
             Samples val = ModelDetect.validation(config, training.train(), trainLimit, ModelDetect.normalLabels(null, training.train()), log);
             double[] v = dev.bottleneck.data.shard.StreamedModelOps.reconstructionErrors(model, val, training.loading(), kind, zero).scores();
             Scoring.Chosen c = Scoring.ruleThreshold(threshold.trim(), v);

@@ -9,6 +9,7 @@ import dev.bottleneck.data.shard.ByteSize;
 import dev.bottleneck.data.shard.ShardConverter;
 import dev.bottleneck.data.shard.ShardManifest;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -21,7 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "shard", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "shard", defaultValueProvider = CommandDefaults.class, mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Convert a data set into a shard directory: NumPy .npy shards plus manifest.json (sample shape, dtype, samples"
                 + " and SHA-256 per shard, labels, scaler statistics of the training split). train, eval, encode, detect and index read"
                 + " it streamed, with bounded memory. The splits are those 'train' uses on the same data and --seed.",
@@ -48,27 +49,13 @@ final class ShardCommand implements Callable<Integer> {
             description = "Stored type: u8 (images, scaled by 1/255 when read), f16 or f32 (default: u8 for IDX and images, f32 otherwise).")
     String dtype;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the test hold-out, as train's --seed (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Mixin SeedOption seedOption;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files (as for train).")
-    Path dataDir;
+    @Mixin DataFolderOption dataFolder;
 
-    @Option(names = "--csv-label", paramLabel = "COLUMN", description = "CSV label column (name or 0-based index); not a feature.")
-    String csvLabel;
+    @Mixin InputFormatOptions format;
 
-    @Option(names = "--csv-delimiter", paramLabel = "CHAR", description = "CSV delimiter (default: detected).")
-    Character csvDelimiter;
-
-    @Option(names = "--csv-skip", split = ",", paramLabel = "COLUMNS", description = "CSV columns to ignore.")
-    List<String> csvSkip;
-
-    @Option(names = "--image-size", paramLabel = "HxW", description = "Resize images to this size (default: the first image's).")
-    String imageSize;
-
-    @Option(names = "--channels", defaultValue = "0", paramLabel = "1|3",
-            description = "Image channels: 1 gray, 3 RGB (default: 1 when every image file is gray, else 3).")
-    int channels;
+    @Mixin JsonOption jsonOption;
 
     @Option(names = "--series", description = "INPUT is a time series (CSV): write sliding windows of --window steps.")
     boolean series;
@@ -98,9 +85,6 @@ final class ShardCommand implements Callable<Integer> {
     @Option(names = "--skip-columns", split = ",", description = "Series: columns that are not features.")
     List<String> skip = List.of();
 
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
-
     @Override
     public Integer call() {
         Log log = new Log(spec.commandLine().getErr(), false);
@@ -117,16 +101,8 @@ final class ShardCommand implements Callable<Integer> {
         } catch (dev.bottleneck.BottleneckException e) {
             throw new UsageException("--dtype: " + e.getMessage());
         }
-        CsvReader.Options csv = null;
-        if (!series && (csvLabel != null || csvDelimiter != null || csvSkip != null)) {
-            CsvReader.Builder b = CsvReader.options();
-            if (csvLabel != null) b.labelColumnSpec(csvLabel);
-            if (csvDelimiter != null) b.delimiter(csvDelimiter);
-            if (csvSkip != null) b.skipColumns(csvSkip);
-            csv = b.build();
-        }
-        ImageFolderReader.Options images = imageSize != null ? ImageFolderReader.Options.parseSize(imageSize, channels)
-                : new ImageFolderReader.Options(channels, 0, 0);
+        CsvReader.Options csv = !series && format.csvGiven() ? format.csv() : null;
+        ImageFolderReader.Options images = format.images();
         ShardConverter.Series ser = null;
         if (series) {
             TimeSeriesReader.Options o = TimeSeriesReader.Options.defaults().withTimestamp(timestamp).withLabel(label).withGroup(group)
@@ -134,7 +110,7 @@ final class ShardCommand implements Callable<Integer> {
             ser = new ShardConverter.Series(o, window, stride, trainFraction);
         }
         ShardConverter.Report r = ShardConverter.convert(input, out,
-                new ShardConverter.Options(bytes, t, seed, dataDir, csv, images, ser), log::info);
+                new ShardConverter.Options(bytes, t, seedOption.seed, dataFolder.dir, csv, images, ser), log::info);
         ShardManifest m = r.manifest();
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("out", out.toString());
@@ -148,7 +124,7 @@ final class ShardCommand implements Callable<Integer> {
         res.put("labels", m.split("train").hasLabels());
         res.put("bytes", r.bytes());
         res.put("seconds", Math.round(r.seconds() * 10) / 10.0);
-        PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT, "wrote %s (%s, %s) to %s in %.1fs: %s",
+        PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT, "wrote %s (%s, %s) to %s in %.1fs: %s",
                 m.name(), m.dtype().key, Limits.bytes(r.bytes()), out, r.seconds(), ShardConverter.describe(m)));
         return 0;
     }

@@ -6,7 +6,6 @@ import dev.bottleneck.backend.Loss;
 import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.ImageFolderReader;
 import dev.bottleneck.dist.DistributedRun;
-import dev.bottleneck.io.Json;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.ModelSpec;
 import dev.bottleneck.model.Presets;
@@ -35,7 +34,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, defaultValueProvider = CommandDefaults.class,
         description = {"Train an autoencoder and write its model directory (weights, config, optimizer state, metrics, reconstruction picture).",
                 "Examples:",
                 "  bottleneck train mnist --model w1 --epochs 10 --out runs/w1",
@@ -46,9 +45,6 @@ final class TrainCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, a folder of images (class sub-folders give labels), a CSV file, or a shard directory (bottleneck shard).")
     String data;
-
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files (default: $BOTTLENECK_DATA, ~/.cache/bottleneck/data, /usr/share/datasets).")
-    Path dataDir;
 
     @Option(names = {"-m", "--model"}, paramLabel = "SPEC", defaultValue = "w1",
             description = "Preset (w1, w2, w4 = VAE), dense spec like 784-128-64-32 (sizes may carry :activation), or a .json/.yaml spec file. Default: ${DEFAULT-VALUE}.")
@@ -82,10 +78,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--noise", paramLabel = "KIND:LEVEL",
             description = "Denoising: corrupt the training inputs (targets stay clean): gaussian:SIGMA, mask:FRACTION or saltpepper:FRACTION.")
     String noise;
-
-    @Range(min = 1)
-    @Option(names = {"-e", "--epochs"}, defaultValue = "10", description = "Epochs (default: ${DEFAULT-VALUE}).")
-    int epochs;
 
     @Range(min = 1)
     @Option(names = {"-b", "--batch"}, description = "Batch size (default: the preset's, else 256).")
@@ -124,16 +116,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--min-delta", defaultValue = "0", description = "Smallest improvement that counts for early stopping.")
     double minDelta;
 
-    @Range(min = 0, max = 1, maxExclusive = true)
-    @Option(names = "--validation", defaultValue = "0.1", description = "Fraction of the training split held out for validation (default: ${DEFAULT-VALUE}).")
-    double validation;
-
     @Range(min = 2)
     @Option(names = "--limit", description = "Use only the first N training samples (quick runs).")
     Integer limit;
-
-    @Option(names = "--seed", defaultValue = "42", description = "Seed for initialisation, shuffling, splits and dropout (default: ${DEFAULT-VALUE}).")
-    long seed;
 
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Model directory (default: runs/<model>-<data>).")
     Path out;
@@ -145,35 +130,19 @@ final class TrainCommand implements Callable<Integer> {
             description = "Feature scaling fitted on the training split (auto: none for images, minmax for tables).")
     String scale;
 
-    @Option(names = "--csv-label", paramLabel = "COLUMN", description = "CSV label column (name or 0-based index); not used as a feature.")
-    String csvLabel;
-
-    @Option(names = "--id-column", paramLabel = "COLUMN",
-            description = "CSV id column (name or 0-based index): not a feature; each row's identity in the outputs (detect, score, encode,"
-                    + " index, search). Default: the row's line number.")
-    String idColumn;
-
-    @Option(names = "--csv-delimiter", paramLabel = "CHAR", description = "CSV delimiter (default: detected).")
-    Character csvDelimiter;
-
-    @Option(names = "--csv-skip", split = ",", paramLabel = "COLUMNS", description = "CSV columns to ignore.")
-    List<String> csvSkip;
-
-    @Option(names = "--image-size", paramLabel = "HxW", description = "Resize images of an image folder to this size (default: the first image's).")
-    String imageSize;
-
-    @Option(names = "--channels", defaultValue = "0", paramLabel = "1|3", description = "Image folder channels: 1 grayscale, 3 RGB (default: detected).")
-    int channels;
-
     @Range(min = 0)
     @Option(names = "--pictures", defaultValue = "10", description = "Test images in reconstruction.png (0: none; default ${DEFAULT-VALUE}).")
     int pictures;
 
-    @Option(names = "--progress", negatable = true, description = "Progress bar (default: when on a terminal).")
-    Boolean progress;
+    @Mixin DataFolderOption dataFolder;
 
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
+    @Mixin InputFormatOptions format;
+
+    @Mixin LoopOptions loop;
+
+    @Mixin SeedOption seedOption;
+
+    @Mixin JsonOption jsonOption;
 
     @Mixin BackendOptionsMixin backendOptions;
 
@@ -195,21 +164,13 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private Integer train(DistributedRun run, Log log) {
-        CsvReader.Options csv = null;
-        if (data.toLowerCase(Locale.ROOT).endsWith(".csv")) {
-            CsvReader.Builder b = CsvReader.options();
-            if (csvLabel != null) b.labelColumnSpec(csvLabel);
-            if (csvDelimiter != null) b.delimiter(csvDelimiter);
-            if (csvSkip != null) b.skipColumns(csvSkip);
-            b.idColumnSpec(idColumn);
-            csv = b.build();
-        } else if (idColumn != null) {
+        CsvReader.Options csv = data.toLowerCase(Locale.ROOT).endsWith(".csv") ? format.csv() : null;
+        if (csv == null && format.idColumn != null) {
             throw new BottleneckException("--id-column is for CSV tables; " + data + " is not a .csv file (images are known by their path)");
         }
-        ImageFolderReader.Options images = imageSize != null ? ImageFolderReader.Options.parseSize(imageSize, channels)
-                : new ImageFolderReader.Options(channels, 0, 0);
+        ImageFolderReader.Options images = format.images();
         // in memory, or streamed from disk for a shard directory (and an image folder with --stream)
-        TrainInput in = TrainInput.load(data, dataDir, csv, images, seed, scale, limit, validation, streamOptions, log);
+        TrainInput in = TrainInput.load(data, dataFolder.dir, csv, images, seedOption.seed, scale, limit, loop.validation, streamOptions, log);
 
         ModelSpec ms = buildSpec(in.features());
         Presets.TrainingDefaults defs = Presets.defaults(Presets.exists(model) ? model : "");
@@ -220,9 +181,9 @@ final class TrainCommand implements Callable<Integer> {
         if (weightDecay != null) oc = oc.withWeightDecay(weightDecay);
         Path dir = out != null ? out : Path.of("runs", safeName(ms.name()) + "-" + safeName(Path.of(data).getFileName().toString()));
 
-        FitConfig cfg = new FitConfig().epochs(epochs).batch(run.globalBatch(b)).seed(seed).validation(validation).optimizer(oc)
-                .schedule(LrSchedule.parse(schedule, epochs)).clipNorm(clipNorm).earlyStopping(patience, minDelta, true)
-                .outDir(run.writer() ? dir : null).metricsFormat(metrics).progress(run.writer() ? job.progress(progress) : Boolean.FALSE);
+        FitConfig cfg = new FitConfig().epochs(loop.epochs).batch(run.globalBatch(b)).seed(seedOption.seed).validation(loop.validation).optimizer(oc)
+                .schedule(LrSchedule.parse(schedule, loop.epochs)).clipNorm(clipNorm).earlyStopping(patience, minDelta, true)
+                .outDir(run.writer() ? dir : null).metricsFormat(metrics).progress(run.writer() ? job.progress(loop.progress) : Boolean.FALSE);
         job.apply(cfg);
         if (noise != null) cfg.noise(dev.bottleneck.train.Noise.parse(noise));
         Resume.Mode mode = job.resumeMode();
@@ -231,11 +192,11 @@ final class TrainCommand implements Callable<Integer> {
         run.checkEnoughSamples(in.trainSamples(), b);
         checkEnoughSamples(in.allSamples(), in.trainSamples(), in.validationSamples(), b);
         try (in; RunDirectory held = run.writer() ? RunDirectory.open(dir, log::info) : null; Backend be = backendOptions.create(log)) {
-            Autoencoder ae = new Autoencoder(ms).bind(be, seed);
+            Autoencoder ae = new Autoencoder(ms).bind(be, seedOption.seed);
             TrainState state = null;
             try (Trainer trainer = new Trainer(ae, cfg, log::info).events(log)) {
                 Map<String, Object> extra = new LinkedHashMap<>();
-                extra.put("data", in.describe(seed));
+                extra.put("data", in.describe(seedOption.seed));
                 if (run.active()) extra.put("distributed", run.describe(b));
                 trainer.extraConfig(extra);
                 if (run.writer()) {
@@ -286,7 +247,7 @@ final class TrainCommand implements Callable<Integer> {
                 res.put("out", dir.toString());
                 if (picture != null) res.put("picture", picture.toString());
                 log.emit("result", res);
-                PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+                PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                         "trained %s for %d epochs on %s: test loss %.5f (%s), %,.0f samples/s; model in %s%s",
                         ms.name(), r.state().epochsDone(), be.name(), testLoss, res.get("loss"),
                         r.samplesPerSecond(), dir, picture == null ? "" : ", picture " + picture));
@@ -297,7 +258,7 @@ final class TrainCommand implements Callable<Integer> {
 
     /** A training split smaller than one batch is refused (the batch would silently shrink), and so is an empty one. */
     private void checkEnoughSamples(int all, int n, int held, int b) {
-        String left = held > 0 ? " after holding out " + held + " of " + all + " for validation (--validation " + validation + ")" : "";
+        String left = held > 0 ? " after holding out " + held + " of " + all + " for validation (--validation " + loop.validation + ")" : "";
         if (n == 0) {
             throw new BottleneckException("no training samples are left" + left + "; lower --validation or use more data");
         }

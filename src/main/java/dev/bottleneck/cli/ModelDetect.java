@@ -147,8 +147,10 @@ final class ModelDetect {
             int flagged = 0;
             for (int i = 0; i < n; i++) if (flag[i] = sc.scores()[i] > threshold) flagged++;
             int[] y = normal != null ? AnomalyScoring.anomalyLabels(testLabels, normal) : null;
-            String[] labelText = testLabels == null ? null : java.util.Arrays.stream(testLabels).mapToObj(Integer::toString).toArray(String[]::new);
-            Scoring.writeTable(out.resolve("scores.csv"), out.resolve("flagged.csv"), test, labelText, y, "error", sc.scores(), flag);
+            Scoring.Column anomaly = y == null ? null
+                    : new Scoring.Column("anomaly", java.util.Arrays.stream(y).mapToObj(Integer::toString).toArray(String[]::new));
+            Scoring.writeTable(out.resolve("scores.csv"), out.resolve("flagged.csv"),
+                    java.util.Arrays.asList(Scoring.ids(test), Scoring.labels(testLabels, null), anomaly), "error", sc.scores(), flag);
             Map<String, Object> saved = new LinkedHashMap<>();
             saved.put("validation_samples", val.size());
             saved.put("data", source);

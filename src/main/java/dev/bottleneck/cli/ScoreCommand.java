@@ -104,8 +104,8 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Mixin StreamOptionsMixin streamOptions;
 
-    /** What was read from INPUT: raw samples (as the readers produce them), label text, and a description. */
-    record Items(Samples samples, String[] labels, String kind, AutoCloseable resource) implements AutoCloseable {
+    /** What was read from INPUT: raw samples (as the readers produce them), their labels, and a description. */
+    record Items(Samples samples, Scoring.Column labels, String kind, AutoCloseable resource) implements AutoCloseable {
         @Override
         public void close() throws Exception {
             if (resource != null) resource.close();
@@ -121,6 +121,7 @@ final class ScoreCommand implements Callable<Integer> {
             throw new BottleneckException("--flagged and --out are the same file " + out + "; give --flagged another name");
         }
         if (trainLimit != null && trainLimit < 1) throw new BottleneckException("--train-limit must be at least 1, got " + trainLimit);
+        if (SeriesScoring.isSeriesModel(modelDir)) return SeriesScoring.run(this, log);   // a model of 'detect --data'
         Map<String, Object> config = Checkpoint.readConfig(modelDir);
         Scoring.Saved saved = threshold == null ? Scoring.readThreshold(modelDir) : null;
         ReconstructionScore kind = score != null ? ReconstructionScore.parse(score)
@@ -158,7 +159,7 @@ final class ScoreCommand implements Callable<Integer> {
             int n = sc.length, flaggedCount = 0;
             boolean[] flag = new boolean[n];
             for (int i = 0; i < n; i++) if (flag[i] = sc[i] > chosen.value()) flaggedCount++;
-            Scoring.writeTable(out, flagged, raw, items.labels(), null, "score", sc, flag);
+            Scoring.writeTable(out, flagged, java.util.Arrays.asList(Scoring.ids(raw), items.labels()), "score", sc, flag);
 
             Map<String, Object> res = new LinkedHashMap<>();
             res.put("model_dir", modelDir.toString());
@@ -171,7 +172,7 @@ final class ScoreCommand implements Callable<Integer> {
             res.put("threshold_rule", chosen.rule());
             res.put("flagged", flaggedCount);
             String auc = "";
-            int[] y = binaryLabels(items.labels());
+            int[] y = binaryLabels(items.labels() == null ? null : items.labels().values());
             if (y != null) {
                 double a = Ranking.rocAuc(sc, y);
                 res.put("roc_auc", a);
@@ -199,7 +200,7 @@ final class ScoreCommand implements Callable<Integer> {
         if (fn.endsWith(".csv") || fn.endsWith(".tsv") || fn.endsWith(".txt")) return table(config);
         if (fn.contains("idx") || fn.contains("ubyte")) {
             Dataset d = IdxReader.readImages(input, DataSources.siblingLabels(input), fn);
-            return new Items(Samples.of(d), labelText(d.labels(), null), "images", null);
+            return new Items(Samples.of(d), Scoring.labels(d.labels(), null), "images", null);
         }
         throw new BottleneckException(input + ": unknown input type; expected a .csv file, a folder of images, an IDX images file"
                 + " (name containing 'idx3-ubyte') or a shard directory");
@@ -213,12 +214,12 @@ final class ScoreCommand implements Callable<Integer> {
                     + "file of the kind it was trained on");
         }
         ImageFolderSamples s = ImageFolderSamples.open(input, new ImageFolderReader.Options(shape[0], shape[1], shape[2]));
-        String[] labels = null;
+        int[] labels = null;
         if (s.hasLabels()) {
-            labels = new String[s.size()];
-            for (int i = 0; i < labels.length; i++) labels[i] = s.classes().get(s.label(i));
+            labels = new int[s.size()];
+            for (int i = 0; i < labels.length; i++) labels[i] = s.label(i);
         }
-        return new Items(s, labels, "images", null);
+        return new Items(s, Scoring.labels(labels, s.classes()), "images", null);
     }
 
     /** C, H, W of the images the model was trained on, or null when it was not trained on images. */
@@ -242,13 +243,12 @@ final class ScoreCommand implements Callable<Integer> {
             for (String s : names) parts.add(set.split(s));
             Samples all = new Parts(parts, names);
             List<String> classes = set.manifest().classes();
-            String[] labels = null;
+            int[] labels = null;
             if (all.hasLabels()) {
-                int[] l = new int[all.size()];
-                for (int i = 0; i < l.length; i++) l[i] = all.label(i);
-                labels = labelText(l, classes);
+                labels = new int[all.size()];
+                for (int i = 0; i < labels.length; i++) labels[i] = all.label(i);
             }
-            return new Items(all, labels, "samples", set);
+            return new Items(all, Scoring.labels(labels, classes), "samples", set);
         } catch (RuntimeException e) {
             set.close();
             throw e;
@@ -267,7 +267,7 @@ final class ScoreCommand implements Callable<Integer> {
         CsvReader.Options opt = ScoreColumns.fit(input, saved, features, scaler == null ? -1 : scaler.features(), idColumn, labelColumn);
         CsvTable t = CsvReader.read(input, opt);
         Dataset d = t.dataset();
-        return new Items(Samples.of(d), labelText(d.labels(), t.labelNames()), "rows", null);
+        return new Items(Samples.of(d), Scoring.labels(d.labels(), t.labelNames()), "rows", null);
     }
 
     /** A threshold rule computed on the model's validation hold-out, as 'detect' computes it, with this score. */
@@ -278,17 +278,6 @@ final class ScoreCommand implements Callable<Integer> {
             Scoring.Chosen c = Scoring.ruleThreshold(threshold.trim(), v);
             return new Scoring.Chosen(c.value(), c.rule() + " of " + val.size() + " validation samples");
         }
-    }
-
-    /** Labels as text: the class names where known, else the numbers; null without labels. */
-    static String[] labelText(int[] labels, List<String> names) {
-        if (labels == null) return null;
-        String[] t = new String[labels.length];
-        for (int i = 0; i < t.length; i++) {
-            int l = labels[i];
-            t[i] = names != null && l >= 0 && l < names.size() ? names.get(l) : Integer.toString(l);
-        }
-        return t;
     }
 
     /** 0/1 labels with both values present (1 = anomaly), or null. */

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -53,24 +54,44 @@ final class Scoring {
         return scaler.transform(new float[scaler.features()]);
     }
 
+    /** A column of the per-item table: its name and one text value per item. */
+    record Column(String name, String[] values) { }
+
+    /** The items' ids as the {@code id} column, or null when the samples have none. */
+    static Column ids(Samples s) {
+        if (!s.hasIds()) return null;
+        String[] v = new String[s.size()];
+        for (int i = 0; i < v.length; i++) v[i] = s.id(i);
+        return new Column("id", v);
+    }
+
+    /** Labels as the {@code label} column (class names where known, else the numbers), or null without labels. */
+    static Column labels(int[] labels, List<String> names) {
+        if (labels == null) return null;
+        String[] t = new String[labels.length];
+        for (int i = 0; i < t.length; i++) {
+            int l = labels[i];
+            t[i] = names != null && l >= 0 && l < names.size() ? names.get(l) : Integer.toString(l);
+        }
+        return new Column("label", t);
+    }
+
     /**
      * Writes {@code scores} (every item) and {@code flagged} (the flagged ones): {@code index} (the position in the
-     * input), {@code id} (the item's identity, when the samples have one), {@code label} (when {@code labels} is given),
-     * {@code anomaly} (when given), the score under {@code scoreColumn}, and {@code flag} (1 above the threshold).
+     * input), then the given columns (null ones left out) — the item's {@code id}, its {@code label}, ... — the score
+     * under {@code scoreColumn}, and {@code flag} (1 above the threshold).
      */
-    static void writeTable(Path scores, Path flagged, Samples s, String[] labels, int[] anomaly, String scoreColumn, double[] score,
-                           boolean[] flag) {
-        boolean ids = s.hasIds();
-        StringBuilder all = new StringBuilder("index").append(ids ? ",id" : "").append(labels != null ? ",label" : "")
-                .append(anomaly != null ? ",anomaly" : "").append(',').append(scoreColumn).append(",flag\n");
+    static void writeTable(Path scores, Path flagged, List<Column> columns, String scoreColumn, double[] score, boolean[] flag) {
+        List<Column> cols = columns.stream().filter(java.util.Objects::nonNull).toList();
+        StringBuilder all = new StringBuilder("index");
+        for (Column c : cols) all.append(',').append(c.name());
+        all.append(',').append(scoreColumn).append(",flag\n");
         StringBuilder fl = new StringBuilder(all);
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < score.length; i++) {
             b.setLength(0);
             b.append(i);
-            if (ids) b.append(',').append(CsvText.field(s.id(i)));
-            if (labels != null) b.append(',').append(CsvText.field(labels[i]));
-            if (anomaly != null) b.append(',').append(anomaly[i]);
+            for (Column c : cols) b.append(',').append(CsvText.field(c.values()[i]));
             b.append(',').append(String.format(Locale.ROOT, "%.6g", score[i])).append(',').append(flag[i] ? 1 : 0).append('\n');
             all.append(b);
             if (flag[i]) fl.append(b);

@@ -159,6 +159,10 @@ class ScoreCommandTest {
         fails("no such file or folder", "score", model.toString(), tmp.resolve("missing.csv").toString(), "--out",
                 tmp.resolve("e.csv").toString());
         assertFalse(Files.exists(tmp.resolve("e.csv")), "nothing written on errors");
+        // shard directories store no ids: the option is refused there, not dropped
+        fails("shard directories store no ids", "shard", train.toString(), "--csv-label", "kind", "--id-column", "order_id", "--out",
+                tmp.resolve("shards").toString());
+        assertFalse(Files.exists(tmp.resolve("shards")));
     }
 
     @Test

@@ -61,9 +61,7 @@ final class ExportCommand implements Callable<Integer> {
                     + " fpr:0.05 (default: p99).")
     String threshold;
 
-    @Option(names = "--train-limit", paramLabel = "N",
-            description = "--part score with a rule: the --limit the model was trained with, so the validation hold-out is the same.")
-    Integer trainLimit;
+    @Mixin TrainLimitOption trainLimit;
 
     @Mixin DataFolderOption dataFolder;
 
@@ -135,11 +133,10 @@ final class ExportCommand implements Callable<Integer> {
         if (fixed != null) return fixed;
         // a rule: the validation hold-out of the training split, normal samples only, as 'detect' chooses it
         Scoring.checkRule(t);
-        if (trainLimit != null && trainLimit < 1) throw new BottleneckException("--train-limit must be at least 1, got " + trainLimit);
         PreparedData pd = PreparedData.fromConfig(config, null, dataFolder.dir);
         // 0/1 labels: 0 is normal
         Set<Integer> normal = ModelDetect.normalLabels(null, Samples.of(pd.test()));
-        Dataset val = ModelDetect.validation(config, Samples.of(pd.train()), trainLimit, normal, log).materialize("validation");
+        Dataset val = ModelDetect.validation(config, Samples.of(pd.train()), trainLimit.value(), normal, log).materialize("validation");
         Scoring.Chosen c = Scoring.ruleThreshold(t, exportedScores(model, val));
         return new Scoring.Chosen(c.value(), c.rule() + " of " + val.n() + " validation samples");
     }

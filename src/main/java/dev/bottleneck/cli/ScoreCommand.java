@@ -91,9 +91,7 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--split", paramLabel = "NAME", description = "Shard directory: score only this split (default: every split, train first).")
     String split;
 
-    @Option(names = "--train-limit", paramLabel = "N",
-            description = "With a --threshold rule: the --limit the model was trained with, so the validation hold-out is the same.")
-    Integer trainLimit;
+    @Mixin TrainLimitOption trainLimit;
 
     /** Where the model's training data is looked for (for a --threshold rule). */
     @Mixin DataFolderOption dataFolder;
@@ -120,7 +118,6 @@ final class ScoreCommand implements Callable<Integer> {
         if (flagged.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
             throw new BottleneckException("--flagged and --out are the same file " + out + "; give --flagged another name");
         }
-        if (trainLimit != null && trainLimit < 1) throw new BottleneckException("--train-limit must be at least 1, got " + trainLimit);
         if (SeriesScoring.isSeriesModel(modelDir)) return SeriesScoring.run(this, log);   // a model of 'detect --data'
         Map<String, Object> config = Checkpoint.readConfig(modelDir);
         Scoring.Saved saved = threshold == null ? Scoring.readThreshold(modelDir) : null;
@@ -273,7 +270,7 @@ final class ScoreCommand implements Callable<Integer> {
     /** A threshold rule computed on the model's validation hold-out, as 'detect' computes it, with this score. */
     private Scoring.Chosen ruleOnValidation(Map<String, Object> config, Autoencoder model, ReconstructionScore kind, float[] zero, Log log) {
         try (ModelDetect.Training training = ModelDetect.Training.open(config, null, dataFolder.dir, streamOptions, log)) {
-            Samples val = ModelDetect.validation(config, training.train(), trainLimit, ModelDetect.normalLabels(null, training.train()), log);
+            Samples val = ModelDetect.validation(config, training.train(), trainLimit.value(), ModelDetect.normalLabels(null, training.train()), log);
             double[] v = dev.bottleneck.data.shard.StreamedModelOps.reconstructionErrors(model, val, training.loading(), kind, zero).scores();
             Scoring.Chosen c = Scoring.ruleThreshold(threshold.trim(), v);
             return new Scoring.Chosen(c.value(), c.rule() + " of " + val.size() + " validation samples");

@@ -190,7 +190,8 @@ final class Scoring {
         }
     }
 
-    private static Map<String, Object> readJson(Path f, String expected) {
+    /** A JSON object from a file the project wrote, with one-line errors that say what was expected. */
+    static Map<String, Object> readJson(Path f, String expected) {
         Map<String, Object> r;
         try {
             Limits.TEXT_BYTES.check(Files.size(f), f + ": its size");

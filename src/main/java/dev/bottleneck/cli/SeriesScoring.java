@@ -1,8 +1,6 @@
 package dev.bottleneck.cli;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import dev.bottleneck.BottleneckException;
-import dev.bottleneck.Limits;
 import dev.bottleneck.anomaly.ReconstructionScore;
 import dev.bottleneck.anomaly.SeriesDetector;
 import dev.bottleneck.backend.Backend;
@@ -89,15 +87,8 @@ final class SeriesScoring {
     @SuppressWarnings("unchecked")
     static Saved read(Path modelDir) {
         Path f = modelDir.resolve(FILE);
-        Map<String, Object> m;
-        try {
-            Limits.TEXT_BYTES.check(Files.size(f), f + ": its size");
-            m = Json.mapper().readValue(Files.readString(f), new TypeReference<Map<String, Object>>() { });
-        } catch (IOException e) {
-            throw new BottleneckException(f + " is not valid JSON: " + String.valueOf(e.getMessage()).lines().findFirst().orElse("")
-                    + " (run 'detect --data' again to write it)");
-        }
-        if (m == null || !FORMAT.equals(m.get("format"))) {
+        Map<String, Object> m = Scoring.readJson(f, "the series description written by 'detect --data'; run it again");
+        if (!FORMAT.equals(m.get("format"))) {
             throw new BottleneckException(f + " is not a series description written by 'detect --data'; run it again");
         }
         String where = f.toString();

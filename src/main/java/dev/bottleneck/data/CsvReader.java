@@ -113,11 +113,8 @@ public final class CsvReader {
          * null or empty means none.
          */
         public Builder labelColumnSpec(String spec) {
-            labelName = null;
-            labelIndex = null;
-            if (spec == null || spec.isBlank()) return this;
-            String s = spec.trim();
-            if (s.matches("[+-]?\\d+")) labelIndex = Integer.parseInt(s); else labelName = s;
+            labelName = specName(spec);
+            labelIndex = specIndex(spec);
             return this;
         }
         /** Id column by header name (clears an index set before); null for none. */
@@ -126,12 +123,18 @@ public final class CsvReader {
         public Builder idColumn(int index) { this.idIndex = index; this.idName = null; return this; }
         /** Id column from a command-line string, as {@link #labelColumnSpec}: an integer is an index, else a name. */
         public Builder idColumnSpec(String spec) {
-            idName = null;
-            idIndex = null;
-            if (spec == null || spec.isBlank()) return this;
-            String t = spec.trim();
-            if (t.matches("[+-]?\\d+")) idIndex = Integer.parseInt(t); else idName = t;
+            idName = specName(spec);
+            idIndex = specIndex(spec);
             return this;
+        }
+
+        /** A column from the command line: an integer is an index, other text a name; null or blank is none. */
+        private static Integer specIndex(String spec) {
+            return spec != null && spec.trim().matches("[+-]?\\d+") ? Integer.valueOf(spec.trim()) : null;
+        }
+
+        private static String specName(String spec) {
+            return spec == null || spec.isBlank() || specIndex(spec) != null ? null : spec.trim();
         }
         public Builder skipColumns(String... names) { skipNames.addAll(Arrays.asList(names)); return this; }
         public Builder skipColumns(java.util.Collection<String> names) { skipNames.addAll(names); return this; }
@@ -297,28 +300,8 @@ public final class CsvReader {
         }
 
         void chooseColumns() {
-            if (opt.labelName() != null) {
-                labelCol = indexOfName(opt.labelName(), "label column");
-            } else if (opt.labelIndex() != null) {
-                int i = opt.labelIndex();
-                int k = i < 0 ? width + i : i;
-                if (k < 0 || k >= width) {
-                    throw new BottleneckException(file + ": label column index " + i + " is out of range; the table has "
-                            + width + " columns (0.." + (width - 1) + ", or -1 for the last)");
-                }
-                labelCol = k;
-            }
-            if (opt.idName() != null) {
-                idCol = indexOfName(opt.idName(), "id column");
-            } else if (opt.idIndex() != null) {
-                int i = opt.idIndex();
-                int k = i < 0 ? width + i : i;
-                if (k < 0 || k >= width) {
-                    throw new BottleneckException(file + ": id column index " + i + " is out of range; the table has "
-                            + width + " columns (0.." + (width - 1) + ", or -1 for the last)");
-                }
-                idCol = k;
-            }
+            labelCol = column(opt.labelName(), opt.labelIndex(), "label");
+            idCol = column(opt.idName(), opt.idIndex(), "id");
             if (idCol >= 0 && idCol == labelCol) {
                 throw new BottleneckException(file + ": " + columnName(idCol) + " is given as both the label and the id column;"
                         + " choose one for each");
@@ -341,6 +324,18 @@ public final class CsvReader {
                 throw new BottleneckException(file + ": no feature columns left after removing the label and skipped columns "
                         + "(columns: " + names + "); keep at least one numeric column");
             }
+        }
+
+        /** A label or id column given by name or by index (negative from the end), or -1 when neither is given. */
+        int column(String name, Integer index, String role) {
+            if (name != null) return indexOfName(name, role + " column");
+            if (index == null) return -1;
+            int k = index < 0 ? width + index : index;
+            if (k < 0 || k >= width) {
+                throw new BottleneckException(file + ": " + role + " column index " + index + " is out of range; the table has "
+                        + width + " columns (0.." + (width - 1) + ", or -1 for the last)");
+            }
+            return k;
         }
 
         int indexOfName(String name, String role) {

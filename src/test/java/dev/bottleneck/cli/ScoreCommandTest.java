@@ -126,15 +126,7 @@ class ScoreCommandTest {
         // the training file itself, scored: detect's test rows get detect's scores, found by their ids
         Path again = tmp.resolve("again.csv");
         ok("score", model.toString(), train.toString(), "--out", again.toString(), "--backend", "cpu");
-        Map<String, Map<String, String>> byId = new HashMap<>();
-        for (Map<String, String> r : rows(again)) byId.put(r.get("id"), r);
-        assertEquals(500, byId.size());
-        for (Map<String, String> r : detected) {
-            Map<String, String> mine = byId.get(r.get("id"));
-            assertEquals(r.get("error"), mine.get("score"), r.get("id"));
-            assertEquals(r.get("flag"), mine.get("flag"), r.get("id"));
-            assertEquals(r.get("label"), mine.get("label").equals("normal") ? "0" : "1", "the class names pass through");
-        }
+        sameAsDetect(detected, again, 500, l -> l.equals("0") ? "normal" : "odd");   // the class names pass through
 
         // --threshold: a number, or a rule computed on the validation hold-out as detect computes it
         JsonNode fixed = JSON.readTree(ok("score", model.toString(), fresh.toString(), "--out", tmp.resolve("t.csv").toString(),
@@ -234,6 +226,24 @@ class ScoreCommandTest {
         assertTrue(differ > n / 2, "per-nonzero differs from mse on most documents: " + differ);
     }
 
+    /**
+     * Checks that every row of detect's scores.csv has, in score's output of the whole input, a row with the same id,
+     * score and flag, and the label {@code labelName} gives for detect's label number; returns score's rows by id.
+     */
+    private static Map<String, Map<String, String>> sameAsDetect(List<Map<String, String>> detected, Path scored, int items,
+                                                                 java.util.function.UnaryOperator<String> labelName) throws Exception {
+        Map<String, Map<String, String>> byId = new HashMap<>();
+        for (Map<String, String> r : rows(scored)) byId.put(r.get("id"), r);
+        assertEquals(items, byId.size(), "ids are unique");
+        for (Map<String, String> r : detected) {
+            Map<String, String> mine = byId.get(r.get("id"));
+            assertEquals(r.get("error"), mine.get("score"), r.get("id"));
+            assertEquals(r.get("flag"), mine.get("flag"), r.get("id"));
+            assertEquals(labelName.apply(r.get("label")), mine.get("label"), r.get("id"));
+        }
+        return byId;
+    }
+
     /** A value written with 6 significant digits. */
     private static void assertClose(double want, String written) {
         double got = Double.parseDouble(written), digit = Math.pow(10, Math.floor(Math.log10(Math.abs(want))) - 5);
@@ -277,15 +287,7 @@ class ScoreCommandTest {
         // the training folder scored image by image (streamed from its files): detect's test images get detect's numbers
         Path all = tmp.resolve("all.csv");
         ok("score", model.toString(), pics.toString(), "--out", all.toString(), "--backend", "cpu", "--loader-threads", "2");
-        Map<String, Map<String, String>> byId = new HashMap<>();
-        for (Map<String, String> r : rows(all)) byId.put(r.get("id"), r);
-        assertEquals(120, byId.size());
-        for (Map<String, String> r : detected) {
-            Map<String, String> mine = byId.get(r.get("id"));
-            assertEquals(r.get("error"), mine.get("score"), r.get("id"));
-            assertEquals(r.get("flag"), mine.get("flag"), r.get("id"));
-            assertEquals(r.get("label").equals("0") ? "bars" : "noise", mine.get("label"), "the class sub-folder passes through by name");
-        }
+        Map<String, Map<String, String>> byId = sameAsDetect(detected, all, 120, l -> l.equals("0") ? "bars" : "noise"); // by class name
 
         // encode, index and search carry the path too
         Path codes = tmp.resolve("codes.csv");

@@ -29,14 +29,16 @@ import java.util.concurrent.Callable;
 @Command(name = "detect", defaultValueProvider = CommandDefaults.class, mixinStandardHelpOptions = true,
         description = {"detect MODEL_DIR: anomaly detection on images or table rows with a trained autoencoder: the score is the "
                 + "per-sample reconstruction error, the threshold comes from the validation hold-out (--threshold p99 or --fpr 0.05), "
-                + "ROC-AUC and PR-AUC when labels exist (--normal-labels). Writes scores.csv, flagged.csv, report.json, errors.png.",
+                + "ROC-AUC and PR-AUC when labels exist (--normal-labels). Writes scores.csv and flagged.csv (each sample with its id), "
+                + "report.json, errors.png, and saves the threshold in MODEL_DIR/threshold.json for 'bottleneck score'.",
                 "detect --data SERIES: anomaly detection on a time series with a sequence (LSTM/GRU) autoencoder.",
                 "Splits each series (or each group) chronologically into train / validation / test, trains on windows of the "
                         + "training part, chooses the threshold on the validation part (assumed normal) and flags test rows whose "
                         + "error (the mean error of the windows covering the row) is above it. A per-feature z-score baseline is "
                         + "scored the same way. Where labels exist, prints precision, recall, F1 and ROC-AUC.",
                 "Writes <out>/rows.csv (every test row with its scores), <out>/flagged.csv, <out>/detect.png, <out>/report.json "
-                        + "and the model in <out>/model.",
+                        + "and the model in <out>/model, with what 'bottleneck score' needs to score a new series the same way (series.json: "
+                        + "columns, window, scaling; threshold.json).",
                 "Example: bottleneck detect --data sensor --out runs/sensor",
                 "Example: bottleneck detect --data series.csv --timestamp time --label anomaly --window 32 --out runs/s"})
 final class DetectCommand implements Callable<Integer> {
@@ -132,6 +134,9 @@ final class DetectCommand implements Callable<Integer> {
         try (Backend be = backendOptions.create(log)) {
             SeriesDetector.Report r = SeriesDetector.run(s, cfg, be, log::info);
             try (var m = r.model()) {
+                // what 'score' needs to score a new series the same way, beside the model
+                SeriesScoring.save(out.resolve("model"), file, s, opt, window, r.scaler(), r.autoencoder().threshold(), cfg.threshold().toString(),
+                        r.split().validation().rows(), log);
                 writeRows(r);
                 SeriesPlot.write(out.resolve("detect.png"), s, r.scaler().offset(), r.scaler().divisor(), r.autoencoder().rowScores(),
                         r.autoencoder().threshold(), r.autoencoder().flagged(),

@@ -33,6 +33,12 @@ final class DetectModelOptions {
             description = "Model mode: the --limit the model was trained with, so the validation hold-out is the same.")
     Integer trainLimit;
 
+    @Option(names = "--score", defaultValue = "mse", paramLabel = "mse|sum|per-nonzero",
+            description = "Model mode: the score of a sample: mse (reconstruction MSE over its values), sum (summed squared error) or"
+                    + " per-nonzero (MSE over the values that are non-zero in the input, for bag-of-words and other sparse vectors)"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String score;
+
     @Option(names = "--top", defaultValue = "10",
             description = "Model mode: error maps of this many highest-scoring images (default: ${DEFAULT-VALUE}).")
     int top;

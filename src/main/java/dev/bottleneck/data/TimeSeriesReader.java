@@ -211,7 +211,7 @@ public final class TimeSeriesReader {
     }
 
     /** Splits one CSV line on commas; double-quoted cells may contain commas and doubled quotes. */
-    static List<String> split(String line) {
+    public static List<String> split(String line) {
         List<String> out = new ArrayList<>();
         StringBuilder b = new StringBuilder();
         boolean q = false;

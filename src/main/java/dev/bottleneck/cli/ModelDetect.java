@@ -3,11 +3,11 @@ package dev.bottleneck.cli;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.anomaly.Threshold;
 import dev.bottleneck.apps.AnomalyScoring;
+import dev.bottleneck.apps.ErrorMapPlot;
 import dev.bottleneck.apps.Ranking;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.io.AtomicFiles;
-import dev.bottleneck.io.ImageGrid;
 import dev.bottleneck.io.Json;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.train.Checkpoint;
@@ -128,20 +128,30 @@ final class ModelDetect {
             }
             if (PreparedData.isImage(test) && o.top > 0) {
                 int[] s = test.sampleShape();
-                int k = Math.min(o.top, n);
+                int k = Math.min(o.top, n), plane = s[1] * s[2];
                 int[] order = AnomalyScoring.byScoreDescending(sc.scores());
+                float[][] orig = new float[k][], rec = new float[k][];
+                int[] at = java.util.Arrays.copyOf(order, k);
+                double[] top = new double[k];
                 double max = 0;
-                for (int i = 0; i < n * d; i++) max = Math.max(max, Math.pow(test.x()[i] - sc.reconstructions()[i], 2));
-                float[][] orig = new float[k][], rec = new float[k][], err = new float[k][];
                 for (int i = 0; i < k; i++) {
-                    int at = order[i];
-                    orig[i] = java.util.Arrays.copyOfRange(test.x(), at * d, at * d + d);
-                    rec[i] = java.util.Arrays.copyOfRange(sc.reconstructions(), at * d, at * d + d);
-                    err[i] = AnomalyScoring.errorMap(test.x(), sc.reconstructions(), at, d, Math.max(max, 1e-12));
+                    orig[i] = java.util.Arrays.copyOfRange(test.x(), at[i] * d, at[i] * d + d);
+                    rec[i] = java.util.Arrays.copyOfRange(sc.reconstructions(), at[i] * d, at[i] * d + d);
+                    top[i] = sc.scores()[at[i]];
+                    for (int p = 0; p < plane; p++) {
+                        double e = 0;
+                        for (int ch = 0; ch < s[0]; ch++) e += Math.pow(orig[i][ch * plane + p] - rec[i][ch * plane + p], 2);
+                        max = Math.max(max, e / s[0]);
+                    }
                 }
                 Path png = out.resolve("errors.png");
-                ImageGrid.writeRows(png, List.of(orig, rec, err), s[0], s[1], s[2], 2, 0, 1);
-                res.put("error_maps", png.toString());
+                String title = String.format(Locale.ROOT, "%s/%s: the %d highest-scoring of %d samples (threshold %.4g)", pd.source(), o.split,
+                        k, n, threshold);
+                double errorMax = max;
+                if (Pictures.draw(png, log, () -> ErrorMapPlot.write(png, ErrorMapPlot.chart(orig, rec, at, top, s[0], s[1], s[2],
+                        errorMax, title)))) {
+                    res.put("error_maps", png.toString());
+                }
             }
             res.put("out", out.toString());
             AtomicFiles.writeString(out.resolve("report.json"), Json.write(res) + "\n");

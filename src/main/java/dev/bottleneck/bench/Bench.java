@@ -23,7 +23,12 @@ import java.util.Map;
  * peak resident memory, and for CPU backends the share of step time spent in GEMM plus the raw GEMM rate of the
  * same layer shapes. {@code scripts/bench.sh} runs it once per workload in a fresh JVM and prints the table.
  *
- * <p>Usage: {@code Bench WORKLOAD DATA EPOCHS BACKEND} — prints one JSON line.
+ * <p>Usage: {@code Bench WORKLOAD DATA EPOCHS BACKEND [SOURCE [LOADER_THREADS]]} — prints one JSON line. SOURCE is
+ * {@code memory} (the training split uploaded whole, the default), {@code shards} (streamed from a shard directory
+ * written once under target/bench-data) or {@code folder} (PNG files written once under target/bench-data, decoded
+ * by LOADER_THREADS background threads while training); see {@link StreamedBench}. {@code vs-shards} and
+ * {@code vs-folder} alternate one epoch in memory and one streamed, EPOCHS times each, in this one process, and
+ * report each pair's ratio: adjacent epochs see the same machine, so the ratio holds on a busy one.
  */
 public final class Bench {
     private Bench() {}
@@ -33,8 +38,15 @@ public final class Bench {
         String data = args.length > 1 ? args[1] : "fashion-mnist";
         int epochs = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         String backendName = args.length > 3 ? args[3] : "cpu";
-        TrainTest tt = DataSources.resolve(data, null, null, 42);
+        String source = args.length > 4 ? args[4] : "memory";
+        int loaderThreads = args.length > 5 ? Integer.parseInt(args[5]) : 1;
         Map<String, Object> out = new LinkedHashMap<>();
+        if (source.startsWith("vs-")) {   // memory and a streamed source, epoch by epoch in this one process
+            System.out.println(Json.writeCompact(StreamedBench.interleaved(workload, data, epochs, backendName, source.substring(3), loaderThreads)));
+            return;
+        }
+        StreamedBench streamed = source.equals("memory") ? null : StreamedBench.open(source, data, loaderThreads, out);
+        TrainTest tt = streamed == null ? DataSources.resolve(data, null, null, 42) : null;
         try (Backend be = Backends.create(backendName, BackendOptions.defaults(), s -> System.err.println(s))) {
             Autoencoder model = new Autoencoder(Presets.get(workload)).bind(be, 42);
             Presets.TrainingDefaults d = Presets.defaults(workload);
@@ -45,25 +57,27 @@ public final class Bench {
             double gemmSeconds;
             double gemmFlop;
             try (Trainer t = new Trainer(model, cfg.epochs(1), s -> System.err.println(s))) {
-                t.fit(tt.train(), null, null);
+                if (streamed == null) t.fit(tt.train(), null, null);
+                else streamed.fit(t, model, be, cfg);
             }
             model.bind(be, 42);
             try (Trainer t = new Trainer(model, cfg.epochs(epochs), s -> System.err.println(s))) {
                 // re-run from scratch so the reported loss is that of exactly `epochs` epochs; warm JIT now
                 be.profile(true);
-                r = t.fit(tt.train(), null, null);
+                r = streamed == null ? t.fit(tt.train(), null, null) : streamed.fit(t, model, be, cfg);
                 be.profile(false);
                 Map<String, Double> c = be.profileCounters();
                 gemmSeconds = c.getOrDefault("gemm_seconds", Double.NaN);
                 gemmFlop = c.getOrDefault("gemm_flop", Double.NaN);
                 out.put("workload", workload);
                 out.put("data", data);
+                out.put("source", source);
                 out.put("backend", be.name());
                 out.put("device", be.describe());
                 out.put("epochs", epochs);
                 out.put("samples_per_s", Math.round(r.samplesPerSecond())); // epochs 2..N of this run
                 // the whole objective (for the VAE: reconstruction + KL, the negative ELBO the peers report)
-                var test = t.evaluate(tt.test(), 1000);
+                var test = streamed == null ? t.evaluate(tt.test(), 1000) : streamed.evaluateTest(model);
                 out.put("test_loss", test.loss());
                 out.put("test_reconstruction", test.reconstruction());
                 // convolution calls (forward, backward data, backward filter: im2col + their own GEMMs), CPU backend
@@ -87,6 +101,8 @@ public final class Bench {
             }
             out.put("peak_rss_mib", peakRssMiB());
             out.put("backend_peak_mib", be.memory().peakBytes() / (1024.0 * 1024.0));
+        } finally {
+            if (streamed != null) streamed.close();
         }
         out.put("OPENBLAS_CORETYPE", String.valueOf(System.getenv("OPENBLAS_CORETYPE")));
         out.put("OPENBLAS_L2_SIZE", String.valueOf(System.getenv("OPENBLAS_L2_SIZE")));

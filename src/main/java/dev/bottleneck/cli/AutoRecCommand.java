@@ -1,28 +1,20 @@
 package dev.bottleneck.cli;
 
-import dev.bottleneck.BottleneckException;
 import dev.bottleneck.apps.AutoRec;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.data.Ratings;
 import dev.bottleneck.io.AtomicFiles;
 import dev.bottleneck.train.Checkpoint;
-import dev.bottleneck.train.Resume;
 import dev.bottleneck.train.TrainOptions;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
-@Command(name = "autorec", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "autorec", mixinStandardHelpOptions = true, defaultValueProvider = CommandDefaults.class, sortOptions = false,
         description = {"Train an item-based AutoRec recommender on a user-item rating CSV and report its RMSE on held-out ratings.",
                 "Each item is a sample: its vector of ratings by all users. The autoencoder (users -> hidden -> users) learns from the "
                         + "observed ratings only (masked MSE) with L2 weight decay; its reconstruction predicts the missing ratings.",
@@ -34,16 +26,11 @@ import java.util.concurrent.Callable;
                         + "that --resume continues.",
                 "Example:",
                 "  bottleneck autorec --ratings ~/.cache/bottleneck/data/movielens/movielens.csv --out runs/autorec"})
-final class AutoRecCommand implements Callable<Integer> {
+final class AutoRecCommand extends AppTrainingCommand {
     static final String RATINGS = "ratings.csv";
-
-    @Spec CommandSpec spec;
 
     @Option(names = "--ratings", required = true, paramLabel = "FILE.csv", description = "Ratings CSV (user,item,rating).")
     Path ratings;
-
-    @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Model directory to write.")
-    Path out;
 
     @Option(names = "--holdout", defaultValue = "0.1", description = "Fraction of the ratings held out for the RMSE (default: ${DEFAULT-VALUE}).")
     double holdout;
@@ -58,45 +45,11 @@ final class AutoRecCommand implements Callable<Integer> {
     @Option(names = "--l2", defaultValue = "0.01", description = "L2 weight decay λ of λ/2 (|W_enc|² + |W_dec|²) (default: ${DEFAULT-VALUE}).")
     double l2;
 
-    @Option(names = {"-e", "--epochs"}, defaultValue = "8", description = "Epochs (default: ${DEFAULT-VALUE}).")
-    int epochs;
-
-    @Option(names = {"-b", "--batch"}, defaultValue = "64", description = "Items per batch (default: ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
-    double lr;
-
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the split and the initial weights (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--validation", defaultValue = "0",
-            description = "Fraction of the rated items held out of training and scored (masked RMSE) after every epoch (default: ${DEFAULT-VALUE}).")
-    double validation;
-
-    @Option(names = "--progress", negatable = true, description = "Progress bar (default: when on a terminal).")
-    Boolean progress;
-
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
-
-    @Mixin BackendOptionsMixin backendOptions;
-
-    @Mixin JobOptions job;
-
     @Override
-    public Integer call() {
-        Log log = job.log(spec.commandLine().getErr());
-        return job.run(log, null, () -> train(log));
-    }
-
-    private Integer train(Log log) {
-        AutoRec.Config cfg = new AutoRec.Config(hidden, activation, l2, epochs, batch, lr, seed);
-        if (Files.exists(out) && !Files.isDirectory(out)) throw new BottleneckException("--out " + out + " exists and is not a directory");
-        if (job.resumeMode() == Resume.Mode.ALWAYS) Checkpoint.requireResumable(out);
-        job.hold(out, log);
+    Integer train(Log log) {
+        AutoRec.Config cfg = new AutoRec.Config(hidden, activation, l2, loop.epochs, step.batch, step.lr, seedOption.seed);
         Ratings all = Ratings.readCsv(ratings);
-        Ratings.Split sp = all.split(holdout, seed);
+        Ratings.Split sp = all.split(holdout, seedOption.seed);
         log.info(String.format(Locale.ROOT, "%s: %,d ratings, %,d users, %,d items; %,d held out", ratings, all.size(), all.users(),
                 all.items(), sp.test().size()));
         Map<String, Object> config = new LinkedHashMap<>();
@@ -105,16 +58,11 @@ final class AutoRecCommand implements Callable<Integer> {
         Map<String, Object> ar = new LinkedHashMap<>(cfg.toMap());
         ar.put("ratings", ratings.toAbsolutePath().toString());
         ar.put("holdout", holdout);
-        if (validation > 0) ar.put("validation", validation);
+        if (loop.validation > 0) ar.put("validation", loop.validation);
         config.put("autorec", ar);
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            throw new BottleneckException("cannot create " + out + ": " + e.getMessage());
-        }
+        createOut();
         writeRatings(out.resolve(RATINGS), all, sp.heldOut());
-        TrainOptions opts = job.apply(TrainOptions.defaults().validation(validation).outDir(out).progress(job.progress(progress))
-                .log(log::info).config(config), log);
+        TrainOptions opts = trainOptions(log, config);
         try (Backend be = backendOptions.create(log)) {
             AutoRec.Trained t = AutoRec.train(be, sp.train(), cfg, opts);
             try {
@@ -123,7 +71,7 @@ final class AutoRecCommand implements Callable<Integer> {
                 double rmse = AutoRec.rmse(AutoRec.predictTest(pred, mx, sp.train(), sp.test()), sp.test());
                 double rmseItem = AutoRec.rmse(AutoRec.itemMeanPredictions(sp.train(), sp.test()), sp.test());
                 double rmseGlobal = AutoRec.rmse(AutoRec.globalMeanPredictions(sp.train(), sp.test()), sp.test());
-                double trainRmse = Math.sqrt(t.epochLoss()[t.epochLoss().length - 1]);
+                double trainRmse = Math.sqrt(last(t.epochLoss()));
 
                 Map<String, Object> res = new LinkedHashMap<>();
                 res.put("ratings", ratings.toString());
@@ -135,14 +83,14 @@ final class AutoRecCommand implements Callable<Integer> {
                 res.put("rmse_item_mean", rmseItem);
                 res.put("rmse_global_mean", rmseGlobal);
                 res.put("train_rmse", trainRmse);
-                if (validation > 0) res.put("val_rmse", Math.sqrt(t.validationLoss()[t.validationLoss().length - 1]));
+                if (loop.validation > 0) res.put("val_rmse", Math.sqrt(last(t.validationLoss())));
                 res.put("seconds", t.seconds());
                 res.put("model_dir", out.toString());
                 config.put("results", new LinkedHashMap<>(res));
                 Checkpoint.saveWeights(out.resolve(Checkpoint.MODEL), t.model());
                 Checkpoint.saveConfig(out, config);
                 log.emit("result", res);
-                PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+                print(res, String.format(Locale.ROOT,
                         "AutoRec on %,d held-out ratings: RMSE %.4f (item mean %.4f, global mean %.4f; train %.4f) in %.1fs; model in %s",
                         sp.test().size(), rmse, rmseItem, rmseGlobal, trainRmse, t.seconds(), out));
                 return 0;

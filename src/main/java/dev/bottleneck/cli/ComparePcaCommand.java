@@ -19,7 +19,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,8 +39,9 @@ final class ComparePcaCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, or a CSV file.")
     String data;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files.")
-    Path dataDir;
+    @Mixin DataFolderOption dataFolder;
+
+    @Mixin JsonOption jsonOption;
 
     @Option(names = "--k", split = ",", paramLabel = "K", defaultValue = "2,8,32", description = "Code sizes / components (default: ${DEFAULT-VALUE}).")
     List<Integer> ks;
@@ -78,9 +78,6 @@ final class ComparePcaCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
-
     @Mixin BackendOptionsMixin backendOptions;
 
     @Override
@@ -88,7 +85,7 @@ final class ComparePcaCommand implements Callable<Integer> {
         Log log = new Log(spec.commandLine().getErr(), false);
         if (epochs < 0 || deepEpochs < 1) throw new BottleneckException("--epochs must be >= 0 and --deep-epochs >= 1");
         if (batch < 1) throw new BottleneckException("--batch must be at least 1");
-        PreparedData pd = PreparedData.load(data, dataDir, null, seed, "auto");
+        PreparedData pd = PreparedData.load(data, dataFolder.dir, null, seed, "auto");
         Dataset train = pd.train();
         if (limit != null) {
             if (limit < 2) throw new BottleneckException("--limit must be at least 2");
@@ -148,7 +145,7 @@ final class ComparePcaCommand implements Callable<Integer> {
                 table.append(String.format(Locale.ROOT, "%ndeep %s (%d epochs): test squared error per image %.2f; PCA with %d components %.2f%n",
                         deep, deepEpochs, deepMse * d, deepCode, pcaDeep * d));
             }
-            PrintResult.print(spec.commandLine().getOut(), res, json, table.toString().stripTrailing());
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, table.toString().stripTrailing());
         }
         return 0;
     }

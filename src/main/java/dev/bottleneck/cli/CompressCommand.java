@@ -6,6 +6,7 @@ import dev.bottleneck.apps.ModelOps;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.io.AtomicFiles;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -25,7 +26,7 @@ final class CompressCommand extends ModelCommandBase implements Callable<Integer
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE") Path out;
     @Range(min = 1)
     @Option(names = "--limit", description = "Only the first N samples.") Integer limit;
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
+    @Mixin JsonOption jsonOption;
 
     @Override
     public Integer call() {
@@ -68,7 +69,7 @@ final class CompressCommand extends ModelCommandBase implements Callable<Integer
             res.put("psnr_db_float_codes", psnrExact);
             res.put("mean_image_psnr_db", ImageQuality.meanImagePsnr(orig, images, n, f));
             res.put("out", out.toString());
-            PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                     "compressed %d samples to %s (%s): %.1f bits per sample, %.1fx vs raw 8-bit%s; PSNR %.2f dB (float codes %.2f dB)",
                     n, out, res.get("format"), bitsPerSample, 8.0 * f / bitsPerSample, png, psnr, psnrExact));
             return 0;

@@ -7,6 +7,7 @@ import dev.bottleneck.apps.ModelOps;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.io.ImageGrid;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -25,7 +26,7 @@ final class DecompressCommand extends ModelCommandBase implements Callable<Integ
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.png") Path out;
     @Option(names = "--count", defaultValue = "100", description = "Images in the grid (default: ${DEFAULT-VALUE}).") int count;
     @Option(names = "--columns", defaultValue = "10") int columns;
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
+    @Mixin JsonOption jsonOption;
 
     @Override
     public Integer call() throws Exception {
@@ -55,7 +56,7 @@ final class DecompressCommand extends ModelCommandBase implements Callable<Integ
             } else {
                 throw new BottleneckException("decompress writes images; the data of " + modelDir + " are not images");
             }
-            PrintResult.print(spec.commandLine().getOut(), res, json,
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on,
                     String.format(Locale.ROOT, "restored %d images from %s into %s%s", codes.n(), codesFile, out, psnr));
             return 0;
         }

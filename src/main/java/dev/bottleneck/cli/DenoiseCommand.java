@@ -11,6 +11,7 @@ import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.tensor.Tensor;
 import dev.bottleneck.train.Noise;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -23,7 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "denoise", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "denoise", defaultValueProvider = CommandDefaults.class, mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Corrupt images, clean them with a trained model and write a PNG grid: noisy, cleaned and original rows.",
                 "Prints the mean squared error (per pixel) of the noisy and of the cleaned images against the originals, over the "
                         + "whole split (or the whole --input file).",
@@ -48,15 +49,13 @@ final class DenoiseCommand extends ModelCommandBase implements Callable<Integer>
     @Option(names = {"-n", "--count"}, defaultValue = "10", description = "Images in the picture (default: ${DEFAULT-VALUE}).")
     int count;
 
-    @Option(names = "--seed", defaultValue = "1234", description = "Seed of the corruption (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Mixin SeedOption seedOption;
+
+    @Mixin JsonOption jsonOption;
 
     @Range(min = 1)
     @Option(names = {"-b", "--batch"}, defaultValue = "1000", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch;
-
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
 
     @Override
     @SuppressWarnings("unchecked")
@@ -116,7 +115,7 @@ final class DenoiseCommand extends ModelCommandBase implements Callable<Integer>
             res.put("picture", out.toString());
             String errors = Double.isNaN(r.mseCleaned) ? "no originals given, so no errors"
                     : String.format(Locale.ROOT, "MSE per pixel against the originals: noisy %.5f, cleaned %.5f", r.mseNoisy, r.mseCleaned);
-            PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                     "denoised %d images (%s); %s; picture of %d in %s", shapeRef.n(), res.get("noise"), errors, shown, out));
             return 0;
         }
@@ -139,7 +138,7 @@ final class DenoiseCommand extends ModelCommandBase implements Callable<Integer>
     Result run(Backend be, Autoencoder m, Noise noise, Dataset clean, Dataset given, double[] range, int show) {
         Dataset ref = given != null ? given : clean;
         int n = ref.n(), d = ref.features();
-        long stream = Noise.streamFor(seed);
+        long stream = Noise.streamFor(seedOption.seed);
         float[] shownNoisy = new float[show * d], shownClean = new float[show * d];
         float[] shownOrig = clean == null ? null : Arrays.copyOf(clean.x(), show * d);
         double sseNoisy = 0, sseClean = 0;

@@ -28,7 +28,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "detect", mixinStandardHelpOptions = true,
+@Command(name = "detect", defaultValueProvider = CommandDefaults.class, mixinStandardHelpOptions = true,
         description = {"detect MODEL_DIR: anomaly detection on images or table rows with a trained autoencoder: the score is the "
                 + "per-sample reconstruction error, the threshold comes from the validation hold-out (--threshold p99 or --fpr 0.05), "
                 + "ROC-AUC and PR-AUC when labels exist (--normal-labels). Writes scores.csv, flagged.csv, report.json, errors.png.",
@@ -53,6 +53,8 @@ final class DetectCommand implements Callable<Integer> {
     @Mixin BackendOptionsMixin backendOptions;
     /** Image / table mode: {@code detect MODEL_DIR ...} (see {@link ModelDetect}). */
     @Mixin DetectModelOptions modelMode;
+    /** Model mode: how shard directories (and --stream image folders) are read. */
+    @Mixin StreamOptionsMixin streamOptions;
 
     @Option(names = "--data", description = "A CSV file (header line, numeric feature columns), or 'sensor' "
             + "(the wireless sensor data installed by scripts/fetch-data.sh --only sensor).")
@@ -111,19 +113,18 @@ final class DetectCommand implements Callable<Integer> {
     @Option(names = {"-b", "--batch"}, defaultValue = "64", description = "Windows per training batch (default: ${DEFAULT-VALUE}).") int batch;
     @Range(min = 0, minExclusive = true)
     @Option(names = "--lr", defaultValue = "3e-3", description = "Adam learning rate (default: ${DEFAULT-VALUE}).") double lr;
-    @Option(names = "--seed", defaultValue = "7", description = "Seed of the weights and the batch order (default: ${DEFAULT-VALUE}).") long seed;
+    @Mixin SeedOption seedOption;
+    @Mixin JsonOption jsonOption;
     @Option(names = {"-o", "--out"}, required = true, description = "Output directory.")
     Path out;
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
 
     @Override
     public Integer call() throws Exception {
         Log log = new Log(spec.commandLine().getErr(), false);
         if (threshold != null && modelMode.fpr != null) throw new UsageException("give --threshold or --fpr, not both");
         if (modelMode.modelDir != null) {   // image / table mode: a trained model scores every sample of a split
-            return ModelDetect.run(modelMode, data, threshold == null ? "p99" : threshold, out, json, backendOptions, log,
-                    spec.commandLine().getOut());
+            return ModelDetect.run(modelMode, data, threshold == null ? "p99" : threshold, out, jsonOption.on, backendOptions, streamOptions,
+                    log, spec.commandLine().getOut());
         }
         if (data == null) throw new BottleneckException("detect needs a MODEL_DIR (images, tables) or --data SERIES (time series)");
         Threshold rule;
@@ -162,10 +163,10 @@ final class DetectCommand implements Callable<Integer> {
             throw new BottleneckException(e.getMessage());
         }
         Files.createDirectories(out);
-        FitConfig fit = new FitConfig().epochs(epochCount).batch(batch).seed(seed).optimizer(OptimizerConfig.adam(lr))
+        FitConfig fit = new FitConfig().epochs(epochCount).batch(batch).seed(seedOption.seed).optimizer(OptimizerConfig.adam(lr))
                 .outDir(out.resolve("model"));
         SeriesDetector.Config cfg = new SeriesDetector.Config(plan.window(), plan.stride(), trainFraction, valFraction, rule,
-                model, fit, seed, plan.period(), how);
+                model, fit, seedOption.seed, plan.period(), how);
         try (Backend be = backendOptions.create(log)) {
             SeriesDetector.Report r = SeriesDetector.run(s, cfg, be, log::info);
             try (var m = r.model()) {
@@ -215,7 +216,7 @@ final class DetectCommand implements Callable<Integer> {
                     log.info(sc.row(Locale.ROOT));
                     rows.append("; ").append(sc.row(Locale.ROOT).trim());
                 }
-                PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+                PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                         "%s: %s; %d test rows%s; written to %s", s.name(), plan.describe(), r.testRows().length, rows, out));
             }
         }

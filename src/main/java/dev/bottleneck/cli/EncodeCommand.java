@@ -1,13 +1,18 @@
 package dev.bottleneck.cli;
 
-import dev.bottleneck.autograd.Graph;
-import dev.bottleneck.data.Dataset;
+import dev.bottleneck.data.shard.Samples;
+import dev.bottleneck.data.shard.StreamedModelOps;
 import dev.bottleneck.io.AtomicFiles;
 import dev.bottleneck.model.Autoencoder;
-import dev.bottleneck.tensor.Tensor;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.BufferedWriter;
+import java.io.OutputStreamWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -28,52 +33,74 @@ final class EncodeCommand extends ModelCommandBase implements Callable<Integer> 
     @Option(names = {"-b", "--batch"}, defaultValue = "1000", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 
+    @Mixin StreamOptionsMixin streamOptions;
+
     @Override
     public Integer call() {
         Log log = log();
-        try (Session s = open(log)) {
+        try (DataSession s = openData(log, streamOptions)) {
             Autoencoder m = s.loaded().model();
-            Dataset d = s.data().split(split);
-            int n = limit == null ? d.n() : Math.min(limit, d.n());
-            int f = d.features(), c = m.codeFeatures();
-            StringBuilder sb = new StringBuilder(n * (c * 12 + 8));
-            sb.append("index");
-            if (d.hasLabels()) sb.append(",label");
-            for (int j = 0; j < c; j++) sb.append(",z").append(j);
-            sb.append('\n');
-            var be = s.backend();
+            Samples d = s.samples(split);
+            int n = limit == null ? d.size() : Math.min(limit, d.size());
+            int c = m.codeFeatures();
+            // in-memory data needs no loader thread; streamed data is read ahead while the model encodes
+            StreamedModelOps.Loading loading = s.streamed() != null ? streamOptions.loading() : new StreamedModelOps.Loading(0, 1);
             boolean npy = out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy");
-            float[] all = npy ? new float[n * c] : null;
-            for (int from = 0; from < n; from += batch) {
-                int b = Math.min(batch, n - from);
-                float[] codes;
-                try (Graph g = Graph.inference(be)) {
-                    Tensor x = g.temp(b, f);
-                    be.memory().upload(d.x(), from * f, x);
-                    codes = be.memory().toFloatArray(m.encode(g, g.constant(x)).value());
-                }
-                if (npy) {   // NumPy output: codes as float32 [n, c]; labels beside them as int64 [n]
-                    System.arraycopy(codes, 0, all, from * c, b * c);
-                    continue;
-                }
-                for (int i = 0; i < b; i++) {
-                    sb.append(from + i);
-                    if (d.hasLabels()) sb.append(',').append(d.label(from + i));
-                    for (int j = 0; j < c; j++) sb.append(',').append(codes[i * c + j]);
-                    sb.append('\n');
-                }
-            }
-            if (npy) {
-                dev.bottleneck.io.Npy.writeFloat32(out, all, n, c);
+            // the codes go to the file batch by batch, so the output is never held whole
+            if (npy) {   // NumPy output: codes as float32 [n, c]; labels beside them as int64 [n]
+                AtomicFiles.write(out, os -> {
+                    os.write(dev.bottleneck.data.shard.NpyHeader.bytes("<f4", new long[] {n, c}));
+                    ByteBuffer b = ByteBuffer.allocate(4 * c * Math.min(batch, Math.max(n, 1))).order(ByteOrder.LITTLE_ENDIAN);
+                    java.io.IOException[] err = new java.io.IOException[1];
+                    StreamedModelOps.encode(m, d, n, batch, loading, (from, count, codes) -> {
+                        if (err[0] != null) return;
+                        b.clear();
+                        for (int i = 0; i < count * c; i++) b.putFloat(codes[i]);
+                        try {
+                            os.write(b.array(), 0, b.position());
+                        } catch (java.io.IOException e) {
+                            err[0] = e;
+                        }
+                    });
+                    if (err[0] != null) throw err[0];
+                });
                 if (d.hasLabels()) {
-                    long[] labels = new long[n];
-                    for (int i = 0; i < n; i++) labels[i] = d.label(i);
                     String name = out.getFileName().toString();
-                    AtomicFiles.writeBytes(out.resolveSibling(name.substring(0, name.length() - 4) + ".labels.npy"),
-                            dev.bottleneck.io.Npy.int64(labels, n));
+                    AtomicFiles.write(out.resolveSibling(name.substring(0, name.length() - 4) + ".labels.npy"), os -> {
+                        os.write(dev.bottleneck.data.shard.NpyHeader.bytes("<i8", new long[] {n}));
+                        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+                        for (int i = 0; i < n; i++) {
+                            b.clear();
+                            b.putLong(d.label(i));
+                            os.write(b.array());
+                        }
+                    });
                 }
             } else {
-                AtomicFiles.writeString(out, sb.toString());
+                AtomicFiles.write(out, os -> {
+                    BufferedWriter w = new BufferedWriter(new OutputStreamWriter(os, StandardCharsets.UTF_8), 1 << 16);
+                    StringBuilder head = new StringBuilder("index");
+                    if (d.hasLabels()) head.append(",label");
+                    for (int j = 0; j < c; j++) head.append(",z").append(j);
+                    w.write(head.append('\n').toString());
+                    java.io.IOException[] err = new java.io.IOException[1];
+                    StreamedModelOps.encode(m, d, n, batch, loading, (from, count, codes) -> {
+                        StringBuilder sb = new StringBuilder(count * (c * 12 + 8));
+                        for (int i = 0; i < count; i++) {
+                            sb.append(from + i);
+                            if (d.hasLabels()) sb.append(',').append(d.label(from + i));
+                            for (int j = 0; j < c; j++) sb.append(',').append(codes[i * c + j]);
+                            sb.append('\n');
+                        }
+                        try {
+                            if (err[0] == null) w.write(sb.toString());
+                        } catch (java.io.IOException e) {
+                            err[0] = e;
+                        }
+                    });
+                    if (err[0] != null) throw err[0];
+                    w.flush();
+                });
             }
             spec.commandLine().getOut().println(String.format(Locale.ROOT, "wrote %d codes of %d values to %s", n, c, out));
             return 0;

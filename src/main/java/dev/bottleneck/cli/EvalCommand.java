@@ -1,10 +1,11 @@
 package dev.bottleneck.cli;
 
 import dev.bottleneck.BottleneckException;
-import dev.bottleneck.data.Dataset;
+import dev.bottleneck.data.shard.StreamedModelOps;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.train.Trainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.LinkedHashMap;
@@ -19,23 +20,26 @@ final class EvalCommand extends ModelCommandBase implements Callable<Integer> {
     @Option(names = {"-b", "--batch"}, defaultValue = "1000", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
+    @Mixin JsonOption jsonOption;
+
+    @picocli.CommandLine.Mixin StreamOptionsMixin streamOptions;
 
     @Override
     public Integer call() {
         Log log = log();
-        try (Session s = open(log)) {
+        try (DataSession s = openData(log, streamOptions)) {
             Autoencoder m = s.loaded().model();
-            Dataset d = s.data().split(split);
-            if (d.n() == 0) throw new BottleneckException("the " + split + " split of " + s.data().source() + " is empty; nothing to evaluate");
+            int n = s.streamed() != null ? s.streamed().split(split).size() : s.data().split(split).n();
+            if (n == 0) throw new BottleneckException("the " + split + " split of " + s.source() + " is empty; nothing to evaluate");
             long t0 = System.nanoTime();
-            Trainer.Evaluation ev = Trainer.evaluate(m, d, batch);
+            // streamed data is read batch by batch with the same arithmetic, so both give the same loss
+            Trainer.Evaluation ev = s.streamed() != null ? StreamedModelOps.evaluate(m, s.streamed().split(split), batch, streamOptions.loading())
+                    : Trainer.evaluate(m, s.data().split(split), batch);
             double sec = (System.nanoTime() - t0) / 1e9;
             Map<String, Object> res = new LinkedHashMap<>();
             res.put("backend", s.backend().name());
             res.put("model", m.spec().name());
-            res.put("data", s.data().source());
+            res.put("data", s.source());
             res.put("split", split);
             Object training = s.loaded().config().get("training");
             res.put("epochs", stateEpochs());
@@ -43,7 +47,7 @@ final class EvalCommand extends ModelCommandBase implements Callable<Integer> {
             boolean vae = m.spec().variational() != null;   // a VAE's test loss is its negative ELBO: reconstruction + KL
             double testLoss = vae ? ev.loss() : ev.reconstruction();
             if (!Double.isFinite(testLoss) || !Double.isFinite(ev.loss())) {
-                throw new BottleneckException(modelDir + ": the loss on " + s.data().source() + "/" + split + " is " + testLoss
+                throw new BottleneckException(modelDir + ": the loss on " + s.source() + "/" + split + " is " + testLoss
                         + " (not a finite number); the model or the data hold NaN or infinite values — check the data, or train"
                         + " the model again");
             }
@@ -58,8 +62,8 @@ final class EvalCommand extends ModelCommandBase implements Callable<Integer> {
             res.put("samples", ev.samples());
             res.put("samples_per_s", Math.round(ev.samples() / sec));
             res.put("model_dir", modelDir.toString());
-            PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
-                    "%s on %s/%s: loss %.5f (%s) over %d samples", m.spec().name(), s.data().source(), split,
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
+                    "%s on %s/%s: loss %.5f (%s) over %d samples", m.spec().name(), s.source(), split,
                     testLoss, res.get("loss"), ev.samples()));
             return training == null ? 0 : 0;
         }

@@ -72,11 +72,9 @@ final class ExportCommand implements Callable<Integer> {
             description = "--part score with a rule: the --limit the model was trained with, so the validation hold-out is the same.")
     Integer trainLimit;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files (for a threshold rule).")
-    Path dataDir;
+    @Mixin DataFolderOption dataFolder;
 
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
+    @Mixin JsonOption jsonOption;
 
     @Mixin BackendOptionsMixin backendOptions;
 
@@ -122,7 +120,7 @@ final class ExportCommand implements Callable<Integer> {
             }
             res.put("bytes", bytes);
             String in = p == OnnxExport.Part.DECODER ? OnnxExport.CODE : OnnxExport.INPUT;
-            PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                     "%s: the %s of %s as ONNX opset %d; %s %s (input scaling %s, in the graph) -> %s%s; %,d bytes", out, p.key(),
                     model.spec().name(), OnnxExport.OPSET, in, res.get("input_shape"), res.get("input_scaling"),
                     String.join(", ", OnnxExport.outputs(p)),
@@ -192,7 +190,7 @@ final class ExportCommand implements Callable<Integer> {
                         + " det/report.json, p99, percentile:99.5, mean+3sd, sigma:3 or fpr:0.05");
             }
         }
-        PreparedData pd = PreparedData.fromConfig(config, null, dataDir);
+        PreparedData pd = PreparedData.fromConfig(config, null, dataFolder.dir);
         Dataset trainAll = pd.train();
         if (trainLimit != null) {
             if (trainLimit < 1) throw new BottleneckException("--train-limit must be at least 1, got " + trainLimit);

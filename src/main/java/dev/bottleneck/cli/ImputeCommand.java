@@ -6,6 +6,7 @@ import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.MissingCsv;
 import dev.bottleneck.io.AtomicFiles;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
-@Command(name = "impute", mixinStandardHelpOptions = true,
+@Command(name = "impute", defaultValueProvider = CommandDefaults.class, mixinStandardHelpOptions = true,
         description = {"Impute missing cells of a table with a model trained on that table's columns: missing cells start at the "
                 + "column mean and are refined by iterated reconstruction (known cells re-imposed). Always measures the error on "
                 + "cells of the test split hidden on purpose (--hide) against column-mean imputation; with --csv FILE, fills "
@@ -34,8 +35,9 @@ final class ImputeCommand extends ModelCommandBase implements Callable<Integer> 
     double hide;
     @Range(min = 1)
     @Option(names = "--iterations", defaultValue = "20") int iterations;
-    @Option(names = "--seed", defaultValue = "7") long seed;
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
+    @Mixin SeedOption seedOption;
+
+    @Mixin JsonOption jsonOption;
 
     @Override
     @SuppressWarnings("unchecked")
@@ -47,7 +49,7 @@ final class ImputeCommand extends ModelCommandBase implements Callable<Integer> 
             int d = te.features(), n = te.n();
             float[] mean = Inpainting.columnMeans(tr.x(), tr.n(), d);
             // 1) cells hidden on purpose in the (complete) split: model vs column mean, in scaled units and raw units
-            SplittableRandom r = new SplittableRandom(seed);
+            SplittableRandom r = new SplittableRandom(seedOption.seed);
             boolean[] hidden = new boolean[n * d];
             for (int i = 0; i < n * d; i++) hidden[i] = r.nextDouble() < hide;
             float[] truth = Arrays.copyOf(te.x(), n * d);
@@ -92,7 +94,7 @@ final class ImputeCommand extends ModelCommandBase implements Callable<Integer> 
                 res.put("out", out.toString());
                 filled = String.format(Locale.ROOT, "; filled %d missing cells of %s into %s", t.missingCount(), csv, out);
             }
-            PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                     "hidden %.0f%% of %s cells: RMSE %.5g (model) vs %.5g (column mean), raw units%s", 100 * hide, split,
                     Math.sqrt(rawModel), Math.sqrt(rawMean), filled));
             return 0;

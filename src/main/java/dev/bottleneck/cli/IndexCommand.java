@@ -1,10 +1,12 @@
 package dev.bottleneck.cli;
 
 import dev.bottleneck.apps.ModelOps;
-import dev.bottleneck.data.Dataset;
+import dev.bottleneck.data.shard.Samples;
+import dev.bottleneck.data.shard.StreamedModelOps;
 import dev.bottleneck.io.Safetensors;
 import dev.bottleneck.io.Safetensors.TensorData;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -21,15 +23,21 @@ final class IndexCommand extends ModelCommandBase implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.safetensors") Path out;
     @Range(min = 1)
     @Option(names = "--limit", description = "Only the first N samples.") Integer limit;
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
+    @Mixin JsonOption jsonOption;
+    @picocli.CommandLine.Mixin StreamOptionsMixin streamOptions;
 
     @Override
     public Integer call() {
-        try (Session s = open(log())) {
-            Dataset d = s.data().split(split);
-            int n = limit == null ? d.n() : Math.min(limit, d.n());
+        try (DataSession s = openData(log(), streamOptions)) {
+            Samples d = s.samples(split);
+            int n = limit == null ? d.size() : Math.min(limit, d.size());
             int c = s.loaded().model().codeFeatures();
-            float[] codes = ModelOps.encode(s.loaded().model(), d.x(), n);
+            dev.bottleneck.Limits.checkHeap(4L * n * c, "the index of " + n + " codes of " + c + " values");
+            float[] codes = new float[Math.multiplyExact(n, c)];
+            // ModelOps.encode's batches, so streamed and in-memory data give the same codes
+            StreamedModelOps.encode(s.loaded().model(), d, n, ModelOps.BATCH,
+                    s.streamed() != null ? streamOptions.loading() : new StreamedModelOps.Loading(0, 1),
+                    (from, count, z) -> System.arraycopy(z, 0, codes, from * c, count * c));
             Map<String, TensorData> t = new LinkedHashMap<>();
             t.put("codes", TensorData.f32(new long[] {n, c}, codes));
             long[] rows = new long[n];
@@ -43,7 +51,7 @@ final class IndexCommand extends ModelCommandBase implements Callable<Integer> {
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("format", "bottleneck-index");
             meta.put("model_dir", modelDir.toAbsolutePath().toString());
-            meta.put("data", s.data().source());
+            meta.put("data", s.source());
             if (dataset != null) meta.put("dataset_override", dataset);
             meta.put("split", split);
             Safetensors.write(out, t, meta);
@@ -51,8 +59,8 @@ final class IndexCommand extends ModelCommandBase implements Callable<Integer> {
             res.put("samples", n);
             res.put("code_features", c);
             res.put("out", out.toString());
-            PrintResult.print(spec.commandLine().getOut(), res, json,
-                    String.format(Locale.ROOT, "indexed %d codes of %d values from %s/%s into %s", n, c, s.data().source(), split, out));
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on,
+                    String.format(Locale.ROOT, "indexed %d codes of %d values from %s/%s into %s", n, c, s.source(), split, out));
             return 0;
         }
     }

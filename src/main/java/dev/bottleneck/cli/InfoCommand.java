@@ -4,7 +4,7 @@ import dev.bottleneck.backend.Availability;
 import dev.bottleneck.backend.Backends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
@@ -17,8 +17,7 @@ import java.util.concurrent.Callable;
 final class InfoCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
+    @Mixin JsonOption jsonOption;
 
     @Override
     public Integer call() {
@@ -48,7 +47,7 @@ final class InfoCommand implements Callable<Integer> {
         String env = System.getenv(Backends.ENV);
         res.put("BOTTLENECK_BACKEND", env);
         PrintWriter out = spec.commandLine().getOut();
-        if (json) {
+        if (jsonOption.on) {
             out.println(dev.bottleneck.io.Json.writeCompact(res));
         } else {
             out.println("bottleneck " + Main.VERSION + " on Java " + res.get("java") + ", " + res.get("os"));

@@ -6,6 +6,7 @@ import dev.bottleneck.data.Dataset;
 import dev.bottleneck.io.ImageGrid;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.awt.image.BufferedImage;
@@ -17,7 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "inpaint", mixinStandardHelpOptions = true,
+@Command(name = "inpaint", defaultValueProvider = CommandDefaults.class, mixinStandardHelpOptions = true,
         description = {"Fill masked pixels with a trained model: the masked pixels start at the training mean, then each "
                 + "iteration reconstructs the image and re-imposes the known pixels. Writes masked / filled / original rows "
                 + "and reports the MSE on the masked pixels, for the filled images and for the mean fill.",
@@ -38,9 +39,9 @@ final class InpaintCommand extends ModelCommandBase implements Callable<Integer>
     @Option(names = "--limit", defaultValue = "1000", description = "Samples the MSE is measured on (default: ${DEFAULT-VALUE}).") int limit;
     @Range(min = 1)
     @Option(names = "--count", defaultValue = "10", description = "Images in the picture (default: ${DEFAULT-VALUE}).") int count;
-    @Option(names = "--seed", defaultValue = "7") long seed;
+    @Mixin SeedOption seedOption;
+    @Mixin JsonOption jsonOption;
     @Option(names = {"-o", "--out"}, paramLabel = "FILE.png", description = "PNG with the masked, filled and original rows.") Path out;
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
 
     @Override
     public Integer call() throws Exception {
@@ -54,7 +55,7 @@ final class InpaintCommand extends ModelCommandBase implements Callable<Integer>
             for (int i = 0; i < n; i++) System.arraycopy(one, 0, missing, i * f, f);
             if (maskChoice.random != null) { // a fresh random mask per image
                 for (int i = 0; i < n; i++) {
-                    System.arraycopy(Inpainting.random(sh[0], sh[1], sh[2], maskChoice.random, seed + i), 0, missing, i * f, f);
+                    System.arraycopy(Inpainting.random(sh[0], sh[1], sh[2], maskChoice.random, seedOption.seed + i), 0, missing, i * f, f);
                 }
             }
             float[] truth = Arrays.copyOf(d.x(), n * f);
@@ -82,7 +83,7 @@ final class InpaintCommand extends ModelCommandBase implements Callable<Integer>
                 ImageGrid.writeRows(out, List.of(masked, filled, orig), sh[0], sh[1], sh[2], 3, 0, 1);
                 res.put("picture", out.toString());
             }
-            PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                     "inpainted %d images (%.1f%% of pixels masked, %d iterations): masked-pixel MSE %.5f vs %.5f for the mean fill%s",
                     n, 100.0 * m / missing.length, iterations, mseFilled, mseMean, out == null ? "" : "; picture " + out));
             return 0;

@@ -11,7 +11,7 @@ import java.lang.reflect.Field;
 /** The {@code bottleneck} command line. */
 @Command(name = "bottleneck", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train autoencoders on a GPU (CUDA) or the CPU, and use them: encode, reconstruct, evaluate.",
-        subcommands = {TrainCommand.class, EvalCommand.class, EncodeCommand.class, ReconstructCommand.class,
+        subcommands = {TrainCommand.class, ShardCommand.class, EvalCommand.class, EncodeCommand.class, ReconstructCommand.class,
                 DenoiseCommand.class, ComparePcaCommand.class,
                 SampleCommand.class, InterpolateCommand.class, LatentMapCommand.class,
                 DetectCommand.class, OneClassCommand.class, InpaintCommand.class, ImputeCommand.class, IndexCommand.class,

@@ -20,8 +20,7 @@ abstract class ModelCommandBase {
     @Option(names = "--dataset", paramLabel = "DATA", description = "Data to use (default: the data the model was trained on).")
     String dataset;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files.")
-    Path dataDir;
+    @Mixin DataFolderOption dataFolder;
 
     @Option(names = "--split", defaultValue = "test", paramLabel = "train|test", description = "Which split (default: ${DEFAULT-VALUE}).")
     String split;
@@ -41,9 +40,51 @@ abstract class ModelCommandBase {
         }
     }
 
+    /**
+     * The data of a {@link #openData} session: streamed from disk (a shard directory, or an image folder with
+     * --stream), or loaded into memory as {@link #open} loads it.
+     */
+    record DataSession(Backend backend, Checkpoint.Loaded loaded, PreparedData data, StreamedData streamed) implements AutoCloseable {
+        String source() {
+            return streamed != null ? streamed.source() : data.source();
+        }
+
+        /** The split as samples (a view of the in-memory split when the data is not streamed). */
+        dev.bottleneck.data.shard.Samples samples(String which) {
+            return streamed != null ? streamed.split(which) : dev.bottleneck.data.shard.Samples.of(data.split(which));
+        }
+
+        @Override
+        public void close() {
+            try {
+                loaded.model().close();
+                backend.close();
+            } finally {
+                if (streamed != null) streamed.close();
+            }
+        }
+    }
+
+    /** As {@link #open}, but data that is streamed stays on disk. */
+    DataSession openData(Log log, StreamOptionsMixin stream) {
+        var config = Checkpoint.readConfig(modelDir);
+        StreamedData sd = StreamedData.fromConfig(config, dataset, dataFolder.dir, stream == null ? StreamOptionsMixin.defaults() : stream, log);
+        PreparedData pd = null;
+        Backend be = null;
+        try {
+            if (sd == null) pd = PreparedData.fromConfig(config, dataset, dataFolder.dir);
+            be = backendOptions.create(log);
+            return new DataSession(be, Checkpoint.load(modelDir, be), pd, sd);
+        } catch (RuntimeException e) {
+            if (be != null) be.close();
+            if (sd != null) sd.close();
+            throw e;
+        }
+    }
+
     Session open(Log log) {
         var config = Checkpoint.readConfig(modelDir);
-        PreparedData pd = PreparedData.fromConfig(config, dataset, dataDir);
+        PreparedData pd = PreparedData.fromConfig(config, dataset, dataFolder.dir);
         Backend be = backendOptions.create(log);
         try {
             return new Session(be, Checkpoint.load(modelDir, be), pd);

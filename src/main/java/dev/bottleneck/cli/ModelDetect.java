@@ -7,6 +7,8 @@ import dev.bottleneck.apps.ErrorMapPlot;
 import dev.bottleneck.apps.Ranking;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.data.Dataset;
+import dev.bottleneck.data.shard.Samples;
+import dev.bottleneck.data.shard.StreamedModelOps;
 import dev.bottleneck.io.AtomicFiles;
 import dev.bottleneck.io.Json;
 import dev.bottleneck.model.Autoencoder;
@@ -34,41 +36,57 @@ final class ModelDetect {
 
     @SuppressWarnings("unchecked")
     static int run(DetectModelOptions o, String dataOverride, String thresholdRule, Path out, boolean json,
-                   BackendOptionsMixin backendOptions, Log log, PrintWriter stdout) {
+                   BackendOptionsMixin backendOptions, StreamOptionsMixin stream, Log log, PrintWriter stdout) {
         Path modelDir = o.modelDir;
         Map<String, Object> config = Checkpoint.readConfig(modelDir);
-        PreparedData pd = PreparedData.fromConfig(config, dataOverride, null);
-        Dataset test = pd.split(o.split);
+        StreamOptionsMixin so = stream == null ? StreamOptionsMixin.defaults() : stream;
+        // a shard directory (or a streamed image folder) is scored batch by batch from disk; other data in memory
+        StreamedData sd = StreamedData.fromConfig(config, dataOverride, null, so, log);
+        try {
+            PreparedData pd = sd == null ? PreparedData.fromConfig(config, dataOverride, null) : null;
+            return run(o, config, sd != null ? sd.source() : pd.source(), sd != null ? sd.split(o.split) : Samples.of(pd.split(o.split)),
+                    sd != null ? sd.train() : Samples.of(pd.train()), sd != null ? so.loading() : new StreamedModelOps.Loading(0, 1),
+                    thresholdRule, out, json, backendOptions, log, stdout);
+        } finally {
+            if (sd != null) sd.close();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static int run(DetectModelOptions o, Map<String, Object> config, String source, Samples test, Samples trainAll,
+                           StreamedModelOps.Loading loading, String thresholdRule, Path out, boolean json,
+                           BackendOptionsMixin backendOptions, Log log, PrintWriter stdout) {
+        Path modelDir = o.modelDir;
         // the validation hold-out 'train' used: same fraction and seed
-        Dataset trainAll = pd.train();
-        if (o.trainLimit != null) trainAll = trainAll.head(Math.min(o.trainLimit, trainAll.n()), trainAll.name());
+        if (o.trainLimit != null) trainAll = trainAll.head(o.trainLimit);
         Map<String, Object> training = config.get("training") instanceof Map ? (Map<String, Object>) config.get("training") : Map.of();
         double fraction = training.get("validation") instanceof Number ? ((Number) training.get("validation")).doubleValue() : 0;
         long seed = training.get("seed") instanceof Number ? ((Number) training.get("seed")).longValue() : 42;
-        Dataset val;
+        Samples val;
         if (fraction > 0) {
-            val = trainAll.split(fraction, seed).validation();
+            val = trainAll.rows(Dataset.splitIndices(trainAll.size(), fraction, seed).validation());
         } else {
-            val = trainAll.split(0.1, seed).validation();
+            val = trainAll.rows(Dataset.splitIndices(trainAll.size(), 0.1, seed).validation());
             log.info("warning: the model was trained without a validation hold-out; the threshold comes from 10% of the training "
                     + "split, which the model has seen (the threshold may be low)");
         }
+        int[] testLabels = labels(test);
         Set<Integer> normal = null;
         if (o.normalLabels != null && !o.normalLabels.isEmpty()) {
             normal = new HashSet<>(o.normalLabels);
-        } else if (test.hasLabels() && isBinary(test.labels())) {
+        } else if (testLabels != null && isBinary(testLabels)) {
             normal = Set.of(0);
         }
-        if (normal != null && !test.hasLabels()) throw new BottleneckException("--normal-labels given but the data has no labels");
-        int[] valIdx = AnomalyScoring.normalIndices(val, normal);
+        if (normal != null && testLabels == null) throw new BottleneckException("--normal-labels given but the data has no labels");
+        int[] valIdx = normalIndices(val, normal);
         if (valIdx.length == 0) throw new BottleneckException("no normal samples in the validation hold-out (normal labels " + normal + ")");
-        val = val.subset(valIdx, val.name() + "-normal");
+        val = val.rows(valIdx);
         try (Backend be = backendOptions.create(log); Autoencoder model = Checkpoint.load(modelDir, be).model()) {
             if (model.inputFeatures() != test.features()) {
                 throw new BottleneckException("the data has " + test.features() + " values per sample, the model expects " + model.inputFeatures());
             }
-            double[] valScores = AnomalyScoring.score(model, val).scores();
-            AnomalyScoring.Scored sc = AnomalyScoring.score(model, test);
+            double[] valScores = StreamedModelOps.reconstructionErrors(model, val, loading).scores();
+            StreamedModelOps.Errors sc = StreamedModelOps.reconstructionErrors(model, test, loading);
             double threshold;
             String rule;
             if (o.fpr != null) {
@@ -79,18 +97,18 @@ final class ModelDetect {
                 threshold = t.choose(valScores);
                 rule = t.toString();
             }
-            int n = test.n(), d = test.features();
+            int n = test.size(), d = test.features();
             boolean[] flag = new boolean[n];
             int flagged = 0;
             for (int i = 0; i < n; i++) if (flag[i] = sc.scores()[i] > threshold) flagged++;
-            int[] y = normal != null ? AnomalyScoring.anomalyLabels(test.labels(), normal) : null;
+            int[] y = normal != null ? AnomalyScoring.anomalyLabels(testLabels, normal) : null;
 
-            StringBuilder all = new StringBuilder("index").append(test.hasLabels() ? ",label" : "").append(y != null ? ",anomaly" : "")
+            StringBuilder all = new StringBuilder("index").append(testLabels != null ? ",label" : "").append(y != null ? ",anomaly" : "")
                     .append(",error,flag\n");
             StringBuilder fl = new StringBuilder(all);
             for (int i = 0; i < n; i++) {
                 StringBuilder b = new StringBuilder().append(i);
-                if (test.hasLabels()) b.append(',').append(test.label(i));
+                if (testLabels != null) b.append(',').append(testLabels[i]);
                 if (y != null) b.append(',').append(y[i]);
                 b.append(',').append(String.format(Locale.ROOT, "%.6g", sc.scores()[i])).append(',').append(flag[i] ? 1 : 0).append('\n');
                 all.append(b);
@@ -101,11 +119,11 @@ final class ModelDetect {
 
             Map<String, Object> res = new LinkedHashMap<>();
             res.put("model_dir", modelDir.toString());
-            res.put("data", pd.source());
+            res.put("data", source);
             res.put("split", o.split);
             res.put("backend", be.name());
             res.put("samples", n);
-            res.put("validation_samples", val.n());
+            res.put("validation_samples", val.size());
             res.put("score", "reconstruction MSE per sample");
             res.put("threshold_rule", rule);
             res.put("threshold", threshold);
@@ -126,17 +144,21 @@ final class ModelDetect {
                 metrics = String.format(Locale.ROOT, "; ROC-AUC %.4f, PR-AUC %.4f, precision %.3f, recall %.3f", auc, ap,
                         conf.precision(), conf.recall());
             }
-            if (PreparedData.isImage(test) && o.top > 0) {
+            if (test.sampleShape().length == 3 && o.top > 0) {
                 int[] s = test.sampleShape();
                 int k = Math.min(o.top, n), plane = s[1] * s[2];
                 int[] order = AnomalyScoring.byScoreDescending(sc.scores());
+                // only the top k are read again and reconstructed for their pictures
+                float[] xk = new float[k * d];
+                test.read(order, 0, k, xk, 0);
+                float[] rk = dev.bottleneck.apps.ModelOps.reconstruct(model, xk, k);
                 float[][] orig = new float[k][], rec = new float[k][];
                 int[] at = java.util.Arrays.copyOf(order, k);
                 double[] top = new double[k];
-                double max = 0;
+                double max = 0; // the colour scale's top: the largest squared error (channel mean) shown
                 for (int i = 0; i < k; i++) {
-                    orig[i] = java.util.Arrays.copyOfRange(test.x(), at[i] * d, at[i] * d + d);
-                    rec[i] = java.util.Arrays.copyOfRange(sc.reconstructions(), at[i] * d, at[i] * d + d);
+                    orig[i] = java.util.Arrays.copyOfRange(xk, i * d, i * d + d);
+                    rec[i] = java.util.Arrays.copyOfRange(rk, i * d, i * d + d);
                     top[i] = sc.scores()[at[i]];
                     for (int p = 0; p < plane; p++) {
                         double e = 0;
@@ -145,7 +167,7 @@ final class ModelDetect {
                     }
                 }
                 Path png = out.resolve("errors.png");
-                String title = String.format(Locale.ROOT, "%s/%s: the %d highest-scoring of %d samples (threshold %.4g)", pd.source(), o.split,
+                String title = String.format(Locale.ROOT, "%s/%s: the %d highest-scoring of %d samples (threshold %.4g)", source, o.split,
                         k, n, threshold);
                 double errorMax = max;
                 if (Pictures.draw(png, log, () -> ErrorMapPlot.write(png, ErrorMapPlot.chart(orig, rec, at, top, s[0], s[1], s[2],
@@ -156,10 +178,24 @@ final class ModelDetect {
             res.put("out", out.toString());
             AtomicFiles.writeString(out.resolve("report.json"), Json.write(res) + "\n");
             PrintResult.print(stdout, res, json, String.format(Locale.ROOT,
-                    "%s/%s: %d samples, threshold %.5g (%s), %d flagged%s; written to %s", pd.source(), o.split, n, threshold, rule,
+                    "%s/%s: %d samples, threshold %.5g (%s), %d flagged%s; written to %s", source, o.split, n, threshold, rule,
                     flagged, metrics, out));
             return 0;
         }
+    }
+
+    /** All labels of a split, or null without labels. */
+    private static int[] labels(Samples s) {
+        if (!s.hasLabels()) return null;
+        int[] l = new int[s.size()];
+        for (int i = 0; i < l.length; i++) l[i] = s.label(i);
+        return l;
+    }
+
+    /** The samples whose label is normal (all of them without normal labels or labels). */
+    private static int[] normalIndices(Samples s, Set<Integer> normal) {
+        if (normal == null || !s.hasLabels()) return java.util.stream.IntStream.range(0, s.size()).toArray();
+        return java.util.stream.IntStream.range(0, s.size()).filter(i -> normal.contains(s.label(i))).toArray();
     }
 
     private static boolean isBinary(int[] labels) {

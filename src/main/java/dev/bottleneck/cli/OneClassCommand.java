@@ -20,7 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "one-class", mixinStandardHelpOptions = true,
+@Command(name = "one-class", defaultValueProvider = CommandDefaults.class, mixinStandardHelpOptions = true,
         description = {"The one-class anomaly protocol of Deep SVDD (Ruff et al. 2018): for each digit, train an autoencoder "
                 + "on that digit's training images only, score the whole test set by reconstruction error (MSE), and report "
                 + "ROC-AUC with that digit as normal; the mean over digits is compared with the paper's convolutional-AE "
@@ -35,8 +35,10 @@ final class OneClassCommand implements Callable<Integer> {
 
     @Option(names = "--dataset", defaultValue = "mnist", description = "mnist, fashion-mnist or an IDX folder (default: ${DEFAULT-VALUE}).")
     String dataset;
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files.")
-    Path dataDir;
+    @Mixin DataFolderOption dataFolder;
+    @Mixin StepOptions step;
+    @Mixin SeedOption seedOption;
+    @Mixin JsonOption jsonOption;
     @Option(names = "--model", defaultValue = "784-128-32",
             description = "Model: a dense spec (relu, sigmoid output, BCE), a preset such as w1 or w3 (conv), or a spec file (default: ${DEFAULT-VALUE}).")
     String model;
@@ -45,21 +47,15 @@ final class OneClassCommand implements Callable<Integer> {
     @Range(min = 1)
     @Option(names = {"-e", "--epochs"}, defaultValue = "5") int epochs;
     @Range(min = 1)
-    @Option(names = {"-b", "--batch"}, defaultValue = "128") int batch;
-    @Range(min = 0, minExclusive = true)
-    @Option(names = "--lr", defaultValue = "1e-3") double lr;
-    @Option(names = "--seed", defaultValue = "42") long seed;
-    @Range(min = 1)
     @Option(names = "--limit", description = "At most N training images per class (quick runs).") Integer limit;
     @Range(min = 1)
     @Option(names = "--test-limit", description = "Score only the first N test images.") Integer testLimit;
     @Option(names = {"-o", "--out"}, description = "Directory for one-class.csv and report.json.") Path out;
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
 
     @Override
     public Integer call() {
         Log log = new Log(spec.commandLine().getErr(), false);
-        TrainTest tt = DataSources.resolve(dataset, dataDir, null, seed);
+        TrainTest tt = DataSources.resolve(dataset, dataFolder.dir, null, seedOption.seed);
         var test = testLimit == null ? tt.test() : tt.test().head(Math.min(testLimit, tt.test().n()), tt.test().name());
         int features = tt.train().features();
         ModelSpec probe = ModelSpec.parse(model, features);
@@ -68,7 +64,7 @@ final class OneClassCommand implements Callable<Integer> {
         }
         if (!tt.train().hasLabels() || !test.hasLabels()) throw new dev.bottleneck.BottleneckException("one-class needs labelled data");
         int[] cls = classes == null ? java.util.stream.IntStream.rangeClosed(0, 9).toArray() : classes.stream().mapToInt(Integer::intValue).toArray();
-        OneClass.Config cfg = new OneClass.Config(() -> ModelSpec.parse(model, features), epochs, batch, lr, seed, limit);
+        OneClass.Config cfg = new OneClass.Config(() -> ModelSpec.parse(model, features), epochs, step.batch, step.lr, seedOption.seed, limit);
         OneClass.Report r;
         try (Backend be = backendOptions.create(log)) {
             r = OneClass.run(be, tt.train(), test, cls, cfg, log::info);
@@ -101,8 +97,8 @@ final class OneClassCommand implements Callable<Integer> {
             AtomicFiles.writeString(out.resolve("one-class.csv"), csv.toString());
             AtomicFiles.writeString(out.resolve("report.json"), Json.write(res) + "\n");
         }
-        if (!json) spec.commandLine().getOut().println(table);
-        PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+        if (!jsonOption.on) spec.commandLine().getOut().println(table);
+        PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                 "one-class %s, %s, %d epochs: mean ROC-AUC %.4f over %d classes (paper's conv AE: %.2f)", dataset, model, epochs,
                 r.meanRocAuc(), r.classes().size(), PAPER_CAE_MEAN));
         return 0;

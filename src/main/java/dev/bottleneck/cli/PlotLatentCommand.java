@@ -5,6 +5,7 @@ import dev.bottleneck.apps.Projection;
 import dev.bottleneck.apps.ScatterPlot;
 import dev.bottleneck.data.Dataset;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ final class PlotLatentCommand extends ModelCommandBase implements Callable<Integ
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.png", description = "PNG file to write.") Path out;
     @Range(min = 1)
     @Option(names = "--limit", defaultValue = "5000", description = "Samples to plot (default: ${DEFAULT-VALUE}).") int limit;
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
+    @Mixin JsonOption jsonOption;
 
     @Override
     public Integer call() {
@@ -50,7 +51,7 @@ final class PlotLatentCommand extends ModelCommandBase implements Callable<Integ
             res.put("pca", p.pca());
             if (p.pca()) res.put("explained_variance", java.util.List.of(p.explainedVariance()[0], p.explainedVariance()[1]));
             res.put("out", out.toString());
-            PrintResult.print(spec.commandLine().getOut(), res, json, "wrote " + out + " (" + title + ")");
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, "wrote " + out + " (" + title + ")");
             return 0;
         }
     }

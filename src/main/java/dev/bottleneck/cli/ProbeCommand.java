@@ -5,6 +5,7 @@ import dev.bottleneck.apps.LogisticRegression;
 import dev.bottleneck.apps.ModelOps;
 import dev.bottleneck.data.Dataset;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.LinkedHashMap;
@@ -12,7 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "probe", mixinStandardHelpOptions = true,
+@Command(name = "probe", defaultValueProvider = CommandDefaults.class, mixinStandardHelpOptions = true,
         description = {"Linear probe: train a multinomial logistic-regression classifier on the codes of the training split and "
                 + "on the raw inputs, and report both test accuracies.",
                 "Example: bottleneck probe runs/w1 --train-limit 10000"})
@@ -28,9 +29,9 @@ final class ProbeCommand extends ModelCommandBase implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "0.01") double lr;
     @Range(min = 0)
     @Option(names = "--l2", defaultValue = "1e-4") double l2;
-    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Mixin SeedOption seedOption;
+    @Mixin JsonOption jsonOption;
     @Option(names = "--no-raw", description = "Skip the raw-input baseline.") boolean noRaw;
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
 
     @Override
     public Integer call() {
@@ -40,7 +41,7 @@ final class ProbeCommand extends ModelCommandBase implements Callable<Integer> {
             int ntr = Math.min(trainLimit, tr.n()), nte = testLimit == null ? te.n() : Math.min(testLimit, te.n());
             var model = s.loaded().model();
             int c = model.codeFeatures(), d = tr.features();
-            LogisticRegression.Config cfg = new LogisticRegression.Config(epochs, 128, lr, l2, seed);
+            LogisticRegression.Config cfg = new LogisticRegression.Config(epochs, 128, lr, l2, seedOption.seed);
             float[] ctr = ModelOps.encode(model, tr.x(), ntr), cte = ModelOps.encode(model, te.x(), nte);
             int[] ytr = java.util.Arrays.copyOf(tr.labels(), ntr), yte = java.util.Arrays.copyOf(te.labels(), nte);
             long t0 = System.nanoTime();
@@ -63,7 +64,7 @@ final class ProbeCommand extends ModelCommandBase implements Callable<Integer> {
                 res.put("raw_seconds", (System.nanoTime() - t0) / 1e9);
                 raw = String.format(Locale.ROOT, ", raw inputs (%d) %.4f", d, rawAcc);
             }
-            PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+            PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                     "logistic regression on %d training samples, test accuracy: codes (%d) %.4f%s", ntr, c, codeAcc, raw));
             return 0;
         }

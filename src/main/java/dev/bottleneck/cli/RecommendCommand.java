@@ -39,8 +39,7 @@ final class RecommendCommand implements Callable<Integer> {
     @Option(names = {"-n", "--top"}, defaultValue = "10", paramLabel = "N", description = "How many items (default: ${DEFAULT-VALUE}).")
     int top;
 
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
+    @Mixin JsonOption jsonOption;
 
     @Mixin BackendOptionsMixin backendOptions;
 
@@ -93,7 +92,7 @@ final class RecommendCommand implements Callable<Integer> {
                 res.put("user", user);
                 res.put("rated", nRated);
                 res.put("recommendations", items);
-                PrintResult.print(spec.commandLine().getOut(), res, json, text.toString());
+                PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, text.toString());
                 return 0;
             } finally {
                 l.model().close();

@@ -17,7 +17,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-@Command(name = "sample", mixinStandardHelpOptions = true,
+@Command(name = "sample", defaultValueProvider = CommandDefaults.class, mixinStandardHelpOptions = true,
         description = {"Draw codes z ~ N(0, I) and decode them with a variational autoencoder into a PNG grid.",
                 "Example: bottleneck sample runs/w4 --out samples.png --count 64 --seed 1"})
 final class SampleCommand implements Callable<Integer> {
@@ -37,8 +37,7 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--columns", description = "Images per row (default: the square root of --count, rounded up).")
     Integer columns;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the codes drawn (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Mixin SeedOption seedOption;
 
     @Range(min = 1)
     @Option(names = "--scale", defaultValue = "2", description = "Pixels per image pixel (default: ${DEFAULT-VALUE}).")
@@ -60,7 +59,7 @@ final class SampleCommand implements Callable<Integer> {
                 int[] shape = Generative.imageShape(config, m, modelDir);
                 int c = m.codeFeatures();
                 float[] z = new float[count * c];
-                for (int i = 0; i < z.length; i++) z[i] = (float) CounterRng.normal(seed, i);
+                for (int i = 0; i < z.length; i++) z[i] = (float) CounterRng.normal(seedOption.seed, i);
                 float[] x = Generative.decode(m, z, count);
                 int cols = columns != null ? columns : (int) Math.ceil(Math.sqrt(count));
                 ImageGrid.writeTiles(out, x, count, cols, shape[0], shape[1], shape[2], scale, 0.0, 1.0);

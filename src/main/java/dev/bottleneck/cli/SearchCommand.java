@@ -47,7 +47,7 @@ final class SearchCommand implements Callable<Integer> {
     @Option(names = "--eval", paramLabel = "N", description = "Mean precision@k over the first N query samples (codes vs raw inputs).")
     Integer eval;
     @Option(names = {"-o", "--out"}, paramLabel = "FILE.png", description = "PNG strip: the query, then its k neighbours.") Path out;
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.") boolean json;
+    @Mixin JsonOption jsonOption;
 
     @Override
     public Integer call() {
@@ -132,7 +132,7 @@ final class SearchCommand implements Callable<Integer> {
                         m.name().toLowerCase(Locale.ROOT), c, pCode, base.features(), pRaw));
             }
         }
-        PrintResult.print(spec.commandLine().getOut(), res, json, sentence.toString());
+        PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, sentence.toString());
         return 0;
     }
 

@@ -4,10 +4,8 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.data.CsvReader;
-import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.ImageFolderReader;
 import dev.bottleneck.dist.DistributedRun;
-import dev.bottleneck.io.Json;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.ModelSpec;
 import dev.bottleneck.model.Presets;
@@ -36,7 +34,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, defaultValueProvider = CommandDefaults.class,
         description = {"Train an autoencoder and write its model directory (weights, config, optimizer state, metrics, reconstruction picture).",
                 "Examples:",
                 "  bottleneck train mnist --model w1 --epochs 10 --out runs/w1",
@@ -45,11 +43,8 @@ import java.util.concurrent.Callable;
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, a folder of images (class sub-folders give labels), or a CSV file.")
+    @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, an IDX images file, a folder of images (class sub-folders give labels), a CSV file, or a shard directory (bottleneck shard).")
     String data;
-
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files (default: $BOTTLENECK_DATA, ~/.cache/bottleneck/data, /usr/share/datasets).")
-    Path dataDir;
 
     @Option(names = {"-m", "--model"}, paramLabel = "SPEC", defaultValue = "w1",
             description = "Preset (w1, w2, w4 = VAE), dense spec like 784-128-64-32 (sizes may carry :activation), or a .json/.yaml spec file. Default: ${DEFAULT-VALUE}.")
@@ -83,10 +78,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--noise", paramLabel = "KIND:LEVEL",
             description = "Denoising: corrupt the training inputs (targets stay clean): gaussian:SIGMA, mask:FRACTION or saltpepper:FRACTION.")
     String noise;
-
-    @Range(min = 1)
-    @Option(names = {"-e", "--epochs"}, defaultValue = "10", description = "Epochs (default: ${DEFAULT-VALUE}).")
-    int epochs;
 
     @Range(min = 1)
     @Option(names = {"-b", "--batch"}, description = "Batch size (default: the preset's, else 256).")
@@ -125,16 +116,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--min-delta", defaultValue = "0", description = "Smallest improvement that counts for early stopping.")
     double minDelta;
 
-    @Range(min = 0, max = 1, maxExclusive = true)
-    @Option(names = "--validation", defaultValue = "0.1", description = "Fraction of the training split held out for validation (default: ${DEFAULT-VALUE}).")
-    double validation;
-
     @Range(min = 2)
     @Option(names = "--limit", description = "Use only the first N training samples (quick runs).")
     Integer limit;
-
-    @Option(names = "--seed", defaultValue = "42", description = "Seed for initialisation, shuffling, splits and dropout (default: ${DEFAULT-VALUE}).")
-    long seed;
 
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Model directory (default: runs/<model>-<data>).")
     Path out;
@@ -146,32 +130,23 @@ final class TrainCommand implements Callable<Integer> {
             description = "Feature scaling fitted on the training split (auto: none for images, minmax for tables).")
     String scale;
 
-    @Option(names = "--csv-label", paramLabel = "COLUMN", description = "CSV label column (name or 0-based index); not used as a feature.")
-    String csvLabel;
-
-    @Option(names = "--csv-delimiter", paramLabel = "CHAR", description = "CSV delimiter (default: detected).")
-    Character csvDelimiter;
-
-    @Option(names = "--csv-skip", split = ",", paramLabel = "COLUMNS", description = "CSV columns to ignore.")
-    List<String> csvSkip;
-
-    @Option(names = "--image-size", paramLabel = "HxW", description = "Resize images of an image folder to this size (default: the first image's).")
-    String imageSize;
-
-    @Option(names = "--channels", defaultValue = "0", paramLabel = "1|3", description = "Image folder channels: 1 grayscale, 3 RGB (default: detected).")
-    int channels;
-
     @Range(min = 0)
     @Option(names = "--pictures", defaultValue = "10", description = "Test images in reconstruction.png (0: none; default ${DEFAULT-VALUE}).")
     int pictures;
 
-    @Option(names = "--progress", negatable = true, description = "Progress bar (default: when on a terminal).")
-    Boolean progress;
+    @Mixin DataFolderOption dataFolder;
 
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
+    @Mixin InputFormatOptions format;
+
+    @Mixin LoopOptions loop;
+
+    @Mixin SeedOption seedOption;
+
+    @Mixin JsonOption jsonOption;
 
     @Mixin BackendOptionsMixin backendOptions;
+
+    @Mixin StreamOptionsMixin streamOptions;
 
     @Mixin JobOptions job;
 
@@ -189,24 +164,12 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private Integer train(DistributedRun run, Log log) {
-        CsvReader.Options csv = null;
-        if (data.toLowerCase(Locale.ROOT).endsWith(".csv")) {
-            CsvReader.Builder b = CsvReader.options();
-            if (csvLabel != null) b.labelColumnSpec(csvLabel);
-            if (csvDelimiter != null) b.delimiter(csvDelimiter);
-            if (csvSkip != null) b.skipColumns(csvSkip);
-            csv = b.build();
-        }
-        ImageFolderReader.Options images = imageSize != null ? ImageFolderReader.Options.parseSize(imageSize, channels)
-                : new ImageFolderReader.Options(channels, 0, 0);
-        PreparedData pd = PreparedData.load(data, dataDir, csv, images, seed, scale);
-        Dataset trainAll = pd.train();
-        if (limit != null) {
-            if (limit < 2) throw new BottleneckException("--limit must be at least 2");
-            trainAll = trainAll.head(Math.min(limit, trainAll.n()), trainAll.name());
-        }
+        CsvReader.Options csv = data.toLowerCase(Locale.ROOT).endsWith(".csv") ? format.csv() : null;
+        ImageFolderReader.Options images = format.images();
+        // in memory, or streamed from disk for a shard directory (and an image folder with --stream)
+        TrainInput in = TrainInput.load(data, dataFolder.dir, csv, images, seedOption.seed, scale, limit, loop.validation, streamOptions, log);
 
-        ModelSpec ms = buildSpec(trainAll.features());
+        ModelSpec ms = buildSpec(in.features());
         Presets.TrainingDefaults defs = Presets.defaults(Presets.exists(model) ? model : "");
         int b = batch != null ? batch : defs.batch();
         double rate = lr != null ? lr : defs.lr();
@@ -215,23 +178,22 @@ final class TrainCommand implements Callable<Integer> {
         if (weightDecay != null) oc = oc.withWeightDecay(weightDecay);
         Path dir = out != null ? out : Path.of("runs", safeName(ms.name()) + "-" + safeName(Path.of(data).getFileName().toString()));
 
-        FitConfig cfg = new FitConfig().epochs(epochs).batch(run.globalBatch(b)).seed(seed).validation(validation).optimizer(oc)
-                .schedule(LrSchedule.parse(schedule, epochs)).clipNorm(clipNorm).earlyStopping(patience, minDelta, true)
-                .outDir(run.writer() ? dir : null).metricsFormat(metrics).progress(run.writer() ? job.progress(progress) : Boolean.FALSE);
+        FitConfig cfg = new FitConfig().epochs(loop.epochs).batch(run.globalBatch(b)).seed(seedOption.seed).validation(loop.validation).optimizer(oc)
+                .schedule(LrSchedule.parse(schedule, loop.epochs)).clipNorm(clipNorm).earlyStopping(patience, minDelta, true)
+                .outDir(run.writer() ? dir : null).metricsFormat(metrics).progress(run.writer() ? job.progress(loop.progress) : Boolean.FALSE);
         job.apply(cfg);
         if (noise != null) cfg.noise(dev.bottleneck.train.Noise.parse(noise));
         Resume.Mode mode = job.resumeMode();
         if (mode == Resume.Mode.ALWAYS) Checkpoint.requireResumable(dir);
 
-        Dataset.Split split = validation > 0 ? trainAll.split(validation, seed) : new Dataset.Split(trainAll, null);
-        run.checkEnoughSamples(split.train().n(), b);
-        checkEnoughSamples(trainAll.n(), split, b);
-        try (RunDirectory held = run.writer() ? RunDirectory.open(dir, log::info) : null; Backend be = backendOptions.create(log)) {
-            Autoencoder ae = new Autoencoder(ms).bind(be, seed);
+        run.checkEnoughSamples(in.trainSamples(), b);
+        checkEnoughSamples(in.allSamples(), in.trainSamples(), in.validationSamples(), b);
+        try (in; RunDirectory held = run.writer() ? RunDirectory.open(dir, log::info) : null; Backend be = backendOptions.create(log)) {
+            Autoencoder ae = new Autoencoder(ms).bind(be, seedOption.seed);
             TrainState state = null;
             try (Trainer trainer = new Trainer(ae, cfg, log::info).events(log)) {
                 Map<String, Object> extra = new LinkedHashMap<>();
-                extra.put("data", pd.describe(seed));
+                extra.put("data", in.describe(seedOption.seed));
                 if (run.active()) extra.put("distributed", run.describe(b));
                 trainer.extraConfig(extra);
                 if (run.writer()) {
@@ -245,15 +207,14 @@ final class TrainCommand implements Callable<Integer> {
                 trainer.dataParallel(run.dataParallel());   // the collective exists once the ranks have started
                 log.info(ae.summary().stripTrailing());
                 log.info(String.format(Locale.ROOT, "data: %s, %d training / %d validation / %d test samples of %s",
-                        data, split.train().n(), split.validation() == null ? 0 : split.validation().n(), pd.test().n(),
-                        java.util.Arrays.toString(trainAll.sampleShape())));
-                Trainer.Result r = trainer.fit(split.train(), split.validation(), state);
+                        data, in.trainSamples(), in.validationSamples(), in.testSamples(), java.util.Arrays.toString(in.sampleShape())));
+                Trainer.Result r = in.fit(trainer, ae, cfg, state);
                 if (!run.writer()) return 0; // rank 0 evaluates, draws and reports
-                Trainer.Evaluation test = trainer.evaluate(pd.test(), Math.max(b, 1000));
+                Trainer.Evaluation test = in.evaluateTest(trainer, ae, Math.max(b, 1000));
                 Path picture = null;
-                if (pictures > 0 && PreparedData.isImage(pd.test())) {
+                if (pictures > 0 && in.isImage()) {
                     picture = dir.resolve("reconstruction.png");
-                    Pictures.reconstruction(ae, pd.test(), Math.min(pictures, pd.test().n()), picture);
+                    Pictures.reconstruction(ae, in.testHead(pictures), Math.min(pictures, in.testSamples()), picture);
                 }
                 Map<String, Object> res = new LinkedHashMap<>();
                 res.put("backend", be.name());
@@ -279,10 +240,11 @@ final class TrainCommand implements Callable<Integer> {
                 res.put("seconds", Math.round(r.seconds() * 10) / 10.0);
                 res.put("params", ae.params().size());
                 if (run.active()) res.put("distributed", run.describe(b));
+                res.put("backend_peak_mib", Math.round(be.memory().peakBytes() / (1024.0 * 1024.0) * 10) / 10.0);
                 res.put("out", dir.toString());
                 if (picture != null) res.put("picture", picture.toString());
                 log.emit("result", res);
-                PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+                PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, String.format(Locale.ROOT,
                         "trained %s for %d epochs on %s: test loss %.5f (%s), %,.0f samples/s; model in %s%s",
                         ms.name(), r.state().epochsDone(), be.name(), testLoss, res.get("loss"),
                         r.samplesPerSecond(), dir, picture == null ? "" : ", picture " + picture));
@@ -292,10 +254,8 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** A training split smaller than one batch is refused (the batch would silently shrink), and so is an empty one. */
-    private void checkEnoughSamples(int all, Dataset.Split split, int b) {
-        int n = split.train().n();
-        int held = split.validation() == null ? 0 : split.validation().n();
-        String left = held > 0 ? " after holding out " + held + " of " + all + " for validation (--validation " + validation + ")" : "";
+    private void checkEnoughSamples(int all, int n, int held, int b) {
+        String left = held > 0 ? " after holding out " + held + " of " + all + " for validation (--validation " + loop.validation + ")" : "";
         if (n == 0) {
             throw new BottleneckException("no training samples are left" + left + "; lower --validation or use more data");
         }

@@ -8,17 +8,12 @@ import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.io.ImageGrid;
 import dev.bottleneck.train.Checkpoint;
-import dev.bottleneck.train.Resume;
 import dev.bottleneck.train.TrainOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,9 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
-@Command(name = "upscale", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "upscale", mixinStandardHelpOptions = true, defaultValueProvider = CommandDefaults.class, sortOptions = false,
         description = {"Train a 2x super-resolution model and compare it with bicubic and bilinear up-sampling on the test split.",
                 "Pairs are made from real single-channel images: the input is the image 2x2-average-pooled, then bilinearly "
                         + "up-sampled back; a small convolutional encoder-decoder predicts the residual to the original. "
@@ -38,73 +32,20 @@ import java.util.concurrent.Callable;
                         + "that --resume continues.",
                 "Example:",
                 "  bottleneck upscale mnist --train 5000 --epochs 3 --out runs/upscale"})
-final class UpscaleCommand implements Callable<Integer> {
+final class UpscaleCommand extends AppTrainingCommand {
     static final String PICTURE = "upscale.png";
-
-    @Spec CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "DATA", description = "mnist, fashion-mnist, or a folder with the four IDX files.")
     String data;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the data files.")
-    Path dataDir;
-
-    @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Model directory to write.")
-    Path out;
-
-    @Option(names = "--train", defaultValue = "5000", description = "Training images used (default: ${DEFAULT-VALUE}).")
-    int trainCount;
-
-    @Option(names = "--test", defaultValue = "1000", description = "Test images evaluated (default: ${DEFAULT-VALUE}).")
-    int testCount;
-
-    @Option(names = "--channels", defaultValue = "16", description = "Feature maps per conv layer (default: ${DEFAULT-VALUE}).")
-    int channels;
-
-    @Option(names = {"-e", "--epochs"}, defaultValue = "3", description = "Epochs (default: ${DEFAULT-VALUE}).")
-    int epochs;
-
-    @Option(names = {"-b", "--batch"}, defaultValue = "32", description = "Batch size (default: ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = "--lr", defaultValue = "0.002", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
-    double lr;
-
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the initial weights and the shuffling (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = {"-n", "--count"}, defaultValue = "10", description = "Test images in the picture (default: ${DEFAULT-VALUE}).")
-    int count;
-
-    @Option(names = "--validation", defaultValue = "0",
-            description = "Fraction of the training images held out of training and scored after every epoch (default: ${DEFAULT-VALUE}).")
-    double validation;
-
-    @Option(names = "--progress", negatable = true, description = "Progress bar (default: when on a terminal).")
-    Boolean progress;
-
-    @Option(names = "--json", description = "Print the results as one JSON object on the last line.")
-    boolean json;
-
-    @Mixin BackendOptionsMixin backendOptions;
-
-    @Mixin JobOptions job;
+    @Mixin ImageTaskOptions images;
 
     @Override
-    public Integer call() {
-        Log log = job.log(spec.commandLine().getErr());
-        return job.run(log, null, () -> train(log));
-    }
-
-    private Integer train(Log log) {
-        SuperResolution.Config cfg = new SuperResolution.Config(channels, epochs, batch, lr, seed);
-        if (trainCount < 1 || testCount < 1 || count < 1) throw new BottleneckException("--train, --test and --count must be at least 1");
-        if (Files.exists(out) && !Files.isDirectory(out)) throw new BottleneckException("--out " + out + " exists and is not a directory");
-        if (job.resumeMode() == Resume.Mode.ALWAYS) Checkpoint.requireResumable(out);
-        job.hold(out, log);
-        TrainTest tt = DataSources.resolve(data, dataDir, null, seed);
-        Dataset train = tt.train().head(Math.min(trainCount, tt.train().n()), tt.train().name());
-        Dataset test = tt.test().head(Math.min(testCount, tt.test().n()), tt.test().name());
+    Integer train(Log log) {
+        SuperResolution.Config cfg = new SuperResolution.Config(images.channels, loop.epochs, step.batch, step.lr, seedOption.seed);
+        TrainTest tt = DataSources.resolve(data, images.dataFolder.dir, null, seedOption.seed);
+        Dataset train = tt.train().head(Math.min(images.train, tt.train().n()), tt.train().name());
+        Dataset test = tt.test().head(Math.min(images.test, tt.test().n()), tt.test().name());
         int[] s = train.sampleShape();
         if (s.length != 3 || s[0] != 1 || s[1] % 2 != 0 || s[2] % 2 != 0) {
             throw new BottleneckException("upscale needs single-channel images of even size, but " + data + " has samples of shape " + Arrays.toString(s));
@@ -112,29 +53,20 @@ final class UpscaleCommand implements Callable<Integer> {
         log.info(String.format(Locale.ROOT, "%s: %d training and %d test images of %dx%d", data, train.n(), test.n(), s[1], s[2]));
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("kind", "super_resolution");
-        config.put("model", SuperResolution.spec(s[1], s[2], channels).toMap());
+        config.put("model", SuperResolution.spec(s[1], s[2], images.channels).toMap());
         Map<String, Object> sr = new LinkedHashMap<>();
         sr.put("scale", 2);
         sr.put("degradation", "avg_pool 2x2, then bilinear up-sampling (align_corners=False); output = clamp(input + net(input), 0, 1)");
-        sr.put("channels", channels);
-        sr.put("epochs", epochs);
-        sr.put("batch", batch);
-        sr.put("lr", lr);
-        sr.put("seed", seed);
-        if (validation > 0) sr.put("validation", validation);
+        sr.put("channels", images.channels);
+        putLoopSettings(sr);
         config.put("super_resolution", sr);
-        TrainOptions opts = job.apply(TrainOptions.defaults().validation(validation).outDir(out).progress(job.progress(progress))
-                .log(log::info).config(config), log);
+        TrainOptions opts = trainOptions(log, config);
         try (Backend be = backendOptions.create(log)) {
             SuperResolution.Trained t = SuperResolution.train(be, train, cfg, opts);
             try (var model = t.model()) {
                 SuperResolution.Evaluation ev = SuperResolution.evaluate(model, test);
-                try {
-                    Files.createDirectories(out);
-                } catch (IOException e) {
-                    throw new BottleneckException("cannot create " + out + ": " + e.getMessage());
-                }
-                int h = s[1], w = s[2], d = h * w, shown = Math.min(count, test.n());
+                createOut();
+                int h = s[1], w = s[2], d = h * w, shown = Math.min(images.count, test.n());
                 float[] lowShown = SuperResolution.nearest(Arrays.copyOf(ev.low(), shown * d / 4), shown, h / 2, w / 2);
                 List<float[][]> rows = new ArrayList<>();
                 rows.add(slice(lowShown, shown, d));
@@ -151,8 +83,8 @@ final class UpscaleCommand implements Callable<Integer> {
                 res.put("psnr_model", ev.psnrModel());
                 res.put("psnr_bicubic", ev.psnrBicubic());
                 res.put("psnr_bilinear", ev.psnrBilinear());
-                res.put("train_mse", t.epochLoss()[t.epochLoss().length - 1]);
-                if (validation > 0) res.put("val_mse", t.validationLoss()[t.validationLoss().length - 1]);
+                res.put("train_mse", last(t.epochLoss()));
+                if (loop.validation > 0) res.put("val_mse", last(t.validationLoss()));
                 res.put("seconds", t.seconds());
                 res.put("picture", pic.toString());
                 res.put("model_dir", out.toString());
@@ -160,7 +92,7 @@ final class UpscaleCommand implements Callable<Integer> {
                 Checkpoint.saveWeights(out.resolve(Checkpoint.MODEL), model);
                 Checkpoint.saveConfig(out, config);
                 log.emit("result", res);
-                PrintResult.print(spec.commandLine().getOut(), res, json, String.format(Locale.ROOT,
+                print(res, String.format(Locale.ROOT,
                         "2x super-resolution on %d test images: PSNR model %.2f dB, bicubic %.2f dB, bilinear %.2f dB (trained %.1fs); picture in %s",
                         test.n(), ev.psnrModel(), ev.psnrBicubic(), ev.psnrBilinear(), t.seconds(), pic));
                 return 0;

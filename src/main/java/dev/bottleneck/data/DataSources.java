@@ -104,6 +104,7 @@ public final class DataSources {
         }
         Path p = Paths.get(spec);
         if (!p.isAbsolute() && dataDir != null && !Files.exists(p) && Files.exists(dataDir.resolve(p))) p = dataDir.resolve(p);
+        if (dev.bottleneck.data.shard.ShardManifest.isShardDirectory(p)) return loadShards(p);
         if (Files.isDirectory(p) && !hasAllIdx(p) && ImageFolderReader.looksLikeImageFolder(p)) {
             Dataset all = ImageFolderReader.read(p, images == null ? ImageFolderReader.Options.defaults() : images).dataset();
             Dataset.Split sp = holdOut(all, CSV_HOLDOUT, seed, p + " (a folder of " + all.n() + " images)");
@@ -126,6 +127,71 @@ public final class DataSources {
         if (fn.contains("idx") || fn.contains("ubyte")) return loadIdxFile(p, seed);
         throw new BottleneckException(p + ": unknown data file type; expected a .csv file or an IDX images file "
                 + "(name containing 'idx3-ubyte', raw or .gz)");
+    }
+
+    /**
+     * The IDX files a data argument names, found as {@link #resolve} finds them, or null when the argument is not IDX
+     * data (a CSV file, an image folder, ...). {@code testImages} is null when the data has no test file of its own
+     * ({@link #resolve} then holds out {@link #IDX_HOLDOUT} of the rows); label paths are null when there are none.
+     */
+    public record IdxFiles(String name, Path trainImages, Path trainLabels, Path testImages, Path testLabels) { }
+
+    public static IdxFiles idxFiles(String spec, Path dataDir, Environment envt) {
+        if (spec == null || spec.isBlank()) return null;
+        String key = spec.trim().toLowerCase(Locale.ROOT).replace('_', '-');
+        Path dir = null;
+        String name = null;
+        if (key.equals("mnist") || key.equals("fashion-mnist") || key.equals("fashionmnist")) {
+            name = key.equals("mnist") ? "mnist" : "fashion-mnist";
+            List<Path> roots = searchRoots(name, dataDir, envt);
+            dir = findIdxFolder(roots);
+            if (dir == null) throw notFound(name, roots);
+        } else {
+            Path p = Paths.get(spec);
+            if (!p.isAbsolute() && dataDir != null && !Files.exists(p) && Files.exists(dataDir.resolve(p))) p = dataDir.resolve(p);
+            if (Files.isDirectory(p) && hasAllIdx(p)) {
+                dir = p;
+                name = p.getFileName() == null ? "idx" : p.getFileName().toString();
+            } else if (Files.isRegularFile(p)) {
+                String fn = p.getFileName().toString();
+                String low = fn.toLowerCase(Locale.ROOT);
+                if (low.endsWith(".csv") || low.endsWith(".tsv") || low.endsWith(".txt") || !(low.contains("idx") || low.contains("ubyte"))) {
+                    return null;
+                }
+                Path test = null;
+                if (fn.startsWith("train-")) {
+                    test = p.resolveSibling("t10k-" + fn.substring("train-".length()));
+                    if (!Files.isRegularFile(test)) {
+                        Path alt = fn.endsWith(".gz") ? p.resolveSibling("t10k-" + fn.substring(6, fn.length() - 3))
+                                                      : p.resolveSibling("t10k-" + fn.substring(6) + ".gz");
+                        test = Files.isRegularFile(alt) ? alt : null;
+                    }
+                }
+                Path labels = siblingLabels(p);
+                return new IdxFiles(stripIdxName(fn), p, labels, test, test == null || labels == null ? null : siblingLabels(test));
+            } else {
+                return null;
+            }
+        }
+        return new IdxFiles(name, idxFile(dir, IDX_FILES[0]), idxFile(dir, IDX_FILES[1]), idxFile(dir, IDX_FILES[2]),
+                idxFile(dir, IDX_FILES[3]));
+    }
+
+    /**
+     * Reads both splits of a shard directory into memory (for commands that need all samples at once; train, eval,
+     * encode, detect and index stream shards instead). Refused when they do not fit the heap.
+     */
+    public static TrainTest loadShards(Path dir) {
+        try (dev.bottleneck.data.shard.ShardSet set = dev.bottleneck.data.shard.ShardSet.open(dir,
+                dev.bottleneck.data.shard.ShardSet.Verify.FIRST_OPEN, null)) {
+            String name = set.manifest().name();
+            Dataset train = set.split("train").materialize(name + "-train");
+            if (!set.hasSplit("test")) {
+                throw new BottleneckException(dir + ": the shard directory has no test split, which this command needs; add one (see the"
+                        + " README, 'Shards')");
+            }
+            return new TrainTest(train, set.split("test").materialize(name + "-test"));
+        }
     }
 
     /** The folders searched for "mnist" or "fashion-mnist", in order, without duplicates. */

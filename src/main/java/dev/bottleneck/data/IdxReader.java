@@ -91,6 +91,56 @@ public final class IdxReader {
         }
     }
 
+    /** Receives the images of {@link #streamImages} one at a time. */
+    public interface ImageSink {
+        /** Called once, before the first image, with the header's sizes. */
+        void begin(int count, int rows, int cols);
+
+        /** Image {@code index}: {@code rows * cols} unsigned bytes from {@code pixels[off]} (valid only during the call). */
+        void image(int index, byte[] pixels, int off);
+    }
+
+    /**
+     * Reads an images file image by image without holding its pixels: the header checks of {@link #readImages}
+     * (magic, sizes, claims against the file's size), then each image in file order, then the end-of-stream check
+     * that verifies a gzip file's CRC-32. For files larger than memory (e.g. converting them to shards).
+     */
+    public static void streamImages(Path images, ImageSink sink) {
+        try (Source src = open(images)) {
+            InputStream in = src.in;
+            int magic = readInt(in, images, "the magic number");
+            if (magic != IMAGES_MAGIC) {
+                throw new BottleneckException(images + ": bad magic number " + describeMagic(magic)
+                        + " at byte 0, expected 2051 (0x00000803, IDX images)" + (magic == LABELS_MAGIC
+                        ? " — this is a label file (magic 2049); pass the images file (…-images-idx3-ubyte) here"
+                        : " — this is not an IDX images file; check the path"));
+            }
+            int count = readInt(in, images, "the image count");
+            int rows = readInt(in, images, "the row count");
+            int cols = readInt(in, images, "the column count");
+            if (count <= 0 || rows <= 0 || cols <= 0) {
+                throw new BottleneckException(images + ": bad IDX header (count " + count + ", rows " + rows + ", columns "
+                        + cols + "), expected positive sizes — the file is empty or corrupt; " + FETCH_HINT);
+            }
+            long perImage = (long) rows * cols;
+            Limits.SAMPLE_VALUES.check(perImage, images + ": one image of " + rows + "×" + cols);
+            long total = count * perImage;
+            src.checkClaim(total, "pixel data", 16);
+            // whole images per chunk, about 64 KiB or one image
+            int per = (int) perImage;
+            int perChunk = Math.max(1, Math.min(count, (1 << 16) / per));
+            byte[] chunk = new byte[per * perChunk];
+            sink.begin(count, rows, cols);
+            readPayload(in, images, total, "pixel data", 16, chunk, (off, len) -> {
+                int first = (int) (off / per);
+                for (int k = 0; k < len / per; k++) sink.image(first + k, chunk, k * per);
+            });
+            src.expectEnd(total, "pixel data");
+        } catch (IOException e) {
+            throw ioError(images, e);
+        }
+    }
+
     /** Reads a labels file; values are 0..255. Sizes are checked against the file as for images. */
     public static int[] readLabels(Path labelsFile) {
         try (Source src = open(labelsFile)) {

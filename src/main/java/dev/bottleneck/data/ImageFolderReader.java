@@ -80,7 +80,19 @@ public final class ImageFolderReader {
         }
     }
 
-    public static Result read(Path dir, Options opt) {
+    /** The images of a folder in reading order, with their class labels (null without class sub-folders). */
+    public record Listing(List<Path> files, int[] labels, List<String> classes) {
+        public Listing {
+            files = List.copyOf(files);
+            classes = List.copyOf(classes);
+        }
+    }
+
+    /**
+     * Lists the images {@link #read} reads, in the same order: the sorted class sub-folders' sorted images (labels
+     * 0, 1, ... in folder order), or the folder's own sorted images when it has no sub-folders.
+     */
+    public static Listing list(Path dir) {
         if (!Files.isDirectory(dir)) throw new BottleneckException("image folder " + dir + " does not exist");
         List<Path> files = new ArrayList<>();
         List<Integer> labels = new ArrayList<>();
@@ -110,13 +122,81 @@ public final class ImageFolderReader {
         if (files.isEmpty()) {
             throw new BottleneckException(dir + " holds no images (.png, .jpg, .jpeg, .bmp, .gif), neither directly nor in class sub-folders");
         }
-        // the target size: given, or the first image's (read from its header, before decoding anything)
+        int[] lab = classes.isEmpty() ? null : labels.stream().mapToInt(Integer::intValue).toArray();
+        return new Listing(files, lab, classes);
+    }
+
+    /** The size images are resized to: the options' size, or the first image's (read from its header only); {h, w}. */
+    public static int[] targetSize(Listing l, Options opt) {
         int h = opt.height(), w = opt.width();
         if (h == 0 || w == 0) {
-            int[] first = dimensions(files.get(0));
+            int[] first = dimensions(l.files().get(0));
             if (h == 0) h = first[1];
             if (w == 0) w = first[0];
         }
+        return new int[] {h, w};
+    }
+
+    /** One image decoded and resized (bilinear) to h × w, as packed RGB pixels, row by row. */
+    public static int[] pixels(Path f, int h, int w) {
+        BufferedImage sized = resize(readImage(f), h, w);
+        return sized.getRGB(0, 0, w, h, null, 0, w);
+    }
+
+    /**
+     * Packed RGB pixels as the values {@link #read} stores: channel planes R, G, B of v / 255, or for one channel
+     * the luma 0.299 R + 0.587 G + 0.114 B of those, written to {@code dst[off ...]}.
+     */
+    public static void toValues(int[] px, int channels, float[] dst, int off) {
+        int hw = px.length;
+        for (int k = 0; k < hw; k++) {
+            int rgb = px[k];
+            float r = ((rgb >> 16) & 0xff) / 255f, g = ((rgb >> 8) & 0xff) / 255f, b = (rgb & 0xff) / 255f;
+            int o = off + k;
+            if (channels == 1) {
+                dst[o] = 0.299f * r + 0.587f * g + 0.114f * b;
+            } else {
+                dst[o] = r;
+                dst[o + hw] = g;
+                dst[o + 2 * hw] = b;
+            }
+        }
+    }
+
+    /**
+     * The channel count read without decoding: 1 when the headers of the first {@code maxFiles} images all describe
+     * a single colour component, else 3. ({@link #read} decides on decoded pixels, so an RGB file holding a gray
+     * picture counts as gray there and as colour here; pass the channels explicitly to be sure.)
+     */
+    public static int channelsFromHeaders(Listing l, int maxFiles) {
+        for (int i = 0; i < Math.min(maxFiles, l.files().size()); i++) {
+            Path f = l.files().get(i);
+            try (ImageInputStream iis = ImageIO.createImageInputStream(f.toFile())) {
+                ImageReader reader = iis == null ? null : firstReader(iis);
+                if (reader == null) throw new BottleneckException(f + ": not a readable PNG/JPEG/BMP/GIF image; remove or re-export the file");
+                try {
+                    reader.setInput(iis, true, true);
+                    var types = reader.getImageTypes(0);
+                    if (!types.hasNext() || types.next().getColorModel().getNumColorComponents() != 1) return 3;
+                } finally {
+                    reader.dispose();
+                }
+            } catch (BottleneckException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                throw new BottleneckException(f + ": cannot decode image (" + oneLine(e) + "); remove or re-export the file", e);
+            }
+        }
+        return 1;
+    }
+
+    public static Result read(Path dir, Options opt) {
+        Listing listing = list(dir);
+        List<Path> files = listing.files();
+        List<String> classes = listing.classes();
+        // the target size: given, or the first image's (read from its header, before decoding anything)
+        int[] size = targetSize(listing, opt);
+        int h = size[0], w = size[1];
         long perImage = (long) h * w;
         Limits.SAMPLE_VALUES.check(perImage * Math.max(1, opt.channels()), "images of " + h + "x" + w
                 + (opt.channels() == 3 ? " with 3 channels" : "") + " (the size of " + (opt.height() > 0 ? "--image-size" : files.get(0))
@@ -140,24 +220,12 @@ public final class ImageFolderReader {
         Limits.SAMPLE_VALUES.check(c * perImage, "images of " + h + "x" + w + " with " + c + " channels: one sample");
         int per = Math.toIntExact(c * perImage);
         float[] x = new float[Math.multiplyExact(files.size(), per)];
-        int hw = (int) perImage;
         for (int i = 0; i < rgbs.length; i++) {
             int[] px = rgbs[i];
             rgbs[i] = null;
-            for (int k = 0; k < hw; k++) {
-                int rgb = px[k];
-                float r = ((rgb >> 16) & 0xff) / 255f, g = ((rgb >> 8) & 0xff) / 255f, b = (rgb & 0xff) / 255f;
-                int o = i * per + k;
-                if (c == 1) {
-                    x[o] = 0.299f * r + 0.587f * g + 0.114f * b;
-                } else {
-                    x[o] = r;
-                    x[o + hw] = g;
-                    x[o + 2 * hw] = b;
-                }
-            }
+            toValues(px, c, x, i * per);
         }
-        int[] lab = classes.isEmpty() ? null : labels.stream().mapToInt(Integer::intValue).toArray();
+        int[] lab = listing.labels();
         Dataset d = new Dataset(x, files.size(), new int[] {c, h, w}, lab, dir.getFileName() == null ? "images" : dir.getFileName().toString());
         return new Result(d, List.copyOf(classes));
     }

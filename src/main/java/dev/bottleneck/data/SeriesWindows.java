@@ -100,6 +100,23 @@ public final class SeriesWindows {
     }
 
     public static Windows windows(TimeSeries s, Part p, int length, int stride, Scaler scaler) {
+        int[] st = starts(s, p, length, stride);
+        int f = s.features(), n = st.length;
+        float[] x = new float[n * length * f];
+        int[] labels = s.hasLabels() ? new int[n] : null;
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(s.values(), st[i] * f, x, i * length * f, length * f);
+            if (labels != null) for (int k = 0; k < length; k++) labels[i] = Math.max(labels[i], s.labels()[st[i] + k]);
+        }
+        if (scaler != null) x = scaler.transform(x);
+        return new Windows(new Dataset(x, n, new int[] {length, f}, labels, s.name() + ":" + p.name()), st, length);
+    }
+
+    /**
+     * The first row of every window of a part, in order: windows of {@code length} rows every {@code stride} rows
+     * inside each range, plus one ending on the range's last row when the stride does not land there.
+     */
+    public static int[] starts(TimeSeries s, Part p, int length, int stride) {
         if (length < 1 || stride < 1) throw new BottleneckException("window length and stride must be >= 1, got " + length + " and " + stride);
         List<Integer> starts = new ArrayList<>();
         for (Range r : p.ranges()) {
@@ -113,17 +130,7 @@ public final class SeriesWindows {
             for (; st <= last; st += stride) starts.add(st);
             if (st - stride != last) starts.add(last);
         }
-        int f = s.features(), n = starts.size();
-        float[] x = new float[n * length * f];
-        int[] labels = s.hasLabels() ? new int[n] : null;
-        int[] st = new int[n];
-        for (int i = 0; i < n; i++) {
-            st[i] = starts.get(i);
-            System.arraycopy(s.values(), st[i] * f, x, i * length * f, length * f);
-            if (labels != null) for (int k = 0; k < length; k++) labels[i] = Math.max(labels[i], s.labels()[st[i] + k]);
-        }
-        if (scaler != null) x = scaler.transform(x);
-        return new Windows(new Dataset(x, n, new int[] {length, f}, labels, s.name() + ":" + p.name()), st, length);
+        return starts.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** How a row's score is made from the errors of the windows that cover it. */

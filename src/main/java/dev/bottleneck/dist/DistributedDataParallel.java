@@ -111,6 +111,11 @@ public final class DistributedDataParallel implements DataParallel {
             }
 
             @Override
+            public String fingerprint() {
+                return global.fingerprint(); // every rank trains on the same samples; the check is of those
+            }
+
+            @Override
             public void close() {
                 // the global source belongs to the caller
             }

@@ -24,6 +24,16 @@ public interface BatchSource extends AutoCloseable {
         return null;
     }
 
+    /**
+     * Says where the loop will read next: consecutive batches of {@code batch} samples of {@code order}, the first
+     * one at {@code order[from]} ({@code from} is 0 at the start of an epoch, {@code step * batch} when a run resumes
+     * inside one). A source that reads ahead (streamed from disk) starts loading there, so the first step does not
+     * wait; sources that hold everything in memory ignore it. Only a hint: {@link #gather} returns the right samples
+     * for any arguments, with or without it.
+     */
+    default void position(int[] order, int from, int batch) {
+    }
+
     /** Frees what the source holds in backend memory. */
     @Override
     void close();

@@ -107,9 +107,26 @@ public final class Trainer implements AutoCloseable {
         }
         boolean validate = validation != null && validation.n() > 0;
         Dataset codeProbe = validate ? validation : train;
-        TrainingLoop loop = new TrainingLoop(model.params(), optimizer, ReconstructionStep.of(model, cfg, train), cfg)
-                .validator(validate ? () -> evaluate(validation, cfg.batch()).loss() : null)
-                .codeActivation(() -> meanCodeActivation(model, codeProbe, CODE_SAMPLES))
+        try (AlignedArrays data = AlignedArrays.of(be, train)) {
+            return fit(data, ReconstructionStep.of(model, cfg, train), validate ? () -> evaluate(validation, cfg.batch()).loss() : null,
+                    () -> meanCodeActivation(model, codeProbe, CODE_SAMPLES), resume);
+        }
+    }
+
+    /**
+     * Trains on any batch source (for example one streamed from shards on disk) with the same loop, listeners and
+     * checkpoints as {@link #fit(Dataset, Dataset, TrainState)}; the source's batches hold one array, the samples as
+     * rows of {@link Autoencoder#inputFeatures()} values. The caller keeps ownership of {@code train}.
+     *
+     * @param step           the objective (see {@link ReconstructionStep})
+     * @param validator      the validation loss after every epoch, or null
+     * @param codeActivation the per-epoch mean code activation, or null
+     */
+    public Result fit(BatchSource train, ReconstructionStep step, Validator validator, java.util.function.DoubleSupplier codeActivation,
+                      TrainState resume) {
+        TrainingLoop loop = new TrainingLoop(model.params(), optimizer, step, cfg)
+                .validator(validator)
+                .codeActivation(codeActivation)
                 .listeners(StandardListeners.builder(cfg, log).progressOut(progressOut).epochLine(Trainer::epochLine)
                         .curveTitle(model.spec().name() + " loss per epoch").curveLossLabel(lossLabel(model.spec()))
                         .checkpoint(model.params(), model.spec().toMap(), optimizer, this::checkpointConfig).build())
@@ -117,10 +134,8 @@ public final class Trainer implements AutoCloseable {
                 .events(events)
                 .dataParallel(parallel);
         gradientHooks.forEach(loop::gradientHook);
-        try (AlignedArrays data = AlignedArrays.of(be, train)) {
-            TrainingLoop.Result r = loop.fit(data, resume);
-            return new Result(r.state(), r.trainLoss(), r.valLoss(), r.samplesPerSecond(), r.seconds());
-        }
+        TrainingLoop.Result r = loop.fit(train, resume);
+        return new Result(r.state(), r.trainLoss(), r.valLoss(), r.samplesPerSecond(), r.seconds());
     }
 
     /** The log line of an epoch: losses, mean code activation, throughput, time. */

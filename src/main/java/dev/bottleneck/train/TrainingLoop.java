@@ -153,6 +153,7 @@ public final class TrainingLoop {
                 double lr = cfg.schedule().lr(cfg.optimizer().lr(), epoch);
                 int[] perm = Dataset.epochPermutation(n, cfg.seed(), epoch);
                 int first = state.stepInEpoch; // steps of this epoch a resumed run has already taken
+                train.position(perm, first * batch, batch);
                 step.beginEpoch(epoch);
                 ctx.beginEpoch(epoch, lr);
                 double weight = 0;

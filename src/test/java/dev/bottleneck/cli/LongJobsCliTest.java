@@ -71,6 +71,11 @@ class LongJobsCliTest {
 
     /** The job: 6 epochs of 34 steps, noise, dropout-free dense model, cosine schedule, early-stopping record, checkpoints every 10 steps. */
     static List<String> command(Path out, String... more) {
+        return command(data, out, more);
+    }
+
+    /** The same job on another copy of the data (a shard directory). */
+    static List<String> command(Path data, Path out, String... more) {
         List<String> a = new ArrayList<>(List.of("train", data.toString(), "--model", "144-32-8", "--epochs", "6", "--batch", "16",
                 "--noise", "gaussian:0.2", "--schedule", "cosine", "--patience", "10", "--checkpoint-every", "10", "--pictures", "2",
                 "--threads", "1", "--backend", "cpu", "--out", out.toString()));
@@ -245,6 +250,41 @@ class LongJobsCliTest {
         for (String e : List.of("log", "resume", "fit_start", "step", "checkpoint", "epoch", "fit_end", "result")) {
             assertTrue(events.contains(e), "a '" + e + "' event in the JSON log: " + events);
         }
+    }
+
+    /**
+     * The same job streamed from a shard directory: killed right after a checkpoint inside an epoch and again a few
+     * steps after another one, then resumed; it ends on the bytes of the in-memory run.
+     */
+    @Test
+    void aJobOnShardsKilledInsideEpochsResumesToTheBytesOfTheInMemoryRun() throws Exception {
+        byte[] expected = referenceModel();
+        Path shards = shared.resolve("shards");
+        CliTest.Run s = CliTest.run("shard", data.toString(), "--out", shards.toString(), "--shard-size", "16KB");
+        assertEquals(0, s.rc(), s.err());
+        Path out = shared.resolve("killed-shards");
+        long[] killAt = {20, 75}; // global steps; an epoch has 34, so both are inside epochs
+        for (long at : killAt) {
+            boolean[] fired = {false};
+            Job j = new Job(command(shards, out, "--resume", "auto", "--log-format", "json"), Map.of(), (job, line) -> {
+                if (fired[0] || !line.startsWith("{")) return;
+                JsonNode e = json(line);
+                String ev = e.path("event").asText();
+                if ((ev.equals("checkpoint") || ev.equals("step")) && e.path("global_step").asLong() >= at) {
+                    fired[0] = true;
+                    job.process.destroyForcibly();
+                }
+            });
+            assertEquals(137, j.waitFor(120), "killed at global step " + at + ": " + j.err());
+        }
+        String latest = new CheckpointStore(out).latestName();
+        Job last = new Job(command(shards, out, "--resume", "auto", "--log-format", "json"), Map.of(), null);
+        assertEquals(0, last.waitFor(120), last.err());
+        JsonNode resume = last.lines.stream().map(LongJobsCliTest::json).filter(n -> n.path("event").asText().equals("resume"))
+                .findFirst().orElseThrow();
+        long from = resume.path("global_step").asLong();
+        assertTrue(from % 34 != 0, "the last run resumed inside an epoch (global step " + from + ", checkpoint " + latest + ")");
+        assertArrayEquals(expected, Files.readAllBytes(out.resolve("model.safetensors")), "shards + resume = in memory, uninterrupted");
     }
 
     // ------------------------------------------------------------------------------------------ point 4

@@ -43,11 +43,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A seeded fuzz test per reader: mutated IDX images and labels, gzip files, CSV tables, image folders,
- * safetensors files, model specs in JSON and YAML, config.json, and whole model directories. Only the project's
+ * A seeded fuzz test per reader: mutated IDX images and labels, gzip files, shard directories, CSV tables, image
+ * folders, safetensors files, model specs in JSON and YAML, config.json, and whole model directories. Only the project's
  * typed errors may escape, with one-line messages, and no input may allocate more than its target's bound (see
  * {@link FuzzHarness}): 16 MiB for the readers, 32 MiB for an image folder, 64 MiB for a command-line run. The CI
- * budget of each target is the number in its {@code inputs(...)} or {@code cliInputs(...)} call (15,360 inputs in
+ * budget of each target is the number in its {@code inputs(...)} or {@code cliInputs(...)} call (16,160 inputs in
  * all); the whole class runs in about 15 s on two idle cores. {@code scripts/fuzz.sh N} runs the same targets with N
  * inputs each (N/10 for the two command-line targets).
  */
@@ -127,6 +127,58 @@ class ReaderFuzzTest {
                     Files.write(f, in);
                     if (r.nextInt(3) == 0) IdxReader.readLabels(f);
                     else IdxReader.readImages(f, null, "fuzz");
+                });
+    }
+
+    // ------------------------------------------------------------------------------------------------ shards
+
+    @Test
+    void shards() throws IOException {
+        // a shard directory of two train shards and a test shard; one input mutates the manifest, a shard or a labels file
+        Path seedDir = Files.createDirectories(tmp.resolve("shard-seed"));
+        Map<String, dev.bottleneck.data.shard.ShardManifest.Split> splits = new LinkedHashMap<>();
+        for (String split : List.of("train", "test")) {
+            int n = split.equals("train") ? 5 : 2;
+            try (dev.bottleneck.data.shard.ShardWriter w = new dev.bottleneck.data.shard.ShardWriter(seedDir, split, new int[] {2, 3},
+                    dev.bottleneck.data.shard.ShardManifest.StoredType.UINT8, 255, 18, n, true, split.equals("train"))) {
+                for (int i = 0; i < n; i++) w.addBytes(new byte[] {(byte) i, 1, 2, 3, 4, (byte) (250 + i)}, 0, i % 3);
+                splits.put(split, w.finish());
+            }
+        }
+        new dev.bottleneck.data.shard.ShardManifest("fuzz", new int[] {2, 3}, dev.bottleneck.data.shard.ShardManifest.StoredType.UINT8, 255,
+                splits, List.of("a", "b", "c"), null).write(seedDir);
+        List<String> files = List.of("manifest.json", "train-00000.npy", "train-00001.labels.npy", "test-00000.npy");
+        Map<String, byte[]> originals = new LinkedHashMap<>();
+        for (String f : files) originals.put(f, Files.readAllBytes(seedDir.resolve(f)));
+        for (String f : List.of("train-00000.labels.npy", "train-00001.npy", "test-00000.labels.npy")) {
+            originals.put(f, Files.readAllBytes(seedDir.resolve(f)));
+        }
+        List<byte[]> binary = List.of(originals.get("train-00000.npy"), originals.get("train-00001.labels.npy"), originals.get("test-00000.npy"));
+        String manifest = new String(originals.get("manifest.json"), StandardCharsets.UTF_8);
+        Path d = Files.createDirectories(tmp.resolve("fuzz-shards"));
+        FuzzHarness.run("shards", FuzzHarness.inputs(800), READER_BOUND,
+                r -> {
+                    int which = r.nextInt(files.size());
+                    byte[] body = which == 0 ? Mutator.text(manifest, false, r).getBytes(StandardCharsets.UTF_8)
+                            : Mutator.bytes(originals.get(files.get(which)), binary, r);
+                    byte[] in = new byte[body.length + 1];
+                    in[0] = (byte) which;
+                    System.arraycopy(body, 0, in, 1, body.length);
+                    return in;
+                },
+                (in, r) -> {
+                    for (Map.Entry<String, byte[]> e : originals.entrySet()) Files.write(d.resolve(e.getKey()), e.getValue());
+                    Files.deleteIfExists(d.resolve(".verified.json"));
+                    Files.write(d.resolve(files.get(Math.floorMod(in[0], files.size()))), java.util.Arrays.copyOfRange(in, 1, in.length));
+                    var verify = dev.bottleneck.data.shard.ShardSet.Verify.values()[r.nextInt(3)];
+                    try (var set = dev.bottleneck.data.shard.ShardSet.open(d, verify, null)) {
+                        for (String split : set.manifest().splits().keySet()) {
+                            var sp = set.split(split);
+                            float[] x = new float[sp.features() * sp.size()];
+                            sp.readRange(0, sp.size(), x, 0);
+                            if (sp.hasLabels()) sp.labels();
+                        }
+                    }
                 });
     }
 

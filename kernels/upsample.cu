@@ -14,15 +14,28 @@
 // (dev.bottleneck.backend.PoolOps, modes dev.bottleneck.backend.Upsample).
 #include "common.cuh"
 
+/** Plane, row and column of element i of a row-major [planes, h, w] tensor. */
+struct BnPixel {
+    i64 p;
+    i64 y;
+    i64 x;
+};
+
+__device__ __forceinline__ BnPixel bn_pixel(i64 i, i64 h, i64 w) {
+    BnPixel r;
+    r.x = i % w;
+    const i64 t = i / w;
+    r.y = t % h;
+    r.p = t / h;
+    return r;
+}
+
 extern "C" __global__ void up_nearest_forward(const float* x, float* y, i64 planes, int h, int w, int sh, int sw) {
     const i64 oh = (i64) h * sh, ow = (i64) w * sw;
     const i64 n = planes * oh * ow;
     BN_GRID_STRIDE(i, n) {
-        const i64 ox = i % ow;
-        const i64 t = i / ow;
-        const i64 oy = t % oh;
-        const i64 p = t / oh;
-        y[i] = x[(p * h + oy / sh) * w + ox / sw];
+        const BnPixel o = bn_pixel(i, oh, ow);
+        y[i] = x[(o.p * h + o.y / sh) * w + o.x / sw];
     }
 }
 
@@ -31,11 +44,8 @@ extern "C" __global__ void up_nearest_backward(const float* dy, float* dx, i64 p
     const i64 ow = (i64) w * sw;
     const i64 n = planes * h * w;
     BN_GRID_STRIDE(i, n) {
-        const i64 ix = i % w;
-        const i64 t = i / w;
-        const i64 iy = t % h;
-        const i64 p = t / h;
-        const float* src = dy + (p * h * sh + iy * sh) * ow + ix * sw;
+        const BnPixel q = bn_pixel(i, h, w);
+        const float* src = dy + (q.p * h * sh + q.y * sh) * ow + q.x * sw;
         double acc = 0.0;
         for (int a = 0; a < sh; a++) {
             for (int b = 0; b < sw; b++) acc += (double) src[(i64) a * ow + b];
@@ -69,13 +79,10 @@ extern "C" __global__ void up_bilinear_forward(const float* x, float* y, i64 pla
     const i64 oh = (i64) h * sh, ow = (i64) w * sw;
     const i64 n = planes * oh * ow;
     BN_GRID_STRIDE(i, n) {
-        const i64 ox = i % ow;
-        const i64 t = i / ow;
-        const i64 oy = t % oh;
-        const i64 p = t / oh;
-        const BnLerp ly = bn_lerp(oy, invH, h);
-        const BnLerp lx = bn_lerp(ox, invW, w);
-        const float* row0 = x + (p * h + ly.i0) * w;
+        const BnPixel o = bn_pixel(i, oh, ow);
+        const BnLerp ly = bn_lerp(o.y, invH, h);
+        const BnLerp lx = bn_lerp(o.x, invW, w);
+        const float* row0 = x + (o.p * h + ly.i0) * w;
         const float* row1 = row0 + (i64) ly.step * w;
         const float top = lx.l0 * row0[lx.i0] + lx.l1 * row0[lx.i0 + lx.step];
         const float bottom = lx.l0 * row1[lx.i0] + lx.l1 * row1[lx.i0 + lx.step];
@@ -97,10 +104,10 @@ extern "C" __global__ void up_bilinear_backward(const float* dy, float* dx, i64 
     const i64 oh = (i64) h * sh, ow = (i64) w * sw;
     const i64 n = planes * h * w;
     BN_GRID_STRIDE(i, n) {
-        const int ix = (int) (i % w);
-        const i64 t = i / w;
-        const int iy = (int) (t % h);
-        const i64 p = t / h;
+        const BnPixel q = bn_pixel(i, h, w);
+        const int ix = (int) q.x;
+        const int iy = (int) q.y;
+        const i64 p = q.p;
         // outputs reading input row iy have source coordinates in (iy - 1, iy + 1): a superset of their rows
         i64 y0 = ((i64) iy - 1) * sh - 1, y1 = ((i64) iy + 2) * sh + 1;
         i64 x0 = ((i64) ix - 1) * sw - 1, x1 = ((i64) ix + 2) * sw + 1;

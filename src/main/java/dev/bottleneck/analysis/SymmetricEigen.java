@@ -106,16 +106,21 @@ public final class SymmetricEigen {
         for (int i = 0; i < n; i++) d[i] = m[i][i];
         for (int i = 0; i < n - 1; i++) e[i] = m[i + 1][i];
         int iterations = tridiagonalQr(d, e, qt, n);
+        return descending(n, d, qt, iterations);
+    }
+
+    /** Eigenvalues {@code d} and their vectors (rows of {@code vecs}) sorted by decreasing eigenvalue. */
+    private static SymmetricEigen descending(int n, double[] d, double[][] vecs, int iterations) {
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) order[i] = i;
         Arrays.sort(order, (x, y) -> Double.compare(d[y], d[x]));
         double[] vals = new double[n];
-        double[][] vecs = new double[n][];
+        double[][] sorted = new double[n][];
         for (int i = 0; i < n; i++) {
             vals[i] = d[order[i]];
-            vecs[i] = qt[order[i]];
+            sorted[i] = vecs[order[i]];
         }
-        return new SymmetricEigen(n, vals, vecs, iterations);
+        return new SymmetricEigen(n, vals, sorted, iterations);
     }
 
     /**
@@ -211,18 +216,9 @@ public final class SymmetricEigen {
                 }
             }
         }
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) order[i] = i;
         double[] diagVals = new double[n];
         for (int i = 0; i < n; i++) diagVals[i] = m[i][i];
-        Arrays.sort(order, (x, y) -> Double.compare(diagVals[y], diagVals[x]));
-        double[] vals = new double[n];
-        double[][] vecs = new double[n][];
-        for (int i = 0; i < n; i++) {
-            vals[i] = diagVals[order[i]];
-            vecs[i] = v[order[i]];
-        }
-        return new SymmetricEigen(n, vals, vecs, sweep);
+        return descending(n, diagVals, v, sweep);
     }
 
     /**

@@ -100,6 +100,42 @@ public final class Graph implements AutoCloseable {
         return true;
     }
 
+    /** Writes a gradient into {@code grad}, or adds to what it holds when {@code accumulate}. */
+    private interface GradWrite {
+        void into(Tensor grad, boolean accumulate);
+    }
+
+    /** When v is not null and needs a gradient: prepares v's gradient ({@link #prepareGrad}) and has {@code write} fill it. */
+    private void gradInto(Var v, GradWrite write) {
+        if (v == null || !v.requiresGrad) return;
+        boolean acc = prepareGrad(v);
+        write.into(v.grad, acc);
+    }
+
+    /** The input gradient of a one-input op, from its output gradient dy, written into dx (or added when accumulate). */
+    private interface InputGrad {
+        void write(Tensor dy, Tensor dx, boolean accumulate);
+    }
+
+    /** The backward step of a one-input op, given its output (whose gradient is there). */
+    private interface Backward {
+        void run(Var out);
+    }
+
+    /** The result y of an op on x alone; its backward step runs when the output has a gradient and x needs one. */
+    private Var withBackward(Tensor y, Var x, Backward backward) {
+        Var out = result(y, x);
+        record(out, () -> {
+            if (out.grad != null && x.requiresGrad) backward.run(out);
+        });
+        return out;
+    }
+
+    /** The result y of a one-input op whose backward pass writes x's gradient in place through {@code backward}. */
+    private Var withInputGrad(Tensor y, Var x, InputGrad backward) {
+        return withBackward(y, x, out -> gradInto(x, (dx, acc) -> backward.write(out.grad, dx, acc)));
+    }
+
     /** Adds {@code delta} into v's gradient. */
     private void accumulate(Var v, Tensor delta) {
         accumulate(v, delta, Double.NaN);
@@ -153,18 +189,9 @@ public final class Graph implements AutoCloseable {
         record(out, () -> {
             Tensor dy = out.grad;
             if (dy == null) return;
-            if (x.requiresGrad) {
-                boolean acc = prepareGrad(x);
-                be.blas().gemm(false, false, n, in, outF, 1.0, dy, outF, wt, in, acc ? 1.0 : 0.0, x.grad, in);
-            }
-            if (w.requiresGrad) {
-                boolean acc = prepareGrad(w);
-                be.blas().gemm(true, false, outF, in, n, 1.0, dy, outF, xt, in, acc ? 1.0 : 0.0, w.grad, in);
-            }
-            if (b != null && b.requiresGrad) {
-                boolean acc = prepareGrad(b);
-                be.reduce().sumTo(dy, acc ? 1.0 : 0.0, b.grad);
-            }
+            gradInto(x, (dx, acc) -> be.blas().gemm(false, false, n, in, outF, 1.0, dy, outF, wt, in, acc ? 1.0 : 0.0, dx, in));
+            gradInto(w, (dw, acc) -> be.blas().gemm(true, false, outF, in, n, 1.0, dy, outF, xt, in, acc ? 1.0 : 0.0, dw, in));
+            gradInto(b, (db, acc) -> be.reduce().sumTo(dy, acc ? 1.0 : 0.0, db));
         });
         return out;
     }
@@ -180,17 +207,15 @@ public final class Graph implements AutoCloseable {
         record(out, () -> {
             Tensor dc = out.grad;
             if (dc == null) return;
-            if (a.requiresGrad) {
-                boolean acc = prepareGrad(a);
+            gradInto(a, (da, acc) -> {
                 // dA = dC op(B)^T  (or its transpose when A was transposed)
-                if (!transA) be.blas().matmul(false, !transB, dc, bt, acc ? 1 : 0, a.grad);
-                else be.blas().matmul(transB, true, bt, dc, acc ? 1 : 0, a.grad);
-            }
-            if (b.requiresGrad) {
-                boolean acc = prepareGrad(b);
-                if (!transB) be.blas().matmul(!transA, false, at, dc, acc ? 1 : 0, b.grad);
-                else be.blas().matmul(true, transA, dc, at, acc ? 1 : 0, b.grad);
-            }
+                if (!transA) be.blas().matmul(false, !transB, dc, bt, acc ? 1 : 0, da);
+                else be.blas().matmul(transB, true, bt, dc, acc ? 1 : 0, da);
+            });
+            gradInto(b, (db, acc) -> {
+                if (!transB) be.blas().matmul(!transA, false, at, dc, acc ? 1 : 0, db);
+                else be.blas().matmul(true, transA, dc, at, acc ? 1 : 0, db);
+            });
         });
         return out;
     }
@@ -223,23 +248,11 @@ public final class Graph implements AutoCloseable {
                     }
                     break;
                 case MUL:
-                    if (a.requiresGrad) {
-                        Tensor t = temp(shape);
-                        be.elementwise().binary(BinaryOp.MUL, dy, b.value, t);
-                        reduceInto(a, t);
-                    }
-                    if (b.requiresGrad) {
-                        Tensor t = temp(shape);
-                        be.elementwise().binary(BinaryOp.MUL, dy, a.value, t);
-                        reduceInto(b, t);
-                    }
+                    reduceInto(a, BinaryOp.MUL, dy, b.value, shape);
+                    reduceInto(b, BinaryOp.MUL, dy, a.value, shape);
                     break;
                 case DIV:
-                    if (a.requiresGrad) {
-                        Tensor t = temp(shape);
-                        be.elementwise().binary(BinaryOp.DIV, dy, b.value, t);
-                        reduceInto(a, t);
-                    }
+                    reduceInto(a, BinaryOp.DIV, dy, b.value, shape);
                     if (b.requiresGrad) { // d(a/b)/db = -y/b
                         Tensor t = temp(shape);
                         be.elementwise().binary(BinaryOp.MUL, dy, y, t);
@@ -255,6 +268,14 @@ public final class Graph implements AutoCloseable {
         return out;
     }
 
+    /** When v needs a gradient: adds {@code op(dy, other)}, computed in the broadcast {@code shape}, into it. */
+    private void reduceInto(Var v, BinaryOp op, Tensor dy, Tensor other, int[] shape) {
+        if (!v.requiresGrad) return;
+        Tensor t = temp(shape);
+        be.elementwise().binary(op, dy, other, t);
+        reduceInto(v, t);
+    }
+
     /** Adds a broadcast-shaped gradient into v's gradient, summing over stretched dimensions. */
     private void reduceInto(Var v, Tensor g) {
         reduceInto(v, g, Double.NaN);
@@ -265,8 +286,7 @@ public final class Graph implements AutoCloseable {
         if (v.value.size() == g.size()) {
             accumulate(v, g.reshape(v.value.shape()), constant);
         } else {
-            boolean acc = prepareGrad(v);
-            be.reduce().sumTo(g, acc ? 1.0 : 0.0, v.grad);
+            gradInto(v, (dv, acc) -> be.reduce().sumTo(g, acc ? 1.0 : 0.0, dv));
         }
     }
 
@@ -274,15 +294,12 @@ public final class Graph implements AutoCloseable {
     public Var affine(Var x, double alpha, double beta) {
         Tensor y = temp(x.value.shape());
         be.elementwise().affine(x.value, alpha, beta, y);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
+        return withBackward(y, x, out -> {
             double c = out.gradConstant;
             boolean acc = prepareGrad(x);
             be.elementwise().axpby(alpha, out.grad, acc ? 1.0 : 0.0, x.grad);
             if (!acc) x.gradConstant = alpha * c;
         });
-        return out;
     }
 
     public Var scale(Var x, double alpha) { return affine(x, alpha, 0.0); }
@@ -294,9 +311,7 @@ public final class Graph implements AutoCloseable {
     public Var clamp(Var x, double lo, double hi) {
         Tensor y = temp(x.value.shape());
         be.elementwise().clamp(x.value, lo, hi, y);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
+        return withBackward(y, x, out -> {
             Tensor d = temp(x.value.shape());
             be.elementwise().binary(BinaryOp.SUB, y, x.value, d);
             be.elementwise().unary(UnaryOp.ABS, d, d);
@@ -305,17 +320,14 @@ public final class Graph implements AutoCloseable {
             be.elementwise().binary(BinaryOp.MUL, d, out.grad, d);
             accumulate(x, d);
         });
-        return out;
     }
 
     /** Unary maths (exp, log, square, abs, sqrt, neg, reciprocal); SIGN has zero gradient. */
     public Var unary(UnaryOp op, Var x) {
         Tensor y = temp(x.value.shape());
         be.elementwise().unary(op, x.value, y);
-        Var out = result(y, x);
-        record(out, () -> {
+        return withBackward(y, x, out -> {
             Tensor dy = out.grad;
-            if (dy == null || !x.requiresGrad) return;
             Tensor d = temp(x.value.shape());
             switch (op) {
                 case NEG: be.elementwise().affine(dy, -1, 0, d); break;
@@ -346,7 +358,6 @@ public final class Graph implements AutoCloseable {
             }
             accumulate(x, d);
         });
-        return out;
     }
 
     public Var activation(Activation kind, Var x) {
@@ -357,13 +368,7 @@ public final class Graph implements AutoCloseable {
         if (kind == Activation.IDENTITY) return x;
         Tensor y = temp(x.value.shape());
         be.activations().forward(kind, alpha, x.value, y);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
-            boolean acc = prepareGrad(x);
-            be.activations().backward(kind, alpha, x.value, y, out.grad, x.grad, acc);
-        });
-        return out;
+        return withInputGrad(y, x, (dy, dx, acc) -> be.activations().backward(kind, alpha, x.value, y, dy, dx, acc));
     }
 
     /** The reduced loss of {@code pred} against a constant {@code target}, as a one-element variable. */
@@ -400,14 +405,11 @@ public final class Graph implements AutoCloseable {
     public Var sum(Var x) {
         Tensor s = temp(1);
         be.reduce().sum(x.value, s);
-        Var out = result(s, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
+        return withBackward(s, x, out -> {
             Tensor d = temp(x.value.shape());
             be.elementwise().binary(BinaryOp.MUL, onesLike(d), out.grad, d);
             accumulate(x, d);
         });
-        return out;
     }
 
     private Tensor onesLike(Tensor t) {
@@ -424,26 +426,20 @@ public final class Graph implements AutoCloseable {
     public Var sumTo(Var x, int... shape) {
         Tensor y = temp(shape);
         be.reduce().sumTo(x.value, 0.0, y);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
+        return withBackward(y, x, out -> {
             Tensor d = temp(x.value.shape());
             be.memory().fill(d, 0.0);
             be.elementwise().binary(BinaryOp.ADD, d, out.grad, d);
             accumulate(x, d);
         });
-        return out;
     }
 
     /** The same elements in another shape (no copy). */
     public Var reshape(Var x, int... shape) {
         Tensor y = x.value.reshape(shape);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
+        return withBackward(y, x, out -> {
             accumulate(x, out.grad.reshape(x.value.shape()));
         });
-        return out;
     }
 
     /**
@@ -472,15 +468,12 @@ public final class Graph implements AutoCloseable {
         }
         Tensor y = temp(n, count);
         be.memory().copyColumns(xt, from, y, 0, count);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
+        return withBackward(y, x, out -> {
             Tensor d = temp(n, c);
             be.memory().fill(d, 0.0);
             be.memory().copyColumns(out.grad, 0, d, from, count);
             accumulate(x, d.reshape(xt.shape()));
         });
-        return out;
     }
 
     /**
@@ -516,18 +509,9 @@ public final class Graph implements AutoCloseable {
         record(out, () -> {
             Tensor dy = out.grad;
             if (dy == null) return;
-            if (x.requiresGrad) {
-                boolean acc = prepareGrad(x);
-                be.conv().backwardData(geo, dy, wt, x.grad, acc);
-            }
-            if (w.requiresGrad) {
-                boolean acc = prepareGrad(w);
-                be.conv().backwardFilter(geo, xt, dy, w.grad, acc);
-            }
-            if (b != null && b.requiresGrad) {
-                boolean acc = prepareGrad(b);
-                be.conv().backwardBias(dy, b.grad, acc);
-            }
+            gradInto(x, (dx, acc) -> be.conv().backwardData(geo, dy, wt, dx, acc));
+            gradInto(w, (dw, acc) -> be.conv().backwardFilter(geo, xt, dy, dw, acc));
+            gradInto(b, (db, acc) -> be.conv().backwardBias(dy, db, acc));
         });
         return out;
     }
@@ -577,14 +561,9 @@ public final class Graph implements AutoCloseable {
                     accumulate(x, t);
                 }
             }
-            if (w.requiresGrad) { // roles swapped: the mirrored convolution's input is dy, its output gradient is x
-                boolean acc = prepareGrad(w);
-                be.conv().backwardFilter(geo, dy, xt, w.grad, acc);
-            }
-            if (b != null && b.requiresGrad) {
-                boolean acc = prepareGrad(b);
-                be.conv().backwardBias(dy, b.grad, acc);
-            }
+            // roles swapped: the mirrored convolution's input is dy, its output gradient is x
+            gradInto(w, (dw, acc) -> be.conv().backwardFilter(geo, dy, xt, dw, acc));
+            gradInto(b, (db, acc) -> be.conv().backwardBias(dy, db, acc));
         });
         return out;
     }
@@ -613,13 +592,7 @@ public final class Graph implements AutoCloseable {
         dev.bottleneck.backend.Pool2dGeometry geo = poolGeometry("maxPool2d", xt, kh, kw, strideH, strideW, padH, padW, true);
         Tensor y = temp(geo.outputShape());
         be.pool().maxForward(geo, xt, y);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
-            boolean acc = prepareGrad(x);
-            be.pool().maxBackward(geo, xt, y, out.grad, x.grad, acc);
-        });
-        return out;
+        return withInputGrad(y, x, (dy, dx, acc) -> be.pool().maxBackward(geo, xt, y, dy, dx, acc));
     }
 
     /** Average pooling; {@code countIncludePad}: divide by the whole window (PyTorch's default) or by its real elements. */
@@ -632,13 +605,7 @@ public final class Graph implements AutoCloseable {
         dev.bottleneck.backend.Pool2dGeometry geo = poolGeometry("avgPool2d", xt, kh, kw, strideH, strideW, padH, padW, countIncludePad);
         Tensor y = temp(geo.outputShape());
         be.pool().avgForward(geo, xt, y);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
-            boolean acc = prepareGrad(x);
-            be.pool().avgBackward(geo, out.grad, x.grad, acc);
-        });
-        return out;
+        return withInputGrad(y, x, (dy, dx, acc) -> be.pool().avgBackward(geo, dy, dx, acc));
     }
 
     private static dev.bottleneck.backend.Pool2dGeometry poolGeometry(String op, Tensor xt, int kh, int kw, int sh, int sw, int ph,
@@ -654,13 +621,7 @@ public final class Graph implements AutoCloseable {
         if (xt.rank() != 4) throw new IllegalArgumentException("upsample2d: input must be [n, c, h, w], got " + Shapes.str(xt.shape()));
         Tensor y = temp(xt.dim(0), xt.dim(1), xt.dim(2) * scaleH, xt.dim(3) * scaleW);
         be.pool().upsampleForward(mode, scaleH, scaleW, xt, y);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
-            boolean acc = prepareGrad(x);
-            be.pool().upsampleBackward(mode, scaleH, scaleW, out.grad, x.grad, acc);
-        });
-        return out;
+        return withInputGrad(y, x, (dy, dx, acc) -> be.pool().upsampleBackward(mode, scaleH, scaleW, dy, dx, acc));
     }
 
     /** A max pooling's output and, per output element, the flat index of its maximum within the input plane. */
@@ -672,13 +633,7 @@ public final class Graph implements AutoCloseable {
         dev.bottleneck.backend.Pool2dGeometry geo = poolGeometry("maxPool2dWithIndices", xt, kernel, kernel, stride, stride, 0, 0, true);
         Tensor y = temp(geo.outputShape()), idx = temp(geo.outputShape());
         be.pool().maxPoolIndicesForward(geo, xt, y, idx);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
-            boolean acc = prepareGrad(x);
-            be.pool().maxPoolIndicesBackward(geo, idx, out.grad, x.grad, acc);
-        });
-        return new Pooled(out, idx);
+        return new Pooled(withInputGrad(y, x, (dy, dx, acc) -> be.pool().maxPoolIndicesBackward(geo, idx, dy, dx, acc)), idx);
     }
 
     /** Max un-pooling: x [n, c, h, w] placed at {@code indices} (from maxPool2dWithIndices) into zeros [n, c, outH, outW]. */
@@ -690,13 +645,7 @@ public final class Graph implements AutoCloseable {
         }
         Tensor y = temp(xt.dim(0), xt.dim(1), outH, outW);
         be.pool().maxUnpoolForward(xt, indices, y);
-        Var out = result(y, x);
-        record(out, () -> {
-            if (out.grad == null || !x.requiresGrad) return;
-            boolean acc = prepareGrad(x);
-            be.pool().maxUnpoolBackward(indices, out.grad, x.grad, acc);
-        });
-        return out;
+        return withInputGrad(y, x, (dy, dx, acc) -> be.pool().maxUnpoolBackward(indices, dy, dx, acc));
     }
 
     /** Mean per-pixel softmax cross-entropy of logits [n, c, h, w] against class numbers [n, h, w] (a constant). */
@@ -810,16 +759,13 @@ public final class Graph implements AutoCloseable {
         Tensor o = temp(n, dh);
         be.memory().copyColumns(flat, (t - 1) * dh, o, 0, h);
         if (directions == 2) be.memory().copyColumns(flat, h, o, h, h);
-        Var out = result(o, y);
-        record(out, () -> {
-            if (out.grad == null || !y.requiresGrad) return;
+        return withBackward(o, y, out -> {
             Tensor d = temp(n, t * dh);
             be.memory().fill(d, 0.0);
             be.memory().copyColumns(out.grad, 0, d, (t - 1) * dh, h);
             if (directions == 2) be.memory().copyColumns(out.grad, h, d, h, h);
             accumulate(y, d.reshape(yt.shape()));
         });
-        return out;
     }
 
     /**
@@ -837,9 +783,7 @@ public final class Graph implements AutoCloseable {
             be.memory().copyColumns(c2, 0, of, s * w, l);
             if (ef != null) be.memory().copyColumns(ef, s * e, of, s * w + l, e);
         }
-        Var out = result(o, c);
-        record(out, () -> {
-            if (out.grad == null || !c.requiresGrad) return;
+        return withBackward(o, c, out -> {
             Tensor g = out.grad.reshape(n, steps * w);
             Tensor sum = temp(n, l), part = temp(n, l);
             be.memory().copyColumns(g, 0, sum, 0, l);
@@ -849,7 +793,6 @@ public final class Graph implements AutoCloseable {
             }
             accumulate(c, sum.reshape(ct.shape()));
         });
-        return out;
     }
 
     /** Reserves {@code n} consecutive counters of this graph's random stream. */

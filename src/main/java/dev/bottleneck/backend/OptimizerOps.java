@@ -22,6 +22,14 @@ public interface OptimizerOps {
     void adam(Tensor params, Tensor grads, Tensor m, Tensor v, double lr, double beta1, double beta2,
               double eps, double weightDecay, boolean decoupled, long step);
 
+    /** The argument checks of {@link #adam}: buffers of the parameters' size, {@code step >= 1}. */
+    static void checkAdam(Tensor params, Tensor grads, Tensor m, Tensor v, long step) {
+        Shapes.sameSize(params, grads, "adam");
+        Shapes.sameSize(params, m, "adam m");
+        Shapes.sameSize(params, v, "adam v");
+        if (step < 1) throw new IllegalArgumentException("adam step must be >= 1");
+    }
+
     /**
      * RMSprop: {@code g = grad + wd p}, {@code s = alpha s + (1-alpha) g^2}; with momentum
      * {@code b = mu b + g / (sqrt(s) + eps)}, {@code p -= lr b}; else {@code p -= lr g / (sqrt(s) + eps)}.

@@ -1,5 +1,7 @@
 package dev.bottleneck.backend;
 
+import dev.bottleneck.tensor.Tensor;
+
 import java.util.Arrays;
 
 /** Shape arithmetic shared by backends and autograd (NumPy broadcasting rules). */
@@ -50,5 +52,12 @@ public final class Shapes {
 
     public static String str(int[] shape) {
         return Arrays.toString(shape);
+    }
+
+    /** Checks that a and b have the same number of elements; else an exception naming op and both shapes. */
+    public static void sameSize(Tensor a, Tensor b, String op) {
+        if (a.size() != b.size()) {
+            throw new IllegalArgumentException(op + ": size mismatch " + str(a.shape()) + " vs " + str(b.shape()));
+        }
     }
 }

@@ -21,7 +21,6 @@ import dev.bottleneck.train.TrainingListener;
 import dev.bottleneck.train.TrainingLoop;
 
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -79,9 +78,8 @@ public final class DistributedDataParallel implements DataParallel {
         for (Tensor t : optimizer.state().values()) collective.broadcast(t, 0);
         byte[] mine = new byte[0];
         if (rank == 0) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("optimizer_steps", optimizer.steps());
-            m.put("state", rank0State == null ? null : rank0State.toMap());
+            Map<String, Object> m = Json.object("optimizer_steps", optimizer.steps(),
+                    "state", rank0State == null ? null : rank0State.toMap());
             mine = Json.writeCompact(m).getBytes(StandardCharsets.UTF_8);
         }
         byte[] got = group.broadcastBytes(mine, 0, "the training state");

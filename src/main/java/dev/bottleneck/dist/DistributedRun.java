@@ -3,13 +3,13 @@ package dev.bottleneck.dist;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.CollectiveSupport;
+import dev.bottleneck.io.Json;
 import dev.bottleneck.io.MapValues;
 import dev.bottleneck.nn.ParameterStore;
 import dev.bottleneck.optim.Optimizer;
 import dev.bottleneck.train.DataParallel;
 import dev.bottleneck.train.TrainState;
 
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -237,12 +237,8 @@ public final class DistributedRun implements AutoCloseable {
     /** The config.json section of a job (null for a plain run). */
     public Map<String, Object> describe(int perRank) {
         if (env == null) return null;
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("world_size", worldSize());
-        m.put("per_rank_batch", perRank);
-        m.put("global_batch", globalBatch(perRank));
-        m.put("collective", collective == null ? null : collective.describe());
-        return m;
+        return Json.object("world_size", worldSize(), "per_rank_batch", perRank, "global_batch", globalBatch(perRank),
+                "collective", collective == null ? null : collective.describe());
     }
 
     /** Why the job ended early (a rank left or failed, a collective was aborted), or null while it runs. */

@@ -164,12 +164,7 @@ final class StoreClient implements AutoCloseable {
      */
     synchronized byte[] get(String key, long timeoutMs, String waitingFor) {
         try {
-            request.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMs + REPLY_MARGIN_MS));
-            out.writeByte(GET);
-            out.writeUTF(key);
-            out.writeLong(timeoutMs);
-            out.flush();
-            byte st = in.readByte();
+            byte st = waitingRequest(GET, key, timeoutMs);
             switch (st) {
                 case OK -> {
                     int n = in.readInt();
@@ -188,15 +183,23 @@ final class StoreClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends a request that the server may hold for up to {@code timeoutMs} (a get or a barrier) and returns the status
+     * byte of its answer; the socket waits that long plus a margin.
+     */
+    private byte waitingRequest(byte op, String key, long timeoutMs) throws IOException {
+        request.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMs + REPLY_MARGIN_MS));
+        out.writeByte(op);
+        out.writeUTF(key);
+        out.writeLong(timeoutMs);
+        out.flush();
+        return in.readByte();
+    }
+
     /** Waits until every rank has called {@code barrier(name)}; else an error naming the ranks that did not. */
     synchronized void barrier(String name, long timeoutMs, String what) {
         try {
-            request.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMs + REPLY_MARGIN_MS));
-            out.writeByte(BARRIER);
-            out.writeUTF(name);
-            out.writeLong(timeoutMs);
-            out.flush();
-            byte st = in.readByte();
+            byte st = waitingRequest(BARRIER, name, timeoutMs);
             switch (st) {
                 case OK -> { }
                 case ERR -> throw new BottleneckException(what + " failed: " + in.readUTF()

@@ -127,48 +127,40 @@ public final class ImageGrid {
                 channels == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
         double k = 255.0 / (hi - lo);
         int plane = height * width;
+        Pixel pixel;
         if (channels == 1) {
             byte[] px = ((DataBufferByte) image.getRaster().getDataBuffer()).getData();
             java.util.Arrays.fill(px, (byte) GAP_GRAY);
-            for (int r = 0; r < rows.size(); r++) {
-                float[][] row = rows.get(r);
-                for (int c = 0; row != null && c < row.length; c++) {
-                    float[] img = row[c];
-                    int x0 = c * (cellW + GAP);
-                    int y0 = r * (cellH + GAP);
-                    for (int y = 0; y < cellH; y++) {
-                        int base = (y0 + y) * w + x0;
-                        int src = (y / scale) * width;
-                        for (int x = 0; x < cellW; x++) {
-                            px[base + x] = (byte) toByte(img[src + x / scale], lo, k);
-                        }
-                    }
-                }
-            }
+            pixel = (img, i, at) -> px[at] = (byte) toByte(img[i], lo, k);
         } else {
             int[] px = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();
             java.util.Arrays.fill(px, (GAP_GRAY << 16) | (GAP_GRAY << 8) | GAP_GRAY);
-            for (int r = 0; r < rows.size(); r++) {
-                float[][] row = rows.get(r);
-                for (int c = 0; row != null && c < row.length; c++) {
-                    float[] img = row[c];
-                    int x0 = c * (cellW + GAP);
-                    int y0 = r * (cellH + GAP);
-                    for (int y = 0; y < cellH; y++) {
-                        int base = (y0 + y) * w + x0;
-                        int src = (y / scale) * width;
-                        for (int x = 0; x < cellW; x++) {
-                            int i = src + x / scale;
-                            int red = toByte(img[i], lo, k);
-                            int green = toByte(img[plane + i], lo, k);
-                            int blue = toByte(img[2 * plane + i], lo, k);
-                            px[base + x] = (red << 16) | (green << 8) | blue;
-                        }
-                    }
+            pixel = (img, i, at) -> {
+                int red = toByte(img[i], lo, k);
+                int green = toByte(img[plane + i], lo, k);
+                int blue = toByte(img[2 * plane + i], lo, k);
+                px[at] = (red << 16) | (green << 8) | blue;
+            };
+        }
+        for (int r = 0; r < rows.size(); r++) {
+            float[][] row = rows.get(r);
+            for (int c = 0; row != null && c < row.length; c++) {
+                float[] img = row[c];
+                int x0 = c * (cellW + GAP);
+                int y0 = r * (cellH + GAP);
+                for (int y = 0; y < cellH; y++) {
+                    int base = (y0 + y) * w + x0;
+                    int src = (y / scale) * width;
+                    for (int x = 0; x < cellW; x++) pixel.put(img, src + x / scale, base + x);
                 }
             }
         }
         return image;
+    }
+
+    /** Writes pixel {@code i} of the (CHW) image {@code img} at index {@code at} of the picture's raster. */
+    private interface Pixel {
+        void put(float[] img, int i, int at);
     }
 
     private static int toByte(float v, double lo, double k) {

@@ -20,6 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -34,6 +36,7 @@ public final class Json {
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
     private static final ObjectWriter PRETTY;
+    private static final ObjectWriter COMPACT = MAPPER.writer();
 
     static {
         DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
@@ -53,22 +56,41 @@ public final class Json {
 
     /** Pretty-printed JSON of {@code value}, without a trailing newline. */
     public static String write(Object value) {
+        return write(PRETTY, value);
+    }
+
+    /** Single-line JSON of {@code value} (for JSON-lines logs). */
+    public static String writeCompact(Object value) {
+        return write(COMPACT, value);
+    }
+
+    private static String write(ObjectWriter writer, Object value) {
         try {
-            return PRETTY.writeValueAsString(value);
+            return writer.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new BottleneckException("cannot convert " + describeType(value) + " to JSON: "
                     + e.getOriginalMessage(), e);
         }
     }
 
-    /** Single-line JSON of {@code value} (for JSON-lines logs). */
-    public static String writeCompact(Object value) {
-        try {
-            return MAPPER.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new BottleneckException("cannot convert " + describeType(value) + " to JSON: "
-                    + e.getOriginalMessage(), e);
+    /**
+     * A JSON object in the order given: {@code object("type", "linear", "units", 32)} is
+     * {@code {"type": "linear", "units": 32}}. Keys are strings; values may be null. The map is mutable, so a caller
+     * can add optional fields after the fixed ones.
+     */
+    public static Map<String, Object> object(Object... keysAndValues) {
+        if (keysAndValues.length % 2 != 0) {
+            throw new IllegalArgumentException("Json.object needs key, value pairs, got " + keysAndValues.length + " arguments");
         }
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            if (!(keysAndValues[i] instanceof String key)) {
+                throw new IllegalArgumentException("Json.object: key " + i / 2 + " is not a string: " + keysAndValues[i]);
+            }
+            if (m.containsKey(key)) throw new IllegalArgumentException("Json.object: duplicate key '" + key + "'");
+            m.put(key, keysAndValues[i + 1]);
+        }
+        return m;
     }
 
     /** Writes {@code value} pretty-printed to {@code path}, atomically, with a trailing newline. */

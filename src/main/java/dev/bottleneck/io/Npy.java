@@ -16,21 +16,25 @@ public final class Npy {
 
     /** The bytes of a float32 array of the given shape. */
     public static byte[] float32(float[] data, int... shape) {
-        checkSize(data.length, shape);
-        byte[] header = header("<f4", shape);
-        ByteBuffer b = ByteBuffer.allocate(header.length + 4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.put(header);
-        for (float v : data) b.putFloat(v);
-        return b.array();
+        return file("<f4", data.length, 4, shape, b -> {
+            for (float v : data) b.putFloat(v);
+        });
     }
 
     /** The bytes of an int64 array of the given shape. */
     public static byte[] int64(long[] data, int... shape) {
-        checkSize(data.length, shape);
-        byte[] header = header("<i8", shape);
-        ByteBuffer b = ByteBuffer.allocate(header.length + 8 * data.length).order(ByteOrder.LITTLE_ENDIAN);
+        return file("<i8", data.length, 8, shape, b -> {
+            for (long v : data) b.putLong(v);
+        });
+    }
+
+    /** Header and data of {@code count} elements of {@code elementBytes} each, which {@code data} puts (little-endian). */
+    private static byte[] file(String descr, int count, int elementBytes, int[] shape, java.util.function.Consumer<ByteBuffer> data) {
+        checkSize(count, shape);
+        byte[] header = header(descr, shape);
+        ByteBuffer b = ByteBuffer.allocate(header.length + elementBytes * count).order(ByteOrder.LITTLE_ENDIAN);
         b.put(header);
-        for (long v : data) b.putLong(v);
+        data.accept(b);
         return b.array();
     }
 

@@ -277,19 +277,22 @@ public final class Safetensors {
 
     /** Reads every tensor and the metadata of {@code path}. */
     public static Loaded read(Path path) {
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return read(path, ch);
-        } catch (NoSuchFileException e) {
-            throw new BottleneckException("cannot read " + path + ": file not found (check the path)", e);
-        } catch (IOException e) {
-            throw new BottleneckException("cannot read " + path + ": " + AtomicFiles.describe(e), e);
-        }
+        return withChannel(path, ch -> read(path, ch));
     }
 
     /** Reads only the header of {@code path}: tensor dtypes and shapes (no data) and the metadata. */
     public static Header readHeader(Path path) {
+        return withChannel(path, ch -> parseHeader(path, ch));
+    }
+
+    /** What {@code reader} reads from {@code path}, opened for reading; I/O errors name the file. */
+    private interface ChannelReader<T> {
+        T read(FileChannel ch) throws IOException;
+    }
+
+    private static <T> T withChannel(Path path, ChannelReader<T> reader) {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return parseHeader(path, ch);
+            return reader.read(ch);
         } catch (NoSuchFileException e) {
             throw new BottleneckException("cannot read " + path + ": file not found (check the path)", e);
         } catch (IOException e) {

@@ -6,6 +6,7 @@ import dev.bottleneck.backend.Activation;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.backend.UnaryOp;
+import dev.bottleneck.io.Json;
 import dev.bottleneck.nn.ActivationLayer;
 import dev.bottleneck.nn.Module;
 import dev.bottleneck.nn.Parameter;
@@ -108,21 +109,25 @@ public final class Autoencoder implements AutoCloseable {
         if (spec.variational() != null) return forwardVariational(g, input, target, wantOutput);
         Var x = reshapeBatch(g, input, spec.input());
         Var code = encoder.forward(g, x);
-        Var out;
-        Var recLoss;
-        int n = decoder.layers().size();
         dev.bottleneck.nn.RepeatSteps.bindTarget(decoder, target); // teacher-forced sequence decoders read the true steps
-        if (logitsPath) {
-            Var logits = decoder.forward(g, code, n - 1);
-            recLoss = g.loss(Loss.BCE_WITH_LOGITS, spec.reduction(), logits, target);
-            out = wantOutput ? g.activation(Activation.SIGMOID, logits) : null;
-        } else {
-            out = decoder.forward(g, code);
-            recLoss = g.loss(spec.loss(), spec.reduction(), out, target);
-        }
-        Var loss = recLoss;
+        Decoded d = reconstruct(g, code, target, wantOutput);
+        Var loss = d.recLoss();
         for (Regularizer r : regularizers) loss = g.add(loss, r.penalty(g, x, code, encoder));
-        return new Forward(code, out, loss, recLoss);
+        return new Forward(code, d.out(), loss, d.recLoss());
+    }
+
+    /** The decoder's output (null when not wanted on the logits path) and the reconstruction loss against target. */
+    private record Decoded(Var out, Var recLoss) {}
+
+    /** Decodes {@code code}; on the logits path the last sigmoid is fused into the loss (BCE with logits). */
+    private Decoded reconstruct(Graph g, Var code, Var target, boolean wantOutput) {
+        if (logitsPath) {
+            Var logits = decoder.forward(g, code, decoder.layers().size() - 1);
+            Var recLoss = g.loss(Loss.BCE_WITH_LOGITS, spec.reduction(), logits, target);
+            return new Decoded(wantOutput ? g.activation(Activation.SIGMOID, logits) : null, recLoss);
+        }
+        Var out = decoder.forward(g, code);
+        return new Decoded(out, g.loss(spec.loss(), spec.reduction(), out, target));
     }
 
     /**
@@ -142,24 +147,15 @@ public final class Autoencoder implements AutoCloseable {
         Var logvar = g.columns(h, latent, latent);
         Var std = g.unary(UnaryOp.EXP, g.scale(logvar, 0.5));
         Var z = g.add(mu, g.mul(std, g.normal(batch, latent)));
-        Var out;
-        Var recLoss;
-        int n = decoder.layers().size();
-        if (logitsPath) {
-            Var logits = decoder.forward(g, z, n - 1);
-            recLoss = g.loss(Loss.BCE_WITH_LOGITS, spec.reduction(), logits, target);
-            out = wantOutput ? g.activation(Activation.SIGMOID, logits) : null;
-        } else {
-            out = decoder.forward(g, z);
-            recLoss = g.loss(spec.loss(), spec.reduction(), out, target);
-        }
+        Decoded d = reconstruct(g, z, target, wantOutput);
+        Var recLoss = d.recLoss();
         // 1 + logvar - mu^2 - exp(logvar), summed, times -0.5 / batch
         Var inner = g.sub(g.sub(g.affine(logvar, 1.0, 1.0), g.unary(UnaryOp.SQUARE, mu)), g.unary(UnaryOp.EXP, logvar));
         Var kl = g.scale(g.sum(inner), -0.5 / batch);
         double beta = g.training() ? v.betaAt(epoch) : 1.0;
         Var loss = beta == 0 ? recLoss : g.add(recLoss, beta == 1 ? kl : g.scale(kl, beta));
         for (Regularizer r : regularizers) loss = g.add(loss, r.penalty(g, x, mu, encoder));
-        return new Forward(mu, out, loss, recLoss, kl);
+        return new Forward(mu, d.out(), loss, recLoss, kl);
     }
 
     /** Codes of a batch (inference); for a variational autoencoder the code is the mean μ. */
@@ -244,17 +240,12 @@ public final class Autoencoder implements AutoCloseable {
         private Builder add(Map<String, Object> l) { (inDecoder ? dec : enc).add(l); return this; }
 
         public Builder dense(int units, String activation) {
-            Map<String, Object> l = new LinkedHashMap<>();
-            l.put("type", "linear");
-            l.put("units", units);
-            l.put("activation", activation);
+            Map<String, Object> l = Json.object("type", "linear", "units", units, "activation", activation);
             return add(l);
         }
 
         public Builder dropout(double rate) {
-            Map<String, Object> l = new LinkedHashMap<>();
-            l.put("type", "dropout");
-            l.put("rate", rate);
+            Map<String, Object> l = Json.object("type", "dropout", "rate", rate);
             return add(l);
         }
 

@@ -6,6 +6,7 @@ import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Activation;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.UnaryOp;
+import dev.bottleneck.io.Json;
 import dev.bottleneck.nn.ActivationLayer;
 import dev.bottleneck.nn.Dropout;
 import dev.bottleneck.nn.Linear;
@@ -13,7 +14,6 @@ import dev.bottleneck.nn.Module;
 import dev.bottleneck.nn.Sequential;
 import dev.bottleneck.tensor.Tensor;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -135,10 +135,8 @@ public record Contractive(double weight, Mode mode, double step, int draws) impl
 
     @Override
     public Map<String, Object> spec() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "contractive");
-        m.put("weight", weight);
-        m.put("mode", mode.name().toLowerCase(Locale.ROOT));
+        Map<String, Object> m = Json.object("type", "contractive", "weight", weight,
+                "mode", mode.name().toLowerCase(Locale.ROOT));
         if (mode == Mode.ESTIMATE) {
             m.put("step", step);
             m.put("draws", draws);

@@ -1,6 +1,6 @@
 package dev.bottleneck.model;
 
-import java.util.LinkedHashMap;
+import dev.bottleneck.io.Json;
 import java.util.List;
 import java.util.Map;
 
@@ -16,9 +16,7 @@ final class ConvPresets {
      * <p>Parameters: 320 + 18,496 + 50,192 + 53,312 + 18,464 + 289 = 141,073 (see PresetsTest).
      */
     static ModelSpec w3() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", "w3");
-        m.put("input", List.of(1, 28, 28));
+        Map<String, Object> m = Json.object("name", "w3", "input", List.of(1, 28, 28));
         m.put("encoder", List.of(
                 conv("conv2d", 32, 3, 2, 1, "relu"),
                 conv("conv2d", 64, 3, 2, 1, "relu"),
@@ -48,9 +46,7 @@ final class ConvPresets {
      * <p>Parameters: 160 + 1,160 + 584 + 584 + 584 + 1,168 + 145 = 4,385 (the blog's model summary).
      */
     static ModelSpec kerasConv() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", "keras-conv");
-        m.put("input", List.of(1, 28, 28));
+        Map<String, Object> m = Json.object("name", "keras-conv", "input", List.of(1, 28, 28));
         m.put("encoder", List.of(
                 conv("conv2d", 16, 3, 1, "same", "relu"), pool(),
                 conv("conv2d", 8, 3, 1, "same", "relu"), pool(),
@@ -66,37 +62,19 @@ final class ConvPresets {
     }
 
     private static Map<String, Object> conv(String type, int filters, int kernel, int stride, Object padding, String activation) {
-        Map<String, Object> l = new LinkedHashMap<>();
-        l.put("type", type);
-        l.put("filters", filters);
-        l.put("kernel", kernel);
-        l.put("stride", stride);
-        l.put("padding", padding);
-        l.put("activation", activation);
-        return l;
+        return Json.object("type", type, "filters", filters, "kernel", kernel, "stride", stride, "padding", padding,
+                "activation", activation);
     }
 
     private static Map<String, Object> pool() {
-        Map<String, Object> l = new LinkedHashMap<>();
-        l.put("type", "max_pool2d");
-        l.put("kernel", 2);
-        l.put("padding", "same");
-        return l;
+        return Json.object("type", "max_pool2d", "kernel", 2, "padding", "same");
     }
 
     private static Map<String, Object> up() {
-        Map<String, Object> l = new LinkedHashMap<>();
-        l.put("type", "upsample");
-        l.put("scale", 2);
-        l.put("mode", "nearest");
-        return l;
+        return Json.object("type", "upsample", "scale", 2, "mode", "nearest");
     }
 
     private static Map<String, Object> dense(int units, String activation) {
-        Map<String, Object> l = new LinkedHashMap<>();
-        l.put("type", "linear");
-        l.put("units", units);
-        l.put("activation", activation);
-        return l;
+        return Json.object("type", "linear", "units", units, "activation", activation);
     }
 }

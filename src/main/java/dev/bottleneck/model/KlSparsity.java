@@ -4,8 +4,8 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.UnaryOp;
+import dev.bottleneck.io.Json;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -41,11 +41,7 @@ public record KlSparsity(double rho, double weight) implements Regularizer {
 
     @Override
     public Map<String, Object> spec() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "kl_sparsity");
-        m.put("rho", rho);
-        m.put("weight", weight);
-        return m;
+        return Json.object("type", "kl_sparsity", "rho", rho, "weight", weight);
     }
 
     /** Parses the CLI form {@code RHO:BETA}, e.g. {@code 0.05:3}. */

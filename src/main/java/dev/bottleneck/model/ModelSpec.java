@@ -6,6 +6,7 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.Limits;
 import dev.bottleneck.backend.Activation;
 import dev.bottleneck.backend.Loss;
+import dev.bottleneck.io.Json;
 import dev.bottleneck.io.MapValues;
 import dev.bottleneck.nn.Linear;
 import dev.bottleneck.nn.LayerSpec;
@@ -179,11 +180,7 @@ public final class ModelSpec {
     }
 
     private static Map<String, Object> linear(int units, String act) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "linear");
-        m.put("units", units);
-        m.put("activation", act);
-        return m;
+        return Json.object("type", "linear", "units", units, "activation", act);
     }
 
     public static ModelSpec fromMap(Map<String, Object> m, String source) {
@@ -234,14 +231,9 @@ public final class ModelSpec {
     }
 
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", name);
-        m.put("input", Arrays.stream(input).boxed().toList());
-        m.put("encoder", encoder);
-        m.put("decoder", decoder);
-        m.put("loss", loss.specName());
-        m.put("reduction", reduction.name().toLowerCase(Locale.ROOT));
-        m.put("regularizers", regularizers);
+        Map<String, Object> m = Json.object("name", name, "input", Arrays.stream(input).boxed().toList(),
+                "encoder", encoder, "decoder", decoder, "loss", loss.specName(),
+                "reduction", reduction.name().toLowerCase(Locale.ROOT), "regularizers", regularizers);
         if (variational != null) m.put("variational", variational.toMap());
         return m;
     }

@@ -4,8 +4,8 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.UnaryOp;
+import dev.bottleneck.io.Json;
 
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -38,10 +38,7 @@ public interface Regularizer {
 
         @Override
         public Map<String, Object> spec() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("type", "l1_activity");
-            m.put("weight", weight);
-            return m;
+            return Json.object("type", "l1_activity", "weight", weight);
         }
     }
 

@@ -2,12 +2,12 @@ package dev.bottleneck.model;
 
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.Limits;
+import dev.bottleneck.io.Json;
 import dev.bottleneck.io.MapValues;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.backend.RnnGeometry;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -82,35 +82,23 @@ public record SequenceSpec(String name, int steps, int features, RnnGeometry.Cel
         List<Map<String, Object>> enc = new ArrayList<>(), dec = new ArrayList<>();
         enc.add(rnn(bidirectional, "last"));
         if (latent > 0) {
-            Map<String, Object> p = new LinkedHashMap<>();
-            p.put("type", "linear");
-            p.put("units", latent);
-            p.put("activation", "linear");
+            Map<String, Object> p = Json.object("type", "linear", "units", latent, "activation", "linear");
             enc.add(p);
         }
-        Map<String, Object> rep = new LinkedHashMap<>();
-        rep.put("type", "repeat");
-        rep.put("steps", steps);
+        Map<String, Object> rep = Json.object("type", "repeat", "steps", steps);
         if (teacherForcing) {
             rep.put("teacher_forcing", true);
             rep.put("features", features);
         }
         dec.add(rep);
         dec.add(rnn(false, "sequence"));
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("type", "step_linear");
-        out.put("units", features);
+        Map<String, Object> out = Json.object("type", "step_linear", "units", features);
         dec.add(out);
         return new ModelSpec(name, new int[] {steps, features}, enc, dec, Loss.MSE, Loss.Reduction.MEAN, List.of());
     }
 
     private Map<String, Object> rnn(boolean bidi, String ret) {
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("type", cell.specName());
-        r.put("hidden", hidden);
-        r.put("layers", layers);
-        r.put("bidirectional", bidi);
-        r.put("return", ret);
-        return r;
+        return Json.object("type", cell.specName(), "hidden", hidden, "layers", layers, "bidirectional", bidi,
+                "return", ret);
     }
 }

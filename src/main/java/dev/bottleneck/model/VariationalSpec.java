@@ -1,8 +1,8 @@
 package dev.bottleneck.model;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.io.Json;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -29,11 +29,7 @@ public record VariationalSpec(int latent, double beta, int warmupEpochs) {
     }
 
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("latent", latent);
-        m.put("beta", beta);
-        m.put("warmup_epochs", warmupEpochs);
-        return m;
+        return Json.object("latent", latent, "beta", beta, "warmup_epochs", warmupEpochs);
     }
 
     /** Reads the section from a parsed spec; {@code source} names the file in error messages. */

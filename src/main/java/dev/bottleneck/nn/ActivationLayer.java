@@ -1,12 +1,12 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.Json;
 import dev.bottleneck.io.MapValues;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Activation;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** An activation function as a layer. */
@@ -45,9 +45,7 @@ public final class ActivationLayer extends Module {
 
     @Override
     public Map<String, Object> spec() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "activation");
-        m.put("fn", kind.specName());
+        Map<String, Object> m = Json.object("type", "activation", "fn", kind.specName());
         if (alpha != 0) m.put("alpha", alpha);
         return m;
     }

@@ -13,11 +13,8 @@ import java.util.Map;
 public final class AvgPool2d extends Pool2dModule {
     /** Spec type {@code avg_pool2d}: the keys of {@link MaxPool2d#SPEC} plus {@code count_include_pad} (true). */
     public static final LayerSpec SPEC = (l, shape, out, where) -> {
-        SpecValues.requireImage("avg_pool2d", shape, where);
-        int[] k = SpecValues.pair(l, "kernel", where, null, 1);
-        int[] s = SpecValues.pair(l, "stride", where, k, 1);
-        int[] p = SpecValues.poolPadding(l.get("padding"), shape, k, s, where);
-        return SpecValues.add(new AvgPool2d(k[0], k[1], s[0], s[1], p[0], p[1],
+        Window w = Window.of("avg_pool2d", l, shape, where);
+        return SpecValues.add(new AvgPool2d(w.k()[0], w.k()[1], w.s()[0], w.s()[1], w.p()[0], w.p()[1],
                 MapValues.bool(l.get("count_include_pad"), true, where + ": 'count_include_pad'")), shape, out, where);
     };
 

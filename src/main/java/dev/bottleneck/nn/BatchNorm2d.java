@@ -1,12 +1,12 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.Json;
 import dev.bottleneck.io.MapValues;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -82,11 +82,6 @@ public final class BatchNorm2d extends Module {
 
     @Override
     public Map<String, Object> spec() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "batch_norm2d");
-        m.put("channels", channels);
-        m.put("momentum", momentum);
-        m.put("eps", eps);
-        return m;
+        return Json.object("type", "batch_norm2d", "channels", channels, "momentum", momentum, "eps", eps);
     }
 }

@@ -1,5 +1,6 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.Json;
 import dev.bottleneck.io.MapValues;
 import dev.bottleneck.Limits;
 import dev.bottleneck.BottleneckException;
@@ -7,7 +8,6 @@ import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -15,7 +15,7 @@ import java.util.Map;
  * 2-D convolution over [N, cIn, h, w] batches: weight [cOut, cIn, kh, kw] (PyTorch layout), bias [cOut]. The
  * initialiser sees {@code fanIn = cIn kh kw} and {@code fanOut = cOut kh kw}.
  */
-public final class Conv2d extends Module {
+public final class Conv2d extends ConvLayer {
     /**
      * Spec type {@code conv2d}: {@code filters}, {@code kernel}, optional {@code stride} (1), {@code padding} (0, an
      * int, a pair, {@code "valid"} or {@code "same"}: stride-1 output size, or {@code ceil(size / stride)}; needs an odd
@@ -65,51 +65,20 @@ public final class Conv2d extends Module {
         return next;
     }
 
-    private final int cIn, cOut, kh, kw, strideH, strideW, padH, padW, dilH, dilW;
-    private final Parameter weight, bias;
-
     public Conv2d(int cIn, int cOut, int kernel, int stride, int pad, int dilation, boolean bias, Init init) {
         this(cIn, cOut, kernel, kernel, stride, stride, pad, pad, dilation, dilation, bias, init);
     }
 
     public Conv2d(int cIn, int cOut, int kh, int kw, int strideH, int strideW, int padH, int padW, int dilH, int dilW,
                   boolean bias, Init init) {
-        if (cIn < 1 || cOut < 1 || kh < 1 || kw < 1) {
-            throw new BottleneckException("conv2d needs positive channels and kernel, got " + cIn + " -> " + cOut + ", kernel " + kh + "x" + kw);
-        }
-        if (strideH < 1 || strideW < 1 || dilH < 1 || dilW < 1 || padH < 0 || padW < 0) {
-            throw new BottleneckException("conv2d: stride and dilation must be >= 1 and padding >= 0");
-        }
-        this.cIn = cIn;
-        this.cOut = cOut;
-        this.kh = kh;
-        this.kw = kw;
-        this.strideH = strideH;
-        this.strideW = strideW;
-        this.padH = padH;
-        this.padW = padW;
-        this.dilH = dilH;
-        this.dilW = dilW;
-        this.weight = new Parameter(init, cIn * kh * kw, cOut * kh * kw, cOut, cIn, kh, kw);
-        this.bias = bias ? new Parameter(Init.ZEROS, cIn * kh * kw, cOut * kh * kw, cOut) : null;
+        super("conv2d", new int[] {cOut, cIn, kh, kw}, cIn, cOut, kh, kw, strideH, strideW, padH, padW, dilH, dilW, bias, init);
     }
-
-    public Parameter weight() { return weight; }
-    public Parameter bias() { return bias; }
-    public int inChannels() { return cIn; }
-    public int outChannels() { return cOut; }
 
     @Override
     public Var forward(Graph g, Var x) {
-        if (x.value().rank() != 4 || x.value().dim(1) != cIn) {
-            throw new BottleneckException(describe() + " needs input [N, " + cIn + ", h, w], got " + Arrays.toString(x.shape()));
-        }
-        return g.conv2d(x, weight.in(g), bias == null ? null : bias.in(g), strideH, strideW, padH, padW, dilH, dilW);
+        checkInput(x);
+        return g.conv2d(x, weight.in(g), biasIn(g), strideH, strideW, padH, padW, dilH, dilW);
     }
-
-    @Override public List<Parameter> ownParameters() { return bias == null ? List.of(weight) : List.of(weight, bias); }
-    @Override public List<String> ownParameterNames() { return bias == null ? List.of("weight") : List.of("weight", "bias"); }
-    @Override public List<Parameter> parameters() { return ownParameters(); }
 
     /** Output size of one spatial dimension. */
     static int outSize(int in, int k, int stride, int pad, int dil) {
@@ -118,9 +87,7 @@ public final class Conv2d extends Module {
 
     @Override
     public int[] outputShape(int[] inputShape) {
-        if (inputShape.length != 3 || inputShape[0] != cIn) {
-            throw new BottleneckException(describe() + " needs samples of shape [" + cIn + ", h, w], got " + Arrays.toString(inputShape));
-        }
+        checkSample(inputShape);
         int oh = outSize(inputShape[1], kh, strideH, padH, dilH), ow = outSize(inputShape[2], kw, strideW, padW, dilW);
         if (inputShape[1] + 2 * padH - dilH * (kh - 1) - 1 < 0 || inputShape[2] + 2 * padW - dilW * (kw - 1) - 1 < 0 || oh < 1 || ow < 1) {
             throw new BottleneckException(describe() + ": input " + Arrays.toString(inputShape) + " is smaller than the kernel");
@@ -140,16 +107,8 @@ public final class Conv2d extends Module {
 
     @Override
     public Map<String, Object> spec() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "conv2d");
-        m.put("in", cIn);
-        m.put("filters", cOut);
-        m.put("kernel", specPair(kh, kw));
-        m.put("stride", specPair(strideH, strideW));
-        m.put("padding", specPair(padH, padW));
-        m.put("dilation", specPair(dilH, dilW));
-        m.put("bias", bias != null);
-        m.put("init", weight.init().specName());
-        return m;
+        return Json.object("type", "conv2d", "in", cIn, "filters", cOut, "kernel", specPair(kh, kw),
+                "stride", specPair(strideH, strideW), "padding", specPair(padH, padW), "dilation", specPair(dilH, dilW),
+                "bias", bias != null, "init", weight.init().specName());
     }
 }

@@ -1,11 +1,11 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.Json;
 import dev.bottleneck.io.MapValues;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Inverted dropout (identity at inference). */
@@ -35,9 +35,6 @@ public final class Dropout extends Module {
 
     @Override
     public Map<String, Object> spec() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "dropout");
-        m.put("rate", rate);
-        return m;
+        return Json.object("type", "dropout", "rate", rate);
     }
 }

@@ -1,18 +1,18 @@
 package dev.bottleneck.nn;
 
 import dev.bottleneck.backend.Activation;
+import dev.bottleneck.io.Json;
 import dev.bottleneck.io.MapValues;
 import dev.bottleneck.Limits;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /** Fully connected layer {@code y = x W^T + b}, W of shape [out, in] as in PyTorch. */
-public final class Linear extends Module {
+public final class Linear extends WeightedModule {
     /** Spec type {@code linear} (alias {@code dense}): {@code units}, optional {@code activation}, {@code alpha}, {@code bias}, {@code init}. */
     public static final LayerSpec SPEC = (l, shape, out, at) -> {
         Object u = l.get("units");
@@ -39,20 +39,16 @@ public final class Linear extends Module {
     };
 
     private final int in, out;
-    private final Parameter weight, bias;
 
     public Linear(int in, int out, boolean bias, Init init) {
+        super(new Parameter(init, in, out, out, in), bias ? new Parameter(Init.ZEROS, in, out, out) : null);
         if (in <= 0 || out <= 0) throw new BottleneckException("linear layer needs positive sizes, got " + in + " -> " + out);
         this.in = in;
         this.out = out;
-        this.weight = new Parameter(init, in, out, out, in);
-        this.bias = bias ? new Parameter(Init.ZEROS, in, out, out) : null;
     }
 
     public int in() { return in; }
     public int out() { return out; }
-    public Parameter weight() { return weight; }
-    public Parameter bias() { return bias; }
 
     @Override
     public Var forward(Graph g, Var x) {
@@ -60,12 +56,8 @@ public final class Linear extends Module {
         if (x2.value().cols() != in) {
             throw new BottleneckException("Linear(" + in + " -> " + out + ") got input with " + x2.value().cols() + " features per sample");
         }
-        return g.linear(x2, weight.in(g), bias == null ? null : bias.in(g));
+        return g.linear(x2, weight.in(g), biasIn(g));
     }
-
-    @Override public List<Parameter> ownParameters() { return bias == null ? List.of(weight) : List.of(weight, bias); }
-    @Override public List<String> ownParameterNames() { return bias == null ? List.of("weight") : List.of("weight", "bias"); }
-    @Override public List<Parameter> parameters() { return ownParameters(); }
 
     @Override
     public int[] outputShape(int[] inputShape) {
@@ -79,12 +71,7 @@ public final class Linear extends Module {
 
     @Override
     public Map<String, Object> spec() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "linear");
-        m.put("in", in);
-        m.put("units", out);
-        m.put("bias", bias != null);
-        m.put("init", weight.init().specName());
-        return m;
+        return Json.object("type", "linear", "in", in, "units", out, "bias", bias != null,
+                "init", weight.init().specName());
     }
 }

@@ -10,11 +10,8 @@ public final class MaxPool2d extends Pool2dModule {
      * {@code "same"}: output {@code ceil(size / stride)} with the smallest symmetric padding).
      */
     public static final LayerSpec SPEC = (l, shape, out, where) -> {
-        SpecValues.requireImage("max_pool2d", shape, where);
-        int[] k = SpecValues.pair(l, "kernel", where, null, 1);
-        int[] s = SpecValues.pair(l, "stride", where, k, 1);
-        int[] p = SpecValues.poolPadding(l.get("padding"), shape, k, s, where);
-        return SpecValues.add(new MaxPool2d(k[0], k[1], s[0], s[1], p[0], p[1]), shape, out, where);
+        Window w = Window.of("max_pool2d", l, shape, where);
+        return SpecValues.add(new MaxPool2d(w.k()[0], w.k()[1], w.s()[0], w.s()[1], w.p()[0], w.p()[1]), shape, out, where);
     };
 
     public MaxPool2d(int kh, int kw, int strideH, int strideW, int padH, int padW) {

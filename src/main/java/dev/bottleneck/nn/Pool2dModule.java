@@ -4,9 +4,9 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Pool2dGeometry;
+import dev.bottleneck.io.Json;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** What max and average pooling share: the window, its validation, the output shape and the spec fields. */
@@ -28,6 +28,17 @@ abstract class Pool2dModule extends Module {
             geometry(1, 1, Math.max(kh, 1), Math.max(kw, 1));
         } catch (IllegalArgumentException e) {
             throw new BottleneckException(type + ": " + e.getMessage());
+        }
+    }
+
+    /** Kernel, stride and padding (height, width) read from a pooling layer's spec. */
+    record Window(int[] k, int[] s, int[] p) {
+        /** {@code kernel}, optional {@code stride} (= kernel) and {@code padding} of a spec of {@code type}. */
+        static Window of(String type, Map<String, Object> l, int[] shape, String where) {
+            SpecValues.requireImage(type, shape, where);
+            int[] k = SpecValues.pair(l, "kernel", where, null, 1);
+            int[] s = SpecValues.pair(l, "stride", where, k, 1);
+            return new Window(k, s, SpecValues.poolPadding(l.get("padding"), shape, k, s, where));
         }
     }
 
@@ -62,11 +73,7 @@ abstract class Pool2dModule extends Module {
 
     @Override
     public Map<String, Object> spec() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", type);
-        m.put("kernel", Conv2d.specPair(kh, kw));
-        m.put("stride", Conv2d.specPair(strideH, strideW));
-        m.put("padding", Conv2d.specPair(padH, padW));
-        return m;
+        return Json.object("type", type, "kernel", Conv2d.specPair(kh, kw), "stride", Conv2d.specPair(strideH, strideW),
+                "padding", Conv2d.specPair(padH, padW));
     }
 }

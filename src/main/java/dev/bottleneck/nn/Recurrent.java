@@ -1,5 +1,6 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.Json;
 import dev.bottleneck.io.MapValues;
 import dev.bottleneck.Limits;
 import dev.bottleneck.BottleneckException;
@@ -9,7 +10,6 @@ import dev.bottleneck.backend.RnnGeometry;
 import dev.bottleneck.tensor.Tensor;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -138,12 +138,7 @@ public class Recurrent extends Module {
 
     @Override
     public Map<String, Object> spec() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", geo.cell().specName());
-        m.put("hidden", geo.hidden());
-        m.put("layers", geo.layers());
-        m.put("bidirectional", geo.bidirectional());
-        m.put("return", output == Output.LAST ? "last" : "sequence");
-        return m;
+        return Json.object("type", geo.cell().specName(), "hidden", geo.hidden(), "layers", geo.layers(),
+                "bidirectional", geo.bidirectional(), "return", output == Output.LAST ? "last" : "sequence");
     }
 }

@@ -1,5 +1,6 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.Json;
 import dev.bottleneck.io.MapValues;
 import dev.bottleneck.Limits;
 import dev.bottleneck.BottleneckException;
@@ -7,7 +8,6 @@ import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 import dev.bottleneck.tensor.Tensor;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -85,9 +85,7 @@ public final class RepeatSteps extends Module {
 
     @Override
     public Map<String, Object> spec() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "repeat");
-        m.put("steps", steps);
+        Map<String, Object> m = Json.object("type", "repeat", "steps", steps);
         if (teacherForcing) {
             m.put("teacher_forcing", true);
             m.put("features", features);

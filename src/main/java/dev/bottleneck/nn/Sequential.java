@@ -2,9 +2,9 @@ package dev.bottleneck.nn;
 
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
+import dev.bottleneck.io.Json;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -59,8 +59,7 @@ public final class Sequential extends Module {
 
     @Override
     public Map<String, Object> spec() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "sequential");
+        Map<String, Object> m = Json.object("type", "sequential");
         List<Object> l = new ArrayList<>();
         for (Module x : layers) l.add(x.spec());
         m.put("layers", l);

@@ -1,5 +1,6 @@
 package dev.bottleneck.nn;
 
+import dev.bottleneck.io.Json;
 import dev.bottleneck.io.MapValues;
 import dev.bottleneck.Limits;
 import dev.bottleneck.BottleneckException;
@@ -8,7 +9,6 @@ import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Upsample;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -55,10 +55,7 @@ public final class UpsampleLayer extends Module {
 
     @Override
     public Map<String, Object> spec() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "upsample");
-        m.put("scale", Conv2d.specPair(scaleH, scaleW));
-        m.put("mode", mode.name().toLowerCase(Locale.ROOT));
-        return m;
+        return Json.object("type", "upsample", "scale", Conv2d.specPair(scaleH, scaleW),
+                "mode", mode.name().toLowerCase(Locale.ROOT));
     }
 }

@@ -1,8 +1,8 @@
 package dev.bottleneck.optim;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.io.Json;
 
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -61,13 +61,7 @@ public record LrSchedule(String kind, int every, double gamma, double minLr, int
     }
 
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("kind", kind);
-        m.put("every", every);
-        m.put("gamma", gamma);
-        m.put("min_lr", minLr);
-        m.put("epochs", epochs);
-        return m;
+        return Json.object("kind", kind, "every", every, "gamma", gamma, "min_lr", minLr, "epochs", epochs);
     }
 
     public static LrSchedule fromMap(Map<String, Object> m) {

@@ -1,8 +1,8 @@
 package dev.bottleneck.optim;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.io.Json;
 
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -71,17 +71,8 @@ public record OptimizerConfig(String name, double lr, double momentum, boolean n
     }
 
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", name);
-        m.put("lr", lr);
-        m.put("momentum", momentum);
-        m.put("nesterov", nesterov);
-        m.put("beta1", beta1);
-        m.put("beta2", beta2);
-        m.put("eps", eps);
-        m.put("alpha", alpha);
-        m.put("weight_decay", weightDecay);
-        return m;
+        return Json.object("name", name, "lr", lr, "momentum", momentum, "nesterov", nesterov, "beta1", beta1,
+                "beta2", beta2, "eps", eps, "alpha", alpha, "weight_decay", weightDecay);
     }
 
     public static OptimizerConfig fromMap(Map<String, Object> m) {

@@ -225,17 +225,10 @@ public final class CheckpointStore {
     }
 
     private Map<String, Object> manifest(Path unit, String name, TrainState state, String reason) throws IOException {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("format", FORMAT);
-        m.put("version", 1);
-        m.put("name", name);
-        m.put("global_step", state.globalStep);
-        m.put("epochs_done", state.epochsDone);
-        m.put("step_in_epoch", state.stepInEpoch);
-        m.put("steps_per_epoch", state.stepsPerEpoch);
-        m.put("run_id", state.runId);
-        m.put("reason", reason);
-        m.put("written", Instant.now().toString());
+        Map<String, Object> m = Json.object("format", FORMAT, "version", 1, "name", name,
+                "global_step", state.globalStep, "epochs_done", state.epochsDone, "step_in_epoch", state.stepInEpoch,
+                "steps_per_epoch", state.stepsPerEpoch, "run_id", state.runId, "reason", reason,
+                "written", Instant.now().toString());
         Map<String, Object> files = new LinkedHashMap<>();
         List<Path> entries = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(unit)) {
@@ -245,9 +238,7 @@ public final class CheckpointStore {
         for (Path p : entries) {
             String f = p.getFileName().toString();
             if (!Files.isRegularFile(p) || AtomicFiles.isTemporary(f) || f.equals(MANIFEST)) continue;
-            Map<String, Object> info = new LinkedHashMap<>();
-            info.put("bytes", Files.size(p));
-            info.put("crc32c", crc32c(p));
+            Map<String, Object> info = Json.object("bytes", Files.size(p), "crc32c", crc32c(p));
             files.put(f, info);
         }
         m.put("files", files);

@@ -140,15 +140,11 @@ public final class Checkpointer implements TrainingListener {
         lastSavedStep = state.globalStep;
         lastSavedAt = System.nanoTime();
         ctx.lastCheckpoint(unit.dir());
-        Map<String, Object> ev = new LinkedHashMap<>();
-        ev.put("path", unit.dir().toString());
-        ev.put("reason", reason);
-        ev.put("epoch", state.stepInEpoch == 0 ? state.epochsDone : state.epochsDone + 1);
-        ev.put("step", state.stepInEpoch == 0 ? ctx.stepsPerEpoch() : state.stepInEpoch);
-        ev.put("steps", ctx.stepsPerEpoch());
-        ev.put("epochs_done", state.epochsDone);
-        ev.put("global_step", state.globalStep);
-        ev.put("seconds", Math.round((System.nanoTime() - t0) / 1e6) / 1e3);
+        Map<String, Object> ev = Json.object("path", unit.dir().toString(), "reason", reason,
+                "epoch", state.stepInEpoch == 0 ? state.epochsDone : state.epochsDone + 1,
+                "step", state.stepInEpoch == 0 ? ctx.stepsPerEpoch() : state.stepInEpoch, "steps", ctx.stepsPerEpoch(),
+                "epochs_done", state.epochsDone, "global_step", state.globalStep,
+                "seconds", Math.round((System.nanoTime() - t0) / 1e6) / 1e3);
         ctx.events().emit("checkpoint", ev);
     }
 

@@ -1,6 +1,6 @@
 package dev.bottleneck.train;
 
-import java.util.LinkedHashMap;
+import dev.bottleneck.io.Json;
 import java.util.Map;
 
 /**
@@ -15,15 +15,9 @@ public record EpochMetrics(int epoch, double trainLoss, double valLoss, double l
     }
 
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("epoch", epoch);
-        m.put("train_loss", trainLoss);
-        m.put("val_loss", Double.isNaN(valLoss) ? null : valLoss);
-        m.put("lr", lr);
-        m.put("samples_per_s", samplesPerSecond);
-        m.put("seconds", seconds);
-        m.put("mean_code_activation", Double.isNaN(meanCodeActivation) ? null : meanCodeActivation);
-        return m;
+        return Json.object("epoch", epoch, "train_loss", trainLoss, "val_loss", Double.isNaN(valLoss) ? null : valLoss,
+                "lr", lr, "samples_per_s", samplesPerSecond, "seconds", seconds,
+                "mean_code_activation", Double.isNaN(meanCodeActivation) ? null : meanCodeActivation);
     }
 
     public static EpochMetrics fromMap(Map<String, Object> m) {

@@ -1,12 +1,12 @@
 package dev.bottleneck.train;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.io.Json;
 import dev.bottleneck.optim.LrSchedule;
 import dev.bottleneck.optim.OptimizerConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -125,18 +125,10 @@ public final class FitConfig {
     public FitConfig progress(Boolean v) { progress = v; return this; }
 
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("epochs", epochs);
-        m.put("batch", batch);
-        m.put("seed", seed);
-        m.put("validation", validation);
-        m.put("optimizer", optimizer.toMap());
-        m.put("schedule", schedule.toMap());
-        m.put("clip_norm", clipNorm);
-        m.put("patience", patience);
-        m.put("min_delta", minDelta);
-        m.put("restore_best", restoreBest);
-        m.put("metrics_format", metricsFormat);
+        Map<String, Object> m = Json.object("epochs", epochs, "batch", batch, "seed", seed, "validation", validation,
+                "optimizer", optimizer.toMap(), "schedule", schedule.toMap(), "clip_norm", clipNorm,
+                "patience", patience, "min_delta", minDelta, "restore_best", restoreBest,
+                "metrics_format", metricsFormat);
         if (noise != null) m.put("noise", noise.toMap());
         return m;
     }

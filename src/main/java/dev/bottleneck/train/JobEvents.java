@@ -1,6 +1,6 @@
 package dev.bottleneck.train;
 
-import java.util.LinkedHashMap;
+import dev.bottleneck.io.Json;
 import java.util.Map;
 
 /**
@@ -20,14 +20,9 @@ public final class JobEvents implements TrainingListener {
         stepSeen = false;
         if (ctx.events() == EventSink.NONE) return;
         TrainState s = ctx.state();
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("epochs", ctx.epochs());
-        m.put("epochs_done", s.epochsDone);
-        m.put("step_in_epoch", s.stepInEpoch);
-        m.put("global_step", s.globalStep);
-        m.put("steps_per_epoch", ctx.stepsPerEpoch());
-        m.put("samples_per_epoch", ctx.samplesPerEpoch());
-        m.put("run_id", s.runId);
+        Map<String, Object> m = Json.object("epochs", ctx.epochs(), "epochs_done", s.epochsDone,
+                "step_in_epoch", s.stepInEpoch, "global_step", s.globalStep, "steps_per_epoch", ctx.stepsPerEpoch(),
+                "samples_per_epoch", ctx.samplesPerEpoch(), "run_id", s.runId);
         ctx.events().emit("fit_start", m);
     }
 
@@ -38,30 +33,21 @@ public final class JobEvents implements TrainingListener {
         if (stepSeen && now - lastStep < STEP_EVERY_NANOS) return;
         stepSeen = true;
         lastStep = now;
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("epoch", p.epoch() + 1);
-        m.put("epochs", ctx.epochs());
-        m.put("step", p.step());
-        m.put("steps", p.steps());
-        m.put("global_step", ctx.globalStep());
-        m.put("loss", EventSink.number(p.meanLoss()));
-        m.put("samples_per_s", Double.isFinite(p.samplesPerSecond()) ? Math.round(p.samplesPerSecond()) : null);
-        m.put("lr", EventSink.number(p.lr()));
+        Map<String, Object> m = Json.object("epoch", p.epoch() + 1, "epochs", ctx.epochs(), "step", p.step(),
+                "steps", p.steps(), "global_step", ctx.globalStep(), "loss", EventSink.number(p.meanLoss()),
+                "samples_per_s", Double.isFinite(p.samplesPerSecond()) ? Math.round(p.samplesPerSecond()) : null,
+                "lr", EventSink.number(p.lr()));
         ctx.events().emit("step", m);
     }
 
     @Override
     public void onEpochEnd(LoopContext ctx, EpochMetrics e) {
         if (ctx.events() == EventSink.NONE) return;
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("epoch", e.epoch());
-        m.put("epochs", ctx.epochs());
-        m.put("global_step", ctx.globalStep());
-        m.put("train_loss", EventSink.number(e.trainLoss()));
-        m.put("val_loss", EventSink.number(e.valLoss()));
-        m.put("lr", EventSink.number(e.lr()));
-        m.put("samples_per_s", Double.isFinite(e.samplesPerSecond()) ? Math.round(e.samplesPerSecond()) : null);
-        m.put("seconds", EventSink.number(Math.round(e.seconds() * 1000) / 1000.0));
+        Map<String, Object> m = Json.object("epoch", e.epoch(), "epochs", ctx.epochs(), "global_step", ctx.globalStep(),
+                "train_loss", EventSink.number(e.trainLoss()), "val_loss", EventSink.number(e.valLoss()),
+                "lr", EventSink.number(e.lr()),
+                "samples_per_s", Double.isFinite(e.samplesPerSecond()) ? Math.round(e.samplesPerSecond()) : null,
+                "seconds", EventSink.number(Math.round(e.seconds() * 1000) / 1000.0));
         if (!Double.isNaN(e.meanCodeActivation())) m.put("mean_code_activation", e.meanCodeActivation());
         m.put("best_epoch", ctx.state().bestEpoch);
         m.put("stopped_early", ctx.state().stoppedEarly);
@@ -71,12 +57,9 @@ public final class JobEvents implements TrainingListener {
     @Override
     public void onFitEnd(LoopContext ctx, TrainingLoop.Result r) {
         if (ctx.events() == EventSink.NONE) return;
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("epochs_done", r.state().epochsDone);
-        m.put("global_step", r.state().globalStep);
-        m.put("stopped_early", r.state().stoppedEarly);
-        m.put("train_loss", EventSink.number(r.trainLoss()));
-        m.put("val_loss", EventSink.number(r.valLoss()));
+        Map<String, Object> m = Json.object("epochs_done", r.state().epochsDone, "global_step", r.state().globalStep,
+                "stopped_early", r.state().stoppedEarly, "train_loss", EventSink.number(r.trainLoss()),
+                "val_loss", EventSink.number(r.valLoss()));
         ctx.events().emit("fit_end", m);
     }
 }

@@ -4,9 +4,9 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.BinaryOp;
 import dev.bottleneck.backend.CounterRng;
+import dev.bottleneck.io.Json;
 import dev.bottleneck.tensor.Tensor;
 
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -77,10 +77,7 @@ public record Noise(Kind kind, double level) {
     }
 
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("kind", kind.specName);
-        m.put("level", level);
-        return m;
+        return Json.object("kind", kind.specName, "level", level);
     }
 
     public static Noise fromMap(Map<String, Object> m) {

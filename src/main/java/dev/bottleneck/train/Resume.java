@@ -244,10 +244,8 @@ public final class Resume {
     }
 
     private void decision(String decision, Saved saved, String reason) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("decision", decision);
-        m.put("mode", mode.name().toLowerCase(Locale.ROOT));
-        m.put("dir", dir.toString());
+        Map<String, Object> m = Json.object("decision", decision, "mode", mode.name().toLowerCase(Locale.ROOT),
+                "dir", dir.toString());
         if (saved != null) {
             m.put("checkpoint", saved.dir().toString());
             m.put("legacy", saved.legacy());

@@ -1,10 +1,10 @@
 package dev.bottleneck.train;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.io.Json;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -75,25 +75,13 @@ public final class TrainState {
     }
 
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("epochs_done", epochsDone);
-        m.put("global_step", globalStep);
-        m.put("best", Double.isInfinite(best) ? null : best);
-        m.put("best_epoch", bestEpoch);
-        m.put("bad_epochs", badEpochs);
-        m.put("stopped_early", stoppedEarly);
         List<Object> h = new ArrayList<>();
         for (EpochMetrics e : history) h.add(e.toMap());
-        m.put("history", h);
-        m.put("step_in_epoch", stepInEpoch);
-        m.put("steps_per_epoch", stepsPerEpoch);
-        m.put("samples_per_epoch", samplesPerEpoch);
-        m.put("epoch_loss_sum", epochLossSum);
-        m.put("epoch_weight_sum", epochWeightSum);
-        m.put("epoch_seconds", epochSeconds);
-        m.put("data_fingerprint", dataFingerprint);
-        m.put("run_id", runId);
-        return m;
+        return Json.object("epochs_done", epochsDone, "global_step", globalStep,
+                "best", Double.isInfinite(best) ? null : best, "best_epoch", bestEpoch, "bad_epochs", badEpochs,
+                "stopped_early", stoppedEarly, "history", h, "step_in_epoch", stepInEpoch, "steps_per_epoch", stepsPerEpoch,
+                "samples_per_epoch", samplesPerEpoch, "epoch_loss_sum", epochLossSum, "epoch_weight_sum", epochWeightSum,
+                "epoch_seconds", epochSeconds, "data_fingerprint", dataFingerprint, "run_id", runId);
     }
 
     /**

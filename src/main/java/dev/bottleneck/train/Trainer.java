@@ -172,8 +172,23 @@ public final class Trainer implements AutoCloseable {
      * the average activation a sparsity penalty drives down.
      */
     public static double meanCodeActivation(Autoencoder model, Dataset data, int max) {
+        int d = data.features();
+        return meanCodeActivation(model, Math.min(max, data.n()), d,
+                (from, xb) -> model.params().backend().memory().upload(data.x(), from * d, xb));
+    }
+
+    /** Puts samples {@code from ... from + rows - 1} into the [rows, features] tensor {@code xb}. */
+    @FunctionalInterface
+    public interface SampleLoader {
+        void load(int from, Tensor xb);
+    }
+
+    /**
+     * The mean code value over samples {@code 0 ... n - 1} of {@code d} features each, which {@code loader} uploads in
+     * batches of 500 (the batches fix the order of the sums).
+     */
+    public static double meanCodeActivation(Autoencoder model, int n, int d, SampleLoader loader) {
         Backend be = model.params().backend();
-        int n = Math.min(max, data.n()), d = data.features();
         if (n == 0) return Double.NaN;
         Tensor acc = be.memory().zeros(1);
         try {
@@ -181,7 +196,7 @@ public final class Trainer implements AutoCloseable {
                 int b = Math.min(500, n - from);
                 try (Graph g = Graph.inference(be)) {
                     Tensor xb = g.temp(b, d);
-                    be.memory().upload(data.x(), from * d, xb);
+                    loader.load(from, xb);
                     Tensor code = model.encode(g, g.constant(xb)).value();
                     Tensor s = g.temp(1);
                     be.reduce().sum(code, s);

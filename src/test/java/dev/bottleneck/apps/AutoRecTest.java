@@ -5,16 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Backend;
-import dev.bottleneck.cli.Main;
 import dev.bottleneck.data.Ratings;
 import dev.bottleneck.model.MaskedLoss;
 import dev.bottleneck.testing.BackendsUnderTest;
+import dev.bottleneck.testing.CliRun;
 import dev.bottleneck.testing.TensorScope;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -142,7 +140,7 @@ class AutoRecTest {
         Path csv = tmp.resolve("ratings.csv");
         Files.writeString(csv, b.toString());
         Path out = tmp.resolve("model");
-        Run t = run("autorec", "--ratings", csv.toString(), "--out", out.toString(), "--hidden", "16", "--epochs", "60", "--batch", "8",
+        CliRun t = run("autorec", "--ratings", csv.toString(), "--out", out.toString(), "--hidden", "16", "--epochs", "60", "--batch", "8",
                 "--lr", "0.01", "--l2", "0.001", "--backend", "cpu", "--json");
         assertEquals(0, t.rc, t.err);
         JsonNode j = new ObjectMapper().readTree(t.lastLine());
@@ -150,7 +148,7 @@ class AutoRecTest {
         assertTrue(j.get("rmse").asDouble() < j.get("rmse_item_mean").asDouble(), "AutoRec must beat the item mean on structured data");
         for (String f : List.of("model.safetensors", "config.json", "ratings.csv")) assertTrue(Files.isRegularFile(out.resolve(f)), f);
 
-        Run rec = run("recommend", out.toString(), "--user", "u0", "--top", "5", "--backend", "cpu", "--json");
+        CliRun rec = run("recommend", out.toString(), "--user", "u0", "--top", "5", "--backend", "cpu", "--json");
         assertEquals(0, rec.rc, rec.err);
         JsonNode rj = new ObjectMapper().readTree(rec.lastLine());
         Set<String> rated = new HashSet<>();
@@ -164,22 +162,11 @@ class AutoRecTest {
         }
         assertTrue(even >= 3, "u0 likes even items; recommended " + rj.get("recommendations"));
 
-        Run bad = run("recommend", out.toString(), "--user", "nobody", "--backend", "cpu");
+        CliRun bad = run("recommend", out.toString(), "--user", "nobody", "--backend", "cpu");
         assertEquals(1, bad.rc);
         assertTrue(bad.err.contains("user 'nobody'"), bad.err);
     }
 
-    record Run(int rc, String out, String err) {
-        String lastLine() {
-            List<String> l = out.lines().filter(s -> !s.isBlank()).toList();
-            return l.isEmpty() ? "" : l.get(l.size() - 1);
-        }
-    }
-
-    static Run run(String... args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int rc = Main.run(new PrintWriter(o), new PrintWriter(e), args);
-        return new Run(rc, o.toString(), e.toString());
-    }
+    static CliRun run(String... args) { return new CliRun(args); }
 
 }

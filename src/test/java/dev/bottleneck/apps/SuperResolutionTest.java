@@ -1,23 +1,19 @@
 package dev.bottleneck.apps;
 
+import dev.bottleneck.testing.CliRun;
+import dev.bottleneck.testing.Mnist;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bottleneck.cli.Main;
-import dev.bottleneck.data.DataSources;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** 2x super-resolution: the degradations and interpolations, and a short training on real MNIST against bicubic. */
 class SuperResolutionTest {
@@ -40,16 +36,13 @@ class SuperResolutionTest {
     /** Real MNIST (scripts/fetch-data.sh): 1,500 training images, 2 epochs (about 8 s on 2 cores). */
     @Test
     void modelBeatsBicubicOnMnist(@TempDir Path tmp) throws Exception {
-        Path mnist = DataSources.cacheDir().resolve("mnist");
-        assumeTrue(Files.isDirectory(mnist), "MNIST not installed at " + mnist + "; run scripts/fetch-data.sh --only mnist");
-        StringWriter o = new StringWriter(), e = new StringWriter();
+        Mnist.assumeInstalled();
         Path out = tmp.resolve("sr");
-        int rc = Main.run(new PrintWriter(o), new PrintWriter(e), "upscale", "mnist", "--train", "1500", "--test", "300", "--epochs", "2",
+        CliRun r = new CliRun("upscale", "mnist", "--train", "1500", "--test", "300", "--epochs", "2",
                 "--out", out.toString(), "--backend", "cpu", "--json");
-        assertEquals(0, rc, e.toString());
-        String[] lines = o.toString().strip().split("\n");
-        JsonNode j = new ObjectMapper().readTree(lines[lines.length - 1]);
-        System.out.println(lines[lines.length - 1]);
+        assertEquals(0, r.rc, r.err);
+        JsonNode j = r.json();
+        System.out.println(r.lastLine());
         double model = j.get("psnr_model").asDouble(), bicubic = j.get("psnr_bicubic").asDouble();
         assertTrue(bicubic > j.get("psnr_bilinear").asDouble(), "bicubic should beat bilinear on avg-pooled digits");
         assertTrue(model > bicubic + 1.0, "model PSNR " + model + " dB does not beat bicubic " + bicubic + " dB by 1 dB");

@@ -3,6 +3,7 @@ package dev.bottleneck.autograd;
 import dev.bottleneck.backend.Activation;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Upsample;
+import dev.bottleneck.io.Json;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.ModelSpec;
 import dev.bottleneck.nn.ActivationLayer;
@@ -301,9 +302,7 @@ class ConvGradientCheckTest {
     /** W3 in miniature: strided convs, a dense code, transposed convs back, sigmoid + BCE (logits path). */
     @Test
     void tinyW3LikeAutoencoder() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", "tiny-w3");
-        m.put("input", List.of(1, 8, 6));
+        Map<String, Object> m = Json.object("name", "tiny-w3", "input", List.of(1, 8, 6));
         m.put("encoder", List.of(
                 layer("type", "conv2d", "filters", 3, "kernel", 3, "stride", 2, "padding", 1, "activation", "relu"),
                 layer("type", "conv2d", "filters", 4, "kernel", 3, "stride", 2, "padding", 1, "activation", "relu"),
@@ -327,9 +326,7 @@ class ConvGradientCheckTest {
     /** Keras-blog style in miniature, with batch norm (training mode), max pooling and both up-sampling modes. */
     @Test
     void tinyPoolingAutoencoderWithBatchNorm() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", "tiny-keras");
-        m.put("input", List.of(1, 6, 5));
+        Map<String, Object> m = Json.object("name", "tiny-keras", "input", List.of(1, 6, 5));
         m.put("encoder", List.of(
                 layer("type", "conv2d", "filters", 3, "kernel", 3, "padding", "same", "activation", "tanh"),
                 layer("type", "batch_norm2d", "momentum", 0.2),

@@ -4,6 +4,7 @@ import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.CounterRng;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.backend.UnaryOp;
+import dev.bottleneck.io.Json;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.ModelSpec;
 import dev.bottleneck.model.VariationalSpec;
@@ -14,7 +15,6 @@ import dev.bottleneck.testing.GradCheck.Setup;
 import dev.bottleneck.testing.TensorScope;
 import org.junit.jupiter.api.Test;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -102,11 +102,7 @@ class VariationalGradientCheckTest {
     // ------------------------------------------------------------------------------------------ whole objective
 
     private static Map<String, Object> linear(int units, String act) {
-        Map<String, Object> l = new LinkedHashMap<>();
-        l.put("type", "linear");
-        l.put("units", units);
-        l.put("activation", act);
-        return l;
+        return Json.object("type", "linear", "units", units, "activation", act);
     }
 
     /** 6 -> 5 tanh -> 2·2 (mu, logvar); 2 -> 5 tanh -> 6 with the given output and loss; reduction sum. */

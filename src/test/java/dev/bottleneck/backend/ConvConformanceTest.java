@@ -3,6 +3,7 @@ package dev.bottleneck.backend;
 import dev.bottleneck.backend.cuda.CudaBackend;
 import dev.bottleneck.tensor.Tensor;
 import dev.bottleneck.testing.BackendsUnderTest;
+import dev.bottleneck.testing.Conformance.Op;
 import dev.bottleneck.testing.HostData;
 import dev.bottleneck.testing.TensorScope;
 import org.junit.jupiter.api.Test;
@@ -154,24 +155,21 @@ class ConvConformanceTest {
     void conv(String name, Conv2dGeometry g) {
         Backend be = BackendsUnderTest.get(name);
         ConvData d = convData(g);
-        int k = g.cIn() * g.kh() * g.kw();
-        compareScaled(be, "conv2d forward " + g, gemmRtol(k, BackendsUnderTest.TF32), gemmRtol(k, BackendsUnderTest.TF32), s -> {
+        compareGemm(be, "conv2d forward " + g, g.cIn() * g.kh() * g.kw(), s -> {
             Tensor x = s.tensor(d.x(), g.inputShape()), w = s.tensor(d.w(), g.weightShape());
             Tensor y = s.nan(g.outputShape()), yb = s.nan(g.outputShape());
             s.backend().conv().forward(g, x, w, null, y);
             s.backend().conv().forward(g, x, w, s.tensor(d.b(), g.cOut()), yb);
             return new Tensor[] {y, yb};
         });
-        int kData = g.cOut() * g.kh() * g.kw();
-        compareScaled(be, "conv2d backward data " + g, gemmRtol(kData, BackendsUnderTest.TF32), gemmRtol(kData, BackendsUnderTest.TF32), s -> {
+        compareGemm(be, "conv2d backward data " + g, g.cOut() * g.kh() * g.kw(), s -> {
             Tensor dy = s.tensor(d.dy(), g.outputShape()), w = s.tensor(d.w(), g.weightShape());
             Tensor dx = s.nan(g.inputShape()), dxAcc = s.tensor(d.dxOld(), g.inputShape());
             s.backend().conv().backwardData(g, dy, w, dx, false);
             s.backend().conv().backwardData(g, dy, w, dxAcc, true);
             return new Tensor[] {dx, dxAcc};
         });
-        int kFilter = g.n() * g.outH() * g.outW();
-        compareScaled(be, "conv2d backward filter " + g, gemmRtol(kFilter, BackendsUnderTest.TF32), gemmRtol(kFilter, BackendsUnderTest.TF32), s -> {
+        compareGemm(be, "conv2d backward filter " + g, g.n() * g.outH() * g.outW(), s -> {
             Tensor x = s.tensor(d.x(), g.inputShape()), dy = s.tensor(d.dy(), g.outputShape());
             Tensor dw = s.nan(g.weightShape()), dwAcc = s.tensor(d.dwOld(), g.weightShape());
             s.backend().conv().backwardFilter(g, x, dy, dw, false);
@@ -185,6 +183,12 @@ class ConvConformanceTest {
             s.backend().conv().backwardBias(dy, dbAcc, true);
             return new Tensor[] {db, dbAcc};
         });
+    }
+
+    /** {@code compareScaled} with the GEMM tolerance of a k-term dot product (the same for rtol and the atol scale). */
+    private static void compareGemm(Backend be, String what, int k, Op op) {
+        double tol = gemmRtol(k, BackendsUnderTest.TF32);
+        compareScaled(be, what, tol, tol, op);
     }
 
     /**

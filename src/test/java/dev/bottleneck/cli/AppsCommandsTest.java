@@ -12,13 +12,12 @@ import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.model.ModelSpec;
 import dev.bottleneck.tensor.DType;
+import dev.bottleneck.testing.CliRun;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.imageio.ImageIO;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -38,18 +37,12 @@ class AppsCommandsTest {
     @TempDir static Path tmp;
     static Path model;
 
-    record Run(int rc, String out, String err) {
-        JsonNode json() throws Exception {
-            List<String> l = out.lines().filter(s -> !s.isBlank()).toList();
-            return JSON.readTree(l.get(l.size() - 1));
-        }
+    /** The shared {@link CliRun}, under the name these tests use. */
+    static final class Run extends CliRun {
+        Run(String... args) { super(args); }
     }
 
-    static Run run(String... args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int rc = Main.run(new PrintWriter(o), new PrintWriter(e), args);
-        return new Run(rc, o.toString(), e.toString());
-    }
+    static Run run(String... args) { return new Run(args); }
 
     static boolean mnistInstalled() {
         try {

@@ -3,11 +3,10 @@ package dev.bottleneck.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bottleneck.data.DataSources;
+import dev.bottleneck.testing.CliRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,18 +25,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class AppsResumeCliTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    record Run(int rc, String out, String err) {
-        JsonNode json() throws Exception {
-            List<String> l = out.lines().filter(s -> !s.isBlank()).toList();
-            return JSON.readTree(l.get(l.size() - 1));
-        }
+    /** The shared {@link CliRun}, under the name these tests use. */
+    static final class Run extends CliRun {
+        Run(String... args) { super(args); }
     }
 
-    static Run run(List<String> args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int rc = Main.run(new PrintWriter(o), new PrintWriter(e), args.toArray(String[]::new));
-        return new Run(rc, o.toString(), e.toString());
-    }
+    static Run run(List<String> args) { return new Run(args.toArray(String[]::new)); }
 
     static List<String> args(List<String> common, String... more) {
         List<String> a = new ArrayList<>(common);

@@ -3,13 +3,12 @@ package dev.bottleneck.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bottleneck.io.IdxFixtures;
+import dev.bottleneck.testing.CliRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,18 +17,12 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The command line, end to end on small real-format data: results, --json, and one-line errors. */
 class CliTest {
-    record Run(int rc, String out, String err) {
-        String lastLine() {
-            List<String> l = out.lines().filter(s -> !s.isBlank()).toList();
-            return l.isEmpty() ? "" : l.get(l.size() - 1);
-        }
+    /** The shared {@link CliRun}, under the name these tests use. */
+    static final class Run extends CliRun {
+        Run(String... args) { super(args); }
     }
 
-    static Run run(String... args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int rc = Main.run(new PrintWriter(o), new PrintWriter(e), args);
-        return new Run(rc, o.toString(), e.toString());
-    }
+    static Run run(String... args) { return new Run(args); }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

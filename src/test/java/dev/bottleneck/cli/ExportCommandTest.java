@@ -3,18 +3,15 @@ package dev.bottleneck.cli;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bottleneck.data.CsvReader;
 import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.Dataset;
-import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.io.IdxFixtures;
+import dev.bottleneck.testing.CliRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,18 +32,12 @@ class ExportCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
 
-    record Run(int rc, String out, String err) {
-        JsonNode json() throws Exception {
-            List<String> l = out.lines().filter(s -> !s.isBlank()).toList();
-            return JSON.readTree(l.get(l.size() - 1));
-        }
+    /** The shared {@link CliRun}, under the name these tests use. */
+    static final class Run extends CliRun {
+        Run(String... args) { super(args); }
     }
 
-    static Run run(String... args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int rc = Main.run(new PrintWriter(o), new PrintWriter(e), args);
-        return new Run(rc, o.toString(), e.toString());
-    }
+    static Run run(String... args) { return new Run(args); }
 
     @Test
     void imageScoresMatchDetect(@TempDir Path tmp) throws Exception {

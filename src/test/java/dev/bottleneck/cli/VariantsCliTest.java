@@ -3,6 +3,7 @@ package dev.bottleneck.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bottleneck.io.IdxFixtures;
+import dev.bottleneck.testing.CliRun;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,8 +13,6 @@ import java.awt.image.BufferedImage;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,18 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The CLI of the autoencoder variants: train --noise/--kl-sparsity/--contractive, denoise, compare-pca. */
 class VariantsCliTest {
-    record Run(int rc, String out, String err) {
-        String lastLine() {
-            List<String> l = out.lines().filter(s -> !s.isBlank()).toList();
-            return l.isEmpty() ? "" : l.get(l.size() - 1);
-        }
+    /** The shared {@link CliRun}, under the name these tests use. */
+    static final class Run extends CliRun {
+        Run(String... args) { super(args); }
     }
 
-    static Run run(String... args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int rc = Main.run(new PrintWriter(o), new PrintWriter(e), args);
-        return new Run(rc, o.toString(), e.toString());
-    }
+    static Run run(String... args) { return new Run(args); }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

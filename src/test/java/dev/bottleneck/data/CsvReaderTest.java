@@ -3,10 +3,14 @@ package dev.bottleneck.data;
 import dev.bottleneck.BottleneckException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -106,38 +110,25 @@ class CsvReaderTest {
         assertTrue(m.contains("line 3, column 2: 'x7' is not a number"), m);
     }
 
-    @Test
-    void nanInfAndEmptyCells() throws Exception {
-        Path nan = csv("nan.csv", "a,b,c\n1,2,3\n4,5,NaN\n");
-        String m = fails(nan, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("line 3, column 'c': NaN — clean or impute the data first"), m);
-
-        Path nanNoHeader = csv("nan2.csv", "1,2,3\n4,5,6\n7,8,9\n10,11,12\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n4,5,nan\n");
-        m = fails(nanNoHeader, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("line 12, column 3: NaN — clean or impute the data first"), m);
-
-        Path inf = csv("inf.csv", "a,b\n1,-Infinity\n");
-        m = fails(inf, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("line 2, column 'b'") && m.contains("infinite") && m.contains("impute"), m);
-
-        Path empty = csv("empty-cell.csv", "a,b\n1,\n");
-        m = fails(empty, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("line 2, column 'b': empty cell"), m);
-
-        Path na = csv("na.csv", "a,b\nNA,1\n");
-        m = fails(na, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("line 2, column 'a': missing value 'NA'"), m);
-
-        Path huge = csv("huge.csv", "a\n1e39\n");
-        m = fails(huge, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("line 2, column 'a'") && m.contains("float range"), m);
+    /** Files the default options reject, each with the parts its one-line message must contain. */
+    static Stream<Arguments> badCells() {
+        return Stream.of(
+                Arguments.of("nan.csv", "a,b,c\n1,2,3\n4,5,NaN\n", List.of("line 3, column 'c': NaN — clean or impute the data first")),
+                Arguments.of("nan2.csv", "1,2,3\n4,5,6\n7,8,9\n10,11,12\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n1,2,3\n4,5,nan\n",
+                        List.of("line 12, column 3: NaN — clean or impute the data first")),
+                Arguments.of("inf.csv", "a,b\n1,-Infinity\n", List.of("line 2, column 'b'", "infinite", "impute")),
+                Arguments.of("empty-cell.csv", "a,b\n1,\n", List.of("line 2, column 'b': empty cell")),
+                Arguments.of("na.csv", "a,b\nNA,1\n", List.of("line 2, column 'a': missing value 'NA'")),
+                Arguments.of("huge.csv", "a\n1e39\n", List.of("line 2, column 'a'", "float range")),
+                Arguments.of("eu.csv", "a;b\n1,5;2\n", List.of("'1,5' is not a number", "decimal comma")), // decimal-comma hint
+                Arguments.of("q.csv", "a,b\n1,\"2\n", List.of("line 2", "unterminated")));              // unterminated quote
     }
 
-    @Test
-    void decimalCommaHint() throws Exception {
-        Path f = csv("eu.csv", "a;b\n1,5;2\n");
-        String m = fails(f, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("'1,5' is not a number") && m.contains("decimal comma"), m);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badCells")
+    void nanInfEmptyCellsAndBadSyntaxNameLineAndColumn(String name, String text, List<String> parts) throws Exception {
+        String m = fails(csv(name, text), CsvReader.defaults()).getMessage();
+        for (String part : parts) assertTrue(m.contains(part), m);
     }
 
     @Test
@@ -161,13 +152,6 @@ class CsvReaderTest {
         Path noHeader = csv("d.csv", "1,2\n");
         m = fails(noHeader, CsvReader.options().labelColumn("x").build()).getMessage();
         assertTrue(m.contains("no header"), m);
-    }
-
-    @Test
-    void unterminatedQuote() throws Exception {
-        Path f = csv("q.csv", "a,b\n1,\"2\n");
-        String m = fails(f, CsvReader.defaults()).getMessage();
-        assertTrue(m.contains("line 2") && m.contains("unterminated"), m);
     }
 
     @Test

@@ -1,23 +1,11 @@
 package dev.bottleneck.dist;
 
 import dev.bottleneck.BottleneckException;
-import dev.bottleneck.backend.ActivationOps;
 import dev.bottleneck.backend.Backend;
-import dev.bottleneck.backend.BlasOps;
 import dev.bottleneck.backend.CollectiveOps;
 import dev.bottleneck.backend.CollectiveSupport;
-import dev.bottleneck.backend.ConvOps;
-import dev.bottleneck.backend.ElementwiseOps;
-import dev.bottleneck.backend.LossOps;
-import dev.bottleneck.backend.MemoryOps;
-import dev.bottleneck.backend.NormOps;
-import dev.bottleneck.backend.OptimizerOps;
-import dev.bottleneck.backend.PoolOps;
-import dev.bottleneck.backend.RandomOps;
-import dev.bottleneck.backend.ReduceOps;
-import dev.bottleneck.backend.RnnOps;
-import dev.bottleneck.tensor.DType;
 import dev.bottleneck.tensor.Tensor;
+import dev.bottleneck.testing.ForwardingBackend;
 
 import java.util.Map;
 import java.util.concurrent.BrokenBarrierException;
@@ -31,13 +19,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * for a peer), until {@link CollectiveOps#abort} breaks the wait. It lets the CPU test the device path of
  * {@link DeviceCollective}: the choice of collective, the watchdog and the abort.
  */
-final class FakeDeviceBackend implements Backend {
+final class FakeDeviceBackend extends ForwardingBackend {
     private static final Map<String, World> WORLDS = new ConcurrentHashMap<>();
-    private final Backend inner;
     private final CollectiveSupport support = new Support();
 
     FakeDeviceBackend(Backend inner) {
-        this.inner = inner;
+        super(inner);
     }
 
     /** The ranks of one communicator: a barrier and a slot per rank. */
@@ -119,22 +106,6 @@ final class FakeDeviceBackend implements Backend {
     }
 
     @Override public CollectiveSupport collectives() { return support; }
-    @Override public String name() { return inner.name(); }
-    @Override public DType dtype() { return inner.dtype(); }
     @Override public String describe() { return "fake device " + inner.describe(); }
-    @Override public MemoryOps memory() { return inner.memory(); }
-    @Override public BlasOps blas() { return inner.blas(); }
-    @Override public ElementwiseOps elementwise() { return inner.elementwise(); }
-    @Override public ReduceOps reduce() { return inner.reduce(); }
-    @Override public ActivationOps activations() { return inner.activations(); }
-    @Override public LossOps losses() { return inner.losses(); }
-    @Override public RandomOps random() { return inner.random(); }
-    @Override public ConvOps conv() { return inner.conv(); }
-    @Override public PoolOps pool() { return inner.pool(); }
-    @Override public NormOps norm() { return inner.norm(); }
-    @Override public RnnOps rnn() { return inner.rnn(); }
-    @Override public OptimizerOps optimizer() { return inner.optimizer(); }
     @Override public boolean cheapSync() { return false; } // sync every 50 steps, as a GPU does
-    @Override public void synchronize() { inner.synchronize(); }
-    @Override public void close() { inner.close(); }
 }

@@ -2,16 +2,13 @@ package dev.bottleneck.dist;
 
 import dev.bottleneck.cli.Main;
 import dev.bottleneck.io.IdxFixtures;
+import dev.bottleneck.testing.ProcessOutput;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -45,17 +42,7 @@ class KilledRankTest {
                 pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
                 Process p = pb.start();
                 ranks.add(p);
-                List<String> lines = new CopyOnWriteArrayList<>();
-                errors.add(lines);
-                Thread t = new Thread(() -> {
-                    try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
-                        for (String l; (l = in.readLine()) != null; ) lines.add(l);
-                    } catch (java.io.IOException ignored) {
-                        // the process is gone
-                    }
-                });
-                t.setDaemon(true);
-                t.start();
+                errors.add(ProcessOutput.errorLines(p));
             }
             // rank 0 logs its epochs: once two are done, every rank is training
             long until = System.nanoTime() + 120_000_000_000L;

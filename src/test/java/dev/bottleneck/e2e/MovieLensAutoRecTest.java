@@ -1,14 +1,11 @@
 package dev.bottleneck.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bottleneck.cli.Main;
 import dev.bottleneck.data.DataSources;
+import dev.bottleneck.testing.CliRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -27,13 +24,10 @@ class MovieLensAutoRecTest {
     void autorecBeatsTheItemMeanBaseline(@TempDir Path tmp) throws Exception {
         Path csv = DataSources.cacheDir().resolve("movielens").resolve("movielens.csv");
         assumeTrue(Files.isRegularFile(csv), "MovieLens not installed at " + csv + "; run scripts/fetch-data.sh --only movielens");
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int rc = Main.run(new PrintWriter(o), new PrintWriter(e), "autorec", "--ratings", csv.toString(), "--out",
-                tmp.resolve("m").toString(), "--backend", "cpu", "--json");
-        assertEquals(0, rc, e.toString());
-        String[] lines = o.toString().strip().split("\n");
-        JsonNode j = new ObjectMapper().readTree(lines[lines.length - 1]);
-        System.out.println(lines[lines.length - 1]);
+        CliRun r = new CliRun("autorec", "--ratings", csv.toString(), "--out", tmp.resolve("m").toString(), "--backend", "cpu", "--json");
+        assertEquals(0, r.rc, r.err);
+        JsonNode j = r.json();
+        System.out.println(r.lastLine());
         assertEquals(10_000, j.get("test_ratings").asInt());
         double rmse = j.get("rmse").asDouble(), item = j.get("rmse_item_mean").asDouble();
         assertTrue(rmse < item, "AutoRec RMSE " + rmse + " does not beat the item-mean baseline " + item);

@@ -4,7 +4,6 @@ import dev.bottleneck.analysis.Pca;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.Loss;
 import dev.bottleneck.backend.cpu.CpuBackend;
-import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.model.Autoencoder;
@@ -15,6 +14,7 @@ import dev.bottleneck.optim.OptimizerConfig;
 import dev.bottleneck.tensor.DType;
 import dev.bottleneck.train.FitConfig;
 import dev.bottleneck.train.Trainer;
+import dev.bottleneck.testing.Mnist;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,7 +22,6 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Short runs on real MNIST (skipped when it is not installed): a linear autoencoder reaches PCA's test error
@@ -34,11 +33,7 @@ class VariantsMnistTest {
 
     @BeforeAll
     static void load() {
-        try {
-            mnist = DataSources.resolve("mnist", null, null, 42);
-        } catch (dev.bottleneck.BottleneckException e) {
-            assumeTrue(false, "MNIST is not installed: " + e.getMessage());
-        }
+        mnist = Mnist.orSkip();
         be = new CpuBackend(DType.F32);
     }
 

@@ -3,7 +3,6 @@ package dev.bottleneck.e2e;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.BackendOptions;
 import dev.bottleneck.backend.Backends;
-import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.model.Autoencoder;
@@ -11,7 +10,7 @@ import dev.bottleneck.model.Presets;
 import dev.bottleneck.optim.OptimizerConfig;
 import dev.bottleneck.train.FitConfig;
 import dev.bottleneck.train.Trainer;
-import org.junit.jupiter.api.Assumptions;
+import dev.bottleneck.testing.Mnist;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,14 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class W1MnistEndToEndTest {
     @Test
     void w1OnRealMnistReachesTheKerasAnchorRegion() {
-        TrainTest tt;
-        try {
-            tt = DataSources.resolve("mnist", null, null, 42);
-        } catch (dev.bottleneck.BottleneckException e) {
-            Assumptions.abort("MNIST is not installed (" + e.getMessage().lines().findFirst().orElse("")
-                    + "): run scripts/fetch-data.sh — CI does");
-            return;
-        }
+        TrainTest tt = Mnist.orSkip();
         Dataset.Split sp = tt.train().split(0.1, 42);
         try (Backend be = Backends.create("cpu", BackendOptions.defaults())) {
             Autoencoder model = new Autoencoder(Presets.get("w1")).bind(be, 42);
@@ -51,27 +43,12 @@ class W1MnistEndToEndTest {
                 System.out.printf("W1 MNIST 10 epochs: train %.5f val %.5f test %.5f, %.0f samples/s%n",
                         r.trainLoss(), r.valLoss(), testBce, r.samplesPerSecond());
             }
-            double meanImage = meanImageBce(sp.train(), tt.test());
+            double meanImage = Mnist.meanImageBceSum(sp.train(), tt.test()) / tt.test().features(); // per pixel
             System.out.printf("mean-image baseline BCE %.5f%n", meanImage);
             assertTrue(meanImage > 0.2, "baseline " + meanImage);
             assertTrue(testBce < 0.105, "test BCE " + testBce + " is not within 0.015 of the Keras 50-epoch anchor 0.09");
             assertTrue(testBce > 0.08, "test BCE " + testBce + " is implausibly low: check the loss definition");
             assertTrue(testBce < 0.45 * meanImage, "not much better than predicting the mean image");
         }
-    }
-
-    private static double meanImageBce(Dataset train, Dataset test) {
-        int d = train.features();
-        double[] mean = new double[d];
-        for (int i = 0; i < train.n(); i++) for (int j = 0; j < d; j++) mean[j] += train.x()[i * d + j];
-        for (int j = 0; j < d; j++) mean[j] = Math.min(Math.max(mean[j] / train.n(), 1e-7), 1 - 1e-7);
-        double s = 0;
-        for (int i = 0; i < test.n(); i++) {
-            for (int j = 0; j < d; j++) {
-                double t = test.x()[i * d + j];
-                s -= t * Math.log(mean[j]) + (1 - t) * Math.log(1 - mean[j]);
-            }
-        }
-        return s / ((double) test.n() * d);
     }
 }

@@ -3,7 +3,6 @@ package dev.bottleneck.e2e;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.BackendOptions;
 import dev.bottleneck.backend.Backends;
-import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.model.Autoencoder;
@@ -11,7 +10,7 @@ import dev.bottleneck.model.Presets;
 import dev.bottleneck.optim.OptimizerConfig;
 import dev.bottleneck.train.FitConfig;
 import dev.bottleneck.train.Trainer;
-import org.junit.jupiter.api.Assumptions;
+import dev.bottleneck.testing.Mnist;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,13 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class W3MnistEndToEndTest {
     @Test
     void w3OnRealMnistApproachesTheKerasConvAnchor() {
-        TrainTest tt;
-        try {
-            tt = DataSources.resolve("mnist", null, null, 42);
-        } catch (dev.bottleneck.BottleneckException e) {
-            Assumptions.abort("MNIST is not installed: run scripts/fetch-data.sh (CI does)");
-            return;
-        }
+        TrainTest tt = Mnist.orSkip();
         Dataset train = tt.train().head(30000, "mnist-30k");
         try (Backend be = Backends.create("cpu", BackendOptions.defaults())) {
             Autoencoder model = new Autoencoder(Presets.get("w3")).bind(be, 42);

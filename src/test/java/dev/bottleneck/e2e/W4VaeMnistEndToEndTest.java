@@ -3,15 +3,13 @@ package dev.bottleneck.e2e;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.BackendOptions;
 import dev.bottleneck.backend.Backends;
-import dev.bottleneck.data.DataSources;
-import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.Presets;
 import dev.bottleneck.optim.OptimizerConfig;
 import dev.bottleneck.train.FitConfig;
 import dev.bottleneck.train.Trainer;
-import org.junit.jupiter.api.Assumptions;
+import dev.bottleneck.testing.Mnist;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,14 +44,7 @@ class W4VaeMnistEndToEndTest {
 
     @Test
     void w4OnRealMnistReachesThePyTorchAnchor() {
-        TrainTest tt;
-        try {
-            tt = DataSources.resolve("mnist", null, null, 42);
-        } catch (dev.bottleneck.BottleneckException e) {
-            Assumptions.abort("MNIST is not installed (" + e.getMessage().lines().findFirst().orElse("")
-                    + "): run scripts/fetch-data.sh — CI does");
-            return;
-        }
+        TrainTest tt = Mnist.orSkip();
         try (Backend be = Backends.create("cpu", BackendOptions.defaults())) {
             Autoencoder model = new Autoencoder(Presets.get("w4")).bind(be, 42);
             FitConfig cfg = new FitConfig().epochs(EPOCHS).batch(Presets.defaults("w4").batch()).seed(42).validation(0)
@@ -65,7 +56,7 @@ class W4VaeMnistEndToEndTest {
                 System.out.printf("W4 MNIST %d epochs: train %.3f, test %.3f nats = reconstruction %.3f + KL %.3f, %.0f samples/s, %.1f s%n",
                         EPOCHS, r.trainLoss(), ev.loss(), ev.reconstruction(), ev.kl(), r.samplesPerSecond(), r.seconds());
             }
-            double meanImage = meanImageBceSum(tt.train(), tt.test());
+            double meanImage = Mnist.meanImageBceSum(tt.train(), tt.test());
             System.out.printf("mean-image baseline: %.1f nats per image%n", meanImage);
             assertEquals(ev.reconstruction() + ev.kl(), ev.loss(), 1e-6 * ev.loss(), "test loss = reconstruction + KL");
             assertTrue(ev.loss() < 108.5, "test loss " + ev.loss() + " nats is not within 3% of the PyTorch 10-epoch anchor 105.6");
@@ -73,21 +64,5 @@ class W4VaeMnistEndToEndTest {
             assertTrue(ev.kl() > 15 && ev.kl() < 40, "KL " + ev.kl() + " nats per image");
             assertTrue(ev.loss() < 0.6 * meanImage, "not much better than the mean image (" + meanImage + ")");
         }
-    }
-
-    /** BCE summed over pixels of predicting every test image as the mean training image, per image. */
-    private static double meanImageBceSum(Dataset train, Dataset test) {
-        int d = train.features();
-        double[] mean = new double[d];
-        for (int i = 0; i < train.n(); i++) for (int j = 0; j < d; j++) mean[j] += train.x()[i * d + j];
-        for (int j = 0; j < d; j++) mean[j] = Math.min(Math.max(mean[j] / train.n(), 1e-7), 1 - 1e-7);
-        double s = 0;
-        for (int i = 0; i < test.n(); i++) {
-            for (int j = 0; j < d; j++) {
-                double t = test.x()[i * d + j];
-                s -= t * Math.log(mean[j]) + (1 - t) * Math.log(1 - mean[j]);
-            }
-        }
-        return s / test.n();
     }
 }

@@ -4,7 +4,6 @@ import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.BackendOptions;
 import dev.bottleneck.backend.Backends;
 import dev.bottleneck.backend.Loss;
-import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.model.Autoencoder;
@@ -12,7 +11,7 @@ import dev.bottleneck.optim.OptimizerConfig;
 import dev.bottleneck.train.Checkpoint;
 import dev.bottleneck.train.FitConfig;
 import dev.bottleneck.train.Trainer;
-import org.junit.jupiter.api.Assumptions;
+import dev.bottleneck.testing.Mnist;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,13 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KerasExampleTest {
     @Test
     void readmeJavaExampleRuns(@TempDir Path out) {
-        TrainTest mnist;
-        try {
-            mnist = DataSources.resolve("mnist", null, null, 42);
-        } catch (dev.bottleneck.BottleneckException e) {
-            Assumptions.abort("MNIST is not installed: run scripts/fetch-data.sh (CI does)");
-            return;
-        }
+        TrainTest mnist = Mnist.orSkip();
         try (Backend backend = Backends.create("auto", BackendOptions.defaults(), System.err::println)) {
             Autoencoder autoencoder = Autoencoder.builder(784)
                     .dense(32, "relu")

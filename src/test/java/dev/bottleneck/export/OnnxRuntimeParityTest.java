@@ -7,7 +7,6 @@ import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.BackendOptions;
 import dev.bottleneck.backend.Backends;
 import dev.bottleneck.backend.RnnGeometry;
-import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.Scaler;
 import dev.bottleneck.data.TrainTest;
@@ -19,8 +18,8 @@ import dev.bottleneck.optim.OptimizerConfig;
 import dev.bottleneck.tensor.Tensor;
 import dev.bottleneck.train.FitConfig;
 import dev.bottleneck.train.Trainer;
+import dev.bottleneck.testing.Mnist;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -57,11 +56,7 @@ class OnnxRuntimeParityTest {
 
     @BeforeAll
     static void data() {
-        try {
-            mnist = DataSources.resolve("mnist", null, null, 42);
-        } catch (BottleneckException e) {
-            Assumptions.abort("MNIST is not installed (" + e.getMessage().lines().findFirst().orElse("") + "): run scripts/fetch-data.sh — CI does");
-        }
+        mnist = Mnist.orSkip();
         be = Backends.create("cpu", BackendOptions.defaults());
     }
 

@@ -34,6 +34,18 @@ class JsonTest {
     }
 
     @Test
+    void objectKeepsTheOrderGivenAndAllowsNullValues() {
+        java.util.Map<String, Object> m = Json.object("type", "linear", "units", 32, "bias", null);
+        assertEquals(List.of("type", "units", "bias"), List.copyOf(m.keySet()));
+        assertEquals("{\"type\":\"linear\",\"units\":32,\"bias\":null}", Json.writeCompact(m));
+        m.put("init", "xavier_uniform"); // callers add optional fields after the fixed ones
+        assertEquals(4, m.size());
+        assertThrows(IllegalArgumentException.class, () -> Json.object("type"));
+        assertThrows(IllegalArgumentException.class, () -> Json.object(1, "a"));
+        assertThrows(IllegalArgumentException.class, () -> Json.object("a", 1, "a", 2));
+    }
+
+    @Test
     void malformedJsonNamesFileLineAndColumn() throws Exception {
         Path file = dir.resolve("broken.json");
         Files.writeString(file, "{\n  \"name\": \"ae\",\n  \"epochs\": 5O\n}\n");

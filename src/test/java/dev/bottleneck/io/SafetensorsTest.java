@@ -281,12 +281,9 @@ class SafetensorsTest {
 
     @Test
     void rejectsAHeaderThatIsNotJson() throws Exception {
-        Path file = handFile("{\"a\": {\"dtype\": \"F32\", ", new byte[0]);
-        String msg = failRead(file);
-        assertTrue(msg.contains("header is not valid JSON"), msg);
+        assertRejected("{\"a\": {\"dtype\": \"F32\", ", new byte[0], "header is not valid JSON");
 
-        Path arr = handFile("[1, 2]", new byte[0]);
-        assertTrue(failRead(arr).contains("header must be a JSON object"));
+        assertRejected("[1, 2]", new byte[0], "header must be a JSON object");
 
         Path dup = handFile("{\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]},"
                 + "\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}", new byte[0]);
@@ -296,51 +293,42 @@ class SafetensorsTest {
 
     @Test
     void rejectsUnknownAndUnsupportedDtypes() throws Exception {
-        Path file = handFile("{\"a\":{\"dtype\":\"F33\",\"shape\":[1],\"data_offsets\":[0,4]}}", new byte[4]);
-        String msg = failRead(file);
-        assertTrue(msg.contains("tensor 'a': unknown dtype 'F33'; supported: F32, F64, F16, BF16, I64"), msg);
+        assertRejected("{\"a\":{\"dtype\":\"F33\",\"shape\":[1],\"data_offsets\":[0,4]}}", new byte[4],
+                "tensor 'a': unknown dtype 'F33'; supported: F32, F64, F16, BF16, I64");
 
-        Path u8 = handFile("{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]}}", new byte[4]);
-        String u8Msg = failRead(u8);
-        assertTrue(u8Msg.contains("dtype U8 is not supported"), u8Msg);
+        assertRejected("{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]}}", new byte[4],
+                "dtype U8 is not supported");
     }
 
     @Test
     void rejectsAShapeThatDoesNotMatchTheOffsets() throws Exception {
-        Path file = handFile("{\"encoder.0.weight\":{\"dtype\":\"F32\",\"shape\":[32,784],"
-                + "\"data_offsets\":[0,100000]}}", new byte[100000]);
-        String msg = failRead(file);
-        assertTrue(msg.contains("tensor 'encoder.0.weight': shape [32, 784] needs 100352 bytes but data_offsets"
-                + " span 100000"), msg);
+        assertRejected("{\"encoder.0.weight\":{\"dtype\":\"F32\",\"shape\":[32,784],"
+                + "\"data_offsets\":[0,100000]}}", new byte[100000],
+                "tensor 'encoder.0.weight': shape [32, 784] needs 100352 bytes but data_offsets span 100000");
     }
 
     @Test
     void rejectsMalformedEntries() throws Exception {
-        assertTrue(failRead(handFile("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,0]}}",
-                new byte[0])).contains("non-negative integers"));
-        assertTrue(failRead(handFile("{\"a\":{\"dtype\":\"F32\",\"shape\":[1]}}", new byte[4]))
-                .contains("tensor 'a': 'data_offsets' must be [begin, end]"));
-        assertTrue(failRead(handFile("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,4]}}",
-                new byte[8])).contains("must satisfy 0 <= begin <= end"));
-        assertTrue(failRead(handFile("{\"__metadata__\":{\"epoch\":3}}", new byte[0]))
-                .contains("'__metadata__' value for 'epoch' must be a string"));
+        assertRejected("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,0]}}", new byte[0],
+                "non-negative integers");
+        assertRejected("{\"a\":{\"dtype\":\"F32\",\"shape\":[1]}}", new byte[4], "tensor 'a': 'data_offsets' must be [begin, end]");
+        assertRejected("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,4]}}", new byte[8],
+                "must satisfy 0 <= begin <= end");
+        assertRejected("{\"__metadata__\":{\"epoch\":3}}", new byte[0], "'__metadata__' value for 'epoch' must be a string");
     }
 
     @Test
     void rejectsOffsetsOutsideTheData() throws Exception {
-        Path file = handFile("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[1000,1004]}}", new byte[8]);
-        String msg = failRead(file);
-        assertTrue(msg.contains("tensor 'b': data_offsets [1000, 1004] lie outside the data section of 8 bytes"),
-                msg);
+        assertRejected("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[1000,1004]}}", new byte[8],
+                "tensor 'b': data_offsets [1000, 1004] lie outside the data section of 8 bytes");
     }
 
     @Test
     void rejectsOverlappingTensors() throws Exception {
-        Path file = handFile("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", new byte[12]);
-        String msg = failRead(file);
-        assertTrue(msg.contains("tensors 'a' [0, 8] and 'b' [4, 12] overlap"), msg);
+        assertRejected("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", new byte[12],
+                "tensors 'a' [0, 8] and 'b' [4, 12] overlap");
     }
 
     @Test
@@ -374,6 +362,12 @@ class SafetensorsTest {
     }
 
     // ------------------------------------------------------------------------------- helpers
+
+    /** A hand-written file of {@code header} and {@code data} fails to read with a message containing {@code expected}. */
+    private void assertRejected(String header, byte[] data, String expected) throws Exception {
+        String msg = failRead(handFile(header, data));
+        assertTrue(msg.contains(expected), msg);
+    }
 
     private static String failRead(Path file) {
         BottleneckException e = assertThrows(BottleneckException.class, () -> Safetensors.read(file));

@@ -88,16 +88,28 @@ class OptimizerStepTest {
                 what + " through the parameter views (" + be.dtype() + ")");
     }
 
+    /** The fixture in {@code dtype}, with an optimizer of {@code cfg} over its store. */
+    private Optimizer optimizer(DType dtype, OptimizerConfig cfg) {
+        setUp(dtype);
+        return new Optimizer(cfg, store);
+    }
+
+    /** Sets the gradient to G and steps with {@code lr} once per entry of {@code after}, checking the values after each. */
+    private void stepsOnG(Optimizer opt, double lr, String what, double[]... after) {
+        grads(G);
+        for (int i = 0; i < after.length; i++) {
+            opt.step(lr);
+            expect(after[i], what + " step " + (i + 1));
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @EnumSource(DType.class)
     void sgdPlainUsesTheLrPassedToStep(DType dt) {
-        setUp(dt);
-        try (Optimizer opt = new Optimizer(OptimizerConfig.sgd(0.5, 0, false), store)) {
+        try (Optimizer opt = optimizer(dt, OptimizerConfig.sgd(0.5, 0, false))) {
             assertEquals(Set.of(), opt.state().keySet(), "plain SGD keeps no state");
-            grads(G);
-            opt.step(0.1); // the schedule's lr (0.1), not the config's 0.5
-            // p - 0.1 g = [1 - 0.05, -2 + 0.1, 0.5 - 0.2, 3 - 0]
-            expect(new double[] {0.95, -1.9, 0.3, 3.0}, "sgd lr 0.1");
+            // the schedule's lr (0.1), not the config's 0.5: p - 0.1 g = [1 - 0.05, -2 + 0.1, 0.5 - 0.2, 3 - 0]
+            stepsOnG(opt, 0.1, "sgd lr 0.1", new double[] {0.95, -1.9, 0.3, 3.0});
             assertEquals(1, opt.steps());
         }
     }
@@ -105,15 +117,10 @@ class OptimizerStepTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(DType.class)
     void sgdMomentumTwoSteps(DType dt) {
-        setUp(dt);
-        try (Optimizer opt = new Optimizer(OptimizerConfig.sgd(0.1, 0.9, false), store)) {
-            grads(G);
+        try (Optimizer opt = optimizer(dt, OptimizerConfig.sgd(0.1, 0.9, false))) {
             // step 1: v = g, p = p - 0.1 g            -> [0.95, -1.9, 0.3, 3]
-            opt.step(0.1);
-            expect(new double[] {0.95, -1.9, 0.3, 3.0}, "sgd momentum step 1");
             // step 2: v = 0.9 g + g = 1.9 g, p = p1 - 0.19 g = p0 - 0.29 g -> [0.855, -1.71, -0.08, 3]
-            opt.step(0.1);
-            expect(new double[] {0.855, -1.71, -0.08, 3.0}, "sgd momentum step 2");
+            stepsOnG(opt, 0.1, "sgd momentum", new double[] {0.95, -1.9, 0.3, 3.0}, new double[] {0.855, -1.71, -0.08, 3.0});
             assertClose(new double[] {0.95, -1.9, 3.8, 0}, TensorScope.download(be, opt.state().get("velocity")), 0, tol(),
                     "velocity after two steps = 1.9 g");
         }
@@ -122,40 +129,29 @@ class OptimizerStepTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(DType.class)
     void sgdNesterovTwoSteps(DType dt) {
-        setUp(dt);
-        try (Optimizer opt = new Optimizer(OptimizerConfig.sgd(0.1, 0.9, true), store)) {
-            grads(G);
+        try (Optimizer opt = optimizer(dt, OptimizerConfig.sgd(0.1, 0.9, true))) {
             // step 1: v = g; update g + 0.9 v = 1.9 g; p = p0 - 0.19 g          -> [0.905, -1.81, 0.12, 3]
-            opt.step(0.1);
-            expect(new double[] {0.905, -1.81, 0.12, 3.0}, "nesterov step 1");
             // step 2: v = 1.9 g; update g + 0.9 * 1.9 g = 2.71 g; p = p0 - 0.461 g -> [0.7695, -1.539, -0.422, 3]
-            opt.step(0.1);
-            expect(new double[] {0.7695, -1.539, -0.422, 3.0}, "nesterov step 2");
+            stepsOnG(opt, 0.1, "nesterov", new double[] {0.905, -1.81, 0.12, 3.0}, new double[] {0.7695, -1.539, -0.422, 3.0});
         }
     }
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(DType.class)
     void sgdWeightDecay(DType dt) {
-        setUp(dt);
-        try (Optimizer opt = new Optimizer(OptimizerConfig.sgd(0.1, 0, false).withWeightDecay(0.1), store)) {
-            grads(G);
+        try (Optimizer opt = optimizer(dt, OptimizerConfig.sgd(0.1, 0, false).withWeightDecay(0.1))) {
             // g' = g + 0.1 p = [0.6, -1.2, 2.05, 0.3]; p - 0.1 g' = [0.94, -1.88, 0.295, 2.97]
-            opt.step(0.1);
-            expect(new double[] {0.94, -1.88, 0.295, 2.97}, "sgd weight decay 0.1");
+            stepsOnG(opt, 0.1, "sgd weight decay 0.1", new double[] {0.94, -1.88, 0.295, 2.97});
         }
     }
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(DType.class)
     void adamFirstStepMovesByLrTimesSign(DType dt) {
-        setUp(dt);
-        try (Optimizer opt = new Optimizer(OptimizerConfig.adam(0.1), store)) {
-            grads(G);
+        try (Optimizer opt = optimizer(dt, OptimizerConfig.adam(0.1))) {
             // step 1: m = 0.1 g, v = 0.001 g^2; m^ = g, v^ = g^2; p -= 0.1 g / (|g| + 1e-8) = 0.1 sign(g)
             //   -> [0.9, -1.9, 0.4, 3]  (g = 0: m = v = 0, no move)
-            opt.step(0.1);
-            expect(new double[] {0.9, -1.9, 0.4, 3.0}, "adam step 1");
+            stepsOnG(opt, 0.1, "adam", new double[] {0.9, -1.9, 0.4, 3.0});
             assertClose(new double[] {0.05, -0.1, 0.2, 0}, TensorScope.download(be, opt.state().get("m")), 0, tol(), "adam m = 0.1 g");
             assertClose(new double[] {0.00025, 0.001, 0.004, 0}, TensorScope.download(be, opt.state().get("v")), 0, tol() * 1e-3,
                     "adam v = 0.001 g^2");
@@ -176,26 +172,20 @@ class OptimizerStepTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(DType.class)
     void adamWithL2PenaltyIsCoupled(DType dt) {
-        setUp(dt);
-        try (Optimizer opt = new Optimizer(OptimizerConfig.adam(0.1).withWeightDecay(0.1), store)) {
-            grads(G);
+        try (Optimizer opt = optimizer(dt, OptimizerConfig.adam(0.1).withWeightDecay(0.1))) {
             // g' = g + 0.1 p = [0.6, -1.2, 2.05, 0.3]; step 1 moves by 0.1 sign(g'): b0 moves too (g = 0, g' = 0.3)
             //   -> [0.9, -1.9, 0.4, 2.9]
-            opt.step(0.1);
-            expect(new double[] {0.9, -1.9, 0.4, 2.9}, "adam + L2 0.1 step 1");
+            stepsOnG(opt, 0.1, "adam + L2 0.1", new double[] {0.9, -1.9, 0.4, 2.9});
         }
     }
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(DType.class)
     void adamwDecaysDecoupled(DType dt) {
-        setUp(dt);
-        try (Optimizer opt = new Optimizer(OptimizerConfig.adamw(0.1, 0.01), store)) {
-            grads(G);
+        try (Optimizer opt = optimizer(dt, OptimizerConfig.adamw(0.1, 0.01))) {
             // p *= 1 - lr wd = 0.999 first -> [0.999, -1.998, 0.4995, 2.997]; then 0.1 sign(g) (Adam on the raw g)
             //   -> [0.899, -1.898, 0.3995, 2.997]
-            opt.step(0.1);
-            expect(new double[] {0.899, -1.898, 0.3995, 2.997}, "adamw step 1");
+            stepsOnG(opt, 0.1, "adamw", new double[] {0.899, -1.898, 0.3995, 2.997});
             assertEquals(OptimizerConfig.adamw(0.1, 0.01), OptimizerConfig.of("adamw", 0.1), "adamw default decay 0.01");
         }
     }
@@ -203,36 +193,28 @@ class OptimizerStepTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(DType.class)
     void rmspropTwoSteps(DType dt) {
-        setUp(dt);
-        try (Optimizer opt = new Optimizer(OptimizerConfig.rmsprop(0.01), store)) {
+        try (Optimizer opt = optimizer(dt, OptimizerConfig.rmsprop(0.01))) {
             assertEquals(Set.of("square_avg"), opt.state().keySet());
-            grads(G);
             // step 1: s = (1 - 0.99) g^2 = 0.01 g^2; p - lr g / (sqrt(s) + eps) = p - 0.01 g / (0.1 |g|) = p - 0.1 sign(g)
             //   -> [0.9, -1.9, 0.4, 3]
-            opt.step(0.01);
-            expect(new double[] {0.9, -1.9, 0.4, 3.0}, "rmsprop step 1");
             // step 2: s = 0.99 * 0.01 g^2 + 0.01 g^2 = 0.0199 g^2; g / sqrt(s) = sign(g) / 0.1410673598 = 7.0888120501 sign(g)
             //   p2 = p1 - 0.070888120501 sign(g) -> [0.8291118795, -1.8291118795, 0.3291118795, 3]
-            opt.step(0.01);
-            expect(new double[] {0.8291118795, -1.8291118795, 0.3291118795, 3.0}, "rmsprop step 2");
+            stepsOnG(opt, 0.01, "rmsprop", new double[] {0.9, -1.9, 0.4, 3.0},
+                    new double[] {0.8291118795, -1.8291118795, 0.3291118795, 3.0});
         }
     }
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(DType.class)
     void rmspropWithMomentum(DType dt) {
-        setUp(dt);
         OptimizerConfig cfg = new OptimizerConfig("rmsprop", 0.01, 0.9, false, 0.9, 0.999, 1e-8, 0.99, 0);
-        try (Optimizer opt = new Optimizer(cfg, store)) {
+        try (Optimizer opt = optimizer(dt, cfg)) {
             assertEquals(Set.of("square_avg", "momentum_buffer"), opt.state().keySet());
-            grads(G);
             // step 1: b = g / sqrt(0.01 g^2) = 10 sign(g); p - 0.01 b = p - 0.1 sign(g)
-            opt.step(0.01);
-            expect(new double[] {0.9, -1.9, 0.4, 3.0}, "rmsprop momentum step 1");
             // step 2: b = 0.9 * 10 + 7.0888120501 = 16.0888120501 (times sign g); p2 = p1 - 0.160888120501 sign(g)
             //   -> [0.7391118795, -1.7391118795, 0.2391118795, 3]
-            opt.step(0.01);
-            expect(new double[] {0.7391118795, -1.7391118795, 0.2391118795, 3.0}, "rmsprop momentum step 2");
+            stepsOnG(opt, 0.01, "rmsprop momentum", new double[] {0.9, -1.9, 0.4, 3.0},
+                    new double[] {0.7391118795, -1.7391118795, 0.2391118795, 3.0});
         }
     }
 

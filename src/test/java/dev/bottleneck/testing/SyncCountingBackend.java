@@ -1,19 +1,7 @@
 package dev.bottleneck.testing;
 
-import dev.bottleneck.backend.ActivationOps;
 import dev.bottleneck.backend.Backend;
-import dev.bottleneck.backend.BlasOps;
-import dev.bottleneck.backend.ConvOps;
-import dev.bottleneck.backend.ElementwiseOps;
-import dev.bottleneck.backend.LossOps;
 import dev.bottleneck.backend.MemoryOps;
-import dev.bottleneck.backend.NormOps;
-import dev.bottleneck.backend.OptimizerOps;
-import dev.bottleneck.backend.PoolOps;
-import dev.bottleneck.backend.RandomOps;
-import dev.bottleneck.backend.ReduceOps;
-import dev.bottleneck.backend.RnnOps;
-import dev.bottleneck.tensor.DType;
 import dev.bottleneck.tensor.Tensor;
 
 import java.util.Map;
@@ -24,8 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@link MemoryOps#readScalar} and downloads) and can claim that reads are expensive ({@link #cheapSync()} false),
  * so tests can check the training loop's sync policy the way a GPU backend would see it.
  */
-public final class SyncCountingBackend implements Backend {
-    private final Backend inner;
+public final class SyncCountingBackend extends ForwardingBackend {
     private final boolean cheapSync;
     private final AtomicInteger scalarReads = new AtomicInteger();
     private final AtomicInteger downloads = new AtomicInteger();
@@ -33,7 +20,7 @@ public final class SyncCountingBackend implements Backend {
 
     /** @param cheapSync what {@link #cheapSync()} answers (false: behave like a device backend) */
     public SyncCountingBackend(Backend inner, boolean cheapSync) {
-        this.inner = inner;
+        super(inner);
         this.cheapSync = cheapSync;
         this.memory = new CountingMemory(inner.memory());
     }
@@ -49,25 +36,11 @@ public final class SyncCountingBackend implements Backend {
         downloads.set(0);
     }
 
-    @Override public String name() { return inner.name(); }
-    @Override public DType dtype() { return inner.dtype(); }
     @Override public String describe() { return "counting " + inner.describe(); }
     @Override public MemoryOps memory() { return memory; }
-    @Override public BlasOps blas() { return inner.blas(); }
-    @Override public ElementwiseOps elementwise() { return inner.elementwise(); }
-    @Override public ReduceOps reduce() { return inner.reduce(); }
-    @Override public ActivationOps activations() { return inner.activations(); }
-    @Override public LossOps losses() { return inner.losses(); }
-    @Override public RandomOps random() { return inner.random(); }
-    @Override public ConvOps conv() { return inner.conv(); }
-    @Override public PoolOps pool() { return inner.pool(); }
-    @Override public NormOps norm() { return inner.norm(); }
-    @Override public RnnOps rnn() { return inner.rnn(); }
-    @Override public OptimizerOps optimizer() { return inner.optimizer(); }
     @Override public boolean cheapSync() { return cheapSync; }
     @Override public void profile(boolean on) { inner.profile(on); }
     @Override public Map<String, Double> profileCounters() { return inner.profileCounters(); }
-    @Override public void synchronize() { inner.synchronize(); }
     /** Leaves the inner backend open: its owner closes it. */
     @Override public void close() { }
 

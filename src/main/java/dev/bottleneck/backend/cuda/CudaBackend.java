@@ -235,14 +235,33 @@ public final class CudaBackend implements Backend {
         return buf(t).addressOf(t.offset());
     }
 
-    static void sameSize(Tensor a, Tensor b, String op) {
-        if (a.size() != b.size()) {
-            throw new IllegalArgumentException(op + ": size mismatch " + Shapes.str(a.shape()) + " vs " + Shapes.str(b.shape()));
+    static void scalar(Tensor t, String op) {
+        if (t.size() != 1) throw new IllegalArgumentException(op + ": output must have one element, got " + Shapes.str(t.shape()));
+    }
+
+    /** A kernel launch, given the number of blocks of its grid. */
+    interface GridLaunch {
+        void launch(int grid);
+    }
+
+    /**
+     * One grid-stride kernel over n elements: checks that the backend is open, does nothing when n is 0, else
+     * runs {@code launch} with {@link #gridFor gridFor(n)} blocks under the backend lock.
+     */
+    void launch(long n, GridLaunch launch) {
+        enter();
+        if (n == 0) return;
+        synchronized (this) {
+            launch.launch(gridFor(n));
         }
     }
 
-    static void scalar(Tensor t, String op) {
-        if (t.size() != 1) throw new IllegalArgumentException(op + ": output must have one element, got " + Shapes.str(t.shape()));
+    /** Runs {@code work} under the backend lock, after {@link #enter()}. */
+    void locked(Runnable work) {
+        enter();
+        synchronized (this) {
+            work.run();
+        }
     }
 
     /** Blocks for a 1-D grid-stride launch over n elements. */

@@ -8,11 +8,9 @@ import static org.bytedeco.cuda.global.cublas.cublasSgemm_v2;
 import static org.bytedeco.cuda.global.cudart.cudaStreamSynchronize;
 
 /** {@link BlasOps} of the {@link CudaBackend}. */
-final class CudaBlas implements BlasOps {
-    private final CudaBackend be;
-
+final class CudaBlas extends CudaOps implements BlasOps {
     CudaBlas(CudaBackend be) {
-        this.be = be;
+        super(be);
     }
 
     /**

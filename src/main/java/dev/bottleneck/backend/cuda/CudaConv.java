@@ -128,64 +128,55 @@ final class CudaConv implements ConvOps {
 
     @Override
     public void forward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
-        check(x, g.inputShape(), "conv forward input");
-        check(w, g.weightShape(), "conv forward weight");
-        check(y, g.outputShape(), "conv forward output");
+        check(g, "conv forward ", x, "input", w, "weight", y, "output");
         if (bias != null && bias.size() != g.cOut()) {
             throw new IllegalArgumentException("conv forward bias: expected " + g.cOut() + " elements, got " + Shapes.str(bias.shape()));
         }
-        backend.enter();
-        synchronized (backend) {
-            Plan p = plan(g);
-            Choice c = choice(p, Direction.FORWARD);
-            setMathType(p, c.mathType());
-            Pointer ws = dnn.workspace(c.bytes());
-            CudaCheck.cudnn(cudnnConvolutionForward(dnn.handle, dnn.one, p.x, at(x), p.w, at(w), p.conv, c.algo(),
-                    ws, c.bytes(), dnn.zero, p.y, at(y)), "cudnnConvolutionForward(" + g + ", algo " + c.algo() + ")");
-            dnn.after("cudnnConvolutionForward");
+        backend.locked(() -> {
+            Plan p = convolve(g, Direction.FORWARD, "cudnnConvolutionForward", (q, c, ws) -> cudnnConvolutionForward(dnn.handle,
+                    dnn.one, q.x, at(x), q.w, at(w), q.conv, c.algo(), ws, c.bytes(), dnn.zero, q.y, at(y)));
             if (bias != null) {
                 // y = 1 * bias (broadcast over n, h, w) + 1 * y
                 CudaCheck.cudnn(cudnnAddTensor(dnn.handle, dnn.one, p.bias, at(bias), dnn.one, p.y, at(y)),
                         "cudnnAddTensor(conv bias, " + g.cOut() + " channels)");
                 dnn.after("cudnnAddTensor");
             }
-        }
+        });
     }
 
     @Override
     public void backwardData(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx, boolean accumulate) {
-        check(dy, g.outputShape(), "conv backwardData output gradient");
-        check(w, g.weightShape(), "conv backwardData weight");
-        check(dx, g.inputShape(), "conv backwardData input gradient");
-        backend.enter();
-        synchronized (backend) {
-            Plan p = plan(g);
-            Choice c = choice(p, Direction.BACKWARD_DATA);
-            setMathType(p, c.mathType());
-            Pointer ws = dnn.workspace(c.bytes());
-            CudaCheck.cudnn(cudnnConvolutionBackwardData(dnn.handle, dnn.one, p.w, at(w), p.y, at(dy), p.conv, c.algo(),
-                    ws, c.bytes(), dnn.beta(accumulate), p.x, at(dx)),
-                    "cudnnConvolutionBackwardData(" + g + ", algo " + c.algo() + ")");
-            dnn.after("cudnnConvolutionBackwardData");
-        }
+        check(g, "conv backwardData ", dx, "input gradient", w, "weight", dy, "output gradient");
+        backend.locked(() -> convolve(g, Direction.BACKWARD_DATA, "cudnnConvolutionBackwardData", (p, c, ws) ->
+                cudnnConvolutionBackwardData(dnn.handle, dnn.one, p.w, at(w), p.y, at(dy), p.conv, c.algo(), ws, c.bytes(),
+                        dnn.beta(accumulate), p.x, at(dx))));
     }
 
     @Override
     public void backwardFilter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, boolean accumulate) {
-        check(x, g.inputShape(), "conv backwardFilter input");
-        check(dy, g.outputShape(), "conv backwardFilter output gradient");
-        check(dw, g.weightShape(), "conv backwardFilter weight gradient");
-        backend.enter();
-        synchronized (backend) {
-            Plan p = plan(g);
-            Choice c = choice(p, Direction.BACKWARD_FILTER);
-            setMathType(p, c.mathType());
-            Pointer ws = dnn.workspace(c.bytes());
-            CudaCheck.cudnn(cudnnConvolutionBackwardFilter(dnn.handle, dnn.one, p.x, at(x), p.y, at(dy), p.conv, c.algo(),
-                    ws, c.bytes(), dnn.beta(accumulate), p.w, at(dw)),
-                    "cudnnConvolutionBackwardFilter(" + g + ", algo " + c.algo() + ")");
-            dnn.after("cudnnConvolutionBackwardFilter");
-        }
+        check(g, "conv backwardFilter ", x, "input", dw, "weight gradient", dy, "output gradient");
+        backend.locked(() -> convolve(g, Direction.BACKWARD_FILTER, "cudnnConvolutionBackwardFilter", (p, c, ws) ->
+                cudnnConvolutionBackwardFilter(dnn.handle, dnn.one, p.x, at(x), p.y, at(dy), p.conv, c.algo(), ws, c.bytes(),
+                        dnn.beta(accumulate), p.w, at(dw))));
+    }
+
+    /** One cuDNN convolution call; returns its status. */
+    private interface ConvCall {
+        int run(Plan p, Choice c, Pointer workspace);
+    }
+
+    /**
+     * Runs {@code call} (cuDNN function {@code name}) in direction d for g with the plan's algorithm, math type and
+     * workspace, checks its status and returns the plan. Under the backend lock.
+     */
+    private Plan convolve(Conv2dGeometry g, Direction d, String name, ConvCall call) {
+        Plan p = plan(g);
+        Choice c = choice(p, d);
+        setMathType(p, c.mathType());
+        Pointer ws = dnn.workspace(c.bytes());
+        CudaCheck.cudnn(call.run(p, c, ws), name + "(" + g + ", algo " + c.algo() + ")");
+        dnn.after(name);
+        return p;
     }
 
     @Override
@@ -385,6 +376,14 @@ final class CudaConv implements ConvOps {
 
     private Pointer at(Tensor t) {
         return DevicePointers.at(backend.addr(t));
+    }
+
+    /** Checks the input-, weight- and output-shaped tensors of one convolution call on g (messages: op + role). */
+    private static void check(Conv2dGeometry g, String op, Tensor input, String inputRole, Tensor weight, String weightRole,
+                              Tensor output, String outputRole) {
+        check(input, g.inputShape(), op + inputRole);
+        check(weight, g.weightShape(), op + weightRole);
+        check(output, g.outputShape(), op + outputRole);
     }
 
     /** Sizes must match the geometry (shapes may differ, e.g. a flattened [n, c*h*w] view). */

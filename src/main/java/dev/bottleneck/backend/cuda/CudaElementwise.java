@@ -8,11 +8,9 @@ import dev.bottleneck.tensor.Tensor;
 import java.util.Arrays;
 
 /** {@link ElementwiseOps} of the {@link CudaBackend}. */
-final class CudaElementwise implements ElementwiseOps {
-    private final CudaBackend be;
-
+final class CudaElementwise extends CudaOps implements ElementwiseOps {
     CudaElementwise(CudaBackend be) {
-        this.be = be;
+        super(be);
     }
 
     @Override
@@ -78,45 +76,29 @@ final class CudaElementwise implements ElementwiseOps {
 
     @Override
     public void unary(UnaryOp op, Tensor x, Tensor out) {
-        CudaBackend.sameSize(x, out, op.name());
-        be.enter();
+        Shapes.sameSize(x, out, op.name());
         long n = x.size();
-        if (n == 0) return;
-        synchronized (be) {
-            be.kernels().ew_unary(be.gridFor(n), CudaBackend.BLOCK, op.ordinal(), be.addr(x), be.addr(out), n);
-        }
+        be.launch(n, grid -> be.kernels().ew_unary(grid, CudaBackend.BLOCK, op.ordinal(), be.addr(x), be.addr(out), n));
     }
 
     @Override
     public void affine(Tensor x, double alpha, double beta, Tensor out) {
-        CudaBackend.sameSize(x, out, "affine");
-        be.enter();
+        Shapes.sameSize(x, out, "affine");
         long n = x.size();
-        if (n == 0) return;
-        synchronized (be) {
-            be.kernels().ew_affine(be.gridFor(n), CudaBackend.BLOCK, be.addr(x), (float) alpha, (float) beta, be.addr(out), n);
-        }
+        be.launch(n, grid -> be.kernels().ew_affine(grid, CudaBackend.BLOCK, be.addr(x), (float) alpha, (float) beta, be.addr(out), n));
     }
 
     @Override
     public void axpby(double alpha, Tensor x, double beta, Tensor y) {
-        CudaBackend.sameSize(x, y, "axpby");
-        be.enter();
+        Shapes.sameSize(x, y, "axpby");
         long n = x.size();
-        if (n == 0) return;
-        synchronized (be) {
-            be.kernels().ew_axpby(be.gridFor(n), CudaBackend.BLOCK, (float) alpha, be.addr(x), (float) beta, be.addr(y), n);
-        }
+        be.launch(n, grid -> be.kernels().ew_axpby(grid, CudaBackend.BLOCK, (float) alpha, be.addr(x), (float) beta, be.addr(y), n));
     }
 
     @Override
     public void clamp(Tensor x, double lo, double hi, Tensor out) {
-        CudaBackend.sameSize(x, out, "clamp");
-        be.enter();
+        Shapes.sameSize(x, out, "clamp");
         long n = x.size();
-        if (n == 0) return;
-        synchronized (be) {
-            be.kernels().ew_clamp(be.gridFor(n), CudaBackend.BLOCK, be.addr(x), lo, hi, be.addr(out), n);
-        }
+        be.launch(n, grid -> be.kernels().ew_clamp(grid, CudaBackend.BLOCK, be.addr(x), lo, hi, be.addr(out), n));
     }
 }

@@ -1,6 +1,7 @@
 package dev.bottleneck.backend.cuda;
 
 import dev.bottleneck.backend.MemoryOps;
+import dev.bottleneck.backend.Shapes;
 import dev.bottleneck.tensor.Tensor;
 import org.bytedeco.javacpp.IntPointer;
 import java.util.Arrays;
@@ -11,11 +12,9 @@ import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 import static org.bytedeco.cuda.global.cudart.cudaMemsetAsync;
 
 /** {@link MemoryOps} of the {@link CudaBackend}. */
-final class CudaMemory implements MemoryOps {
-    private final CudaBackend be;
-
+final class CudaMemory extends CudaOps implements MemoryOps {
     CudaMemory(CudaBackend be) {
-        this.be = be;
+        super(be);
     }
 
     @Override
@@ -46,87 +45,84 @@ final class CudaMemory implements MemoryOps {
 
     @Override
     public void upload(float[] src, int srcOffset, Tensor dst) {
-        long n = dst.size();
-        if (srcOffset < 0 || srcOffset + n > src.length) {
-            throw new IllegalArgumentException("upload: source has " + (src.length - srcOffset) + " elements, tensor needs " + n);
-        }
+        long n = hostRange("upload: source has ", src.length, srcOffset, " elements, tensor needs ", dst);
         uploadFloats(src, srcOffset, be.addr(dst), n);
     }
 
     @Override
     public void upload(double[] src, int srcOffset, Tensor dst) {
-        long n = dst.size();
-        if (srcOffset < 0 || srcOffset + n > src.length) {
-            throw new IllegalArgumentException("upload: source has " + (src.length - srcOffset) + " elements, tensor needs " + n);
-        }
+        long n = hostRange("upload: source has ", src.length, srcOffset, " elements, tensor needs ", dst);
         long base = be.addr(dst);
         synchronized (be) {
-            int chunk = (int) (PinnedStaging.CHUNK_BYTES / 4);
-            float[] tmp = scratch((int) Math.min(n, chunk));
-            for (long done = 0; done < n; done += chunk) {
-                int len = (int) Math.min(chunk, n - done);
+            float[] tmp = scratch((int) Math.min(n, CHUNK));
+            chunks(n, (done, len) -> {
                 for (int i = 0; i < len; i++) tmp[i] = (float) src[(int) (srcOffset + done + i)];
                 uploadFloats(tmp, 0, base + 4L * done, len);
-            }
+            });
         }
     }
 
     /** Host floats → device, through pinned be.staging slots, in chunks; asynchronous. */
     private void uploadFloats(float[] src, int srcOffset, long dstAddress, long n) {
-        be.enter();
-        synchronized (be) {
-            int chunk = (int) (PinnedStaging.CHUNK_BYTES / 4);
-            for (long done = 0; done < n; done += chunk) {
-                int len = (int) Math.min(chunk, n - done);
-                PinnedStaging.Slot s = be.staging.acquire(4L * len);
-                s.floats(len).put(src, (int) (srcOffset + done), len);
-                be.memcpyAsync(dstAddress + 4L * done, s.host.address(), 4L * len, cudaMemcpyHostToDevice, "cudaMemcpyAsync(host to device)");
-                be.staging.recordUse(s);
-            }
-        }
+        be.locked(() -> chunks(n, (done, len) -> {
+            PinnedStaging.Slot s = be.staging.acquire(4L * len);
+            s.floats(len).put(src, (int) (srcOffset + done), len);
+            be.memcpyAsync(dstAddress + 4L * done, s.host.address(), 4L * len, cudaMemcpyHostToDevice, "cudaMemcpyAsync(host to device)");
+            be.staging.recordUse(s);
+        }));
     }
 
     @Override
     public void download(Tensor src, float[] dst, int dstOffset) {
-        long n = src.size();
-        if (dstOffset < 0 || dstOffset + n > dst.length) {
-            throw new IllegalArgumentException("download: destination has " + (dst.length - dstOffset) + " elements, tensor has " + n);
-        }
+        long n = hostRange("download: destination has ", dst.length, dstOffset, " elements, tensor has ", src);
         downloadFloats(be.addr(src), n, dst, dstOffset);
     }
 
     @Override
     public void download(Tensor src, double[] dst, int dstOffset) {
-        long n = src.size();
-        if (dstOffset < 0 || dstOffset + n > dst.length) {
-            throw new IllegalArgumentException("download: destination has " + (dst.length - dstOffset) + " elements, tensor has " + n);
-        }
+        long n = hostRange("download: destination has ", dst.length, dstOffset, " elements, tensor has ", src);
         long base = be.addr(src);
         synchronized (be) {
-            int chunk = (int) (PinnedStaging.CHUNK_BYTES / 4);
-            float[] tmp = scratch((int) Math.min(n, chunk));
-            for (long done = 0; done < n; done += chunk) {
-                int len = (int) Math.min(chunk, n - done);
+            float[] tmp = scratch((int) Math.min(n, CHUNK));
+            chunks(n, (done, len) -> {
                 downloadFloats(base + 4L * done, len, tmp, 0);
                 for (int i = 0; i < len; i++) dst[(int) (dstOffset + done + i)] = tmp[i];
-            }
+            });
         }
     }
 
     /** Device → host floats; waits for the stream (everything queued before, then the copy). */
     private void downloadFloats(long srcAddress, long n, float[] dst, int dstOffset) {
-        be.enter();
-        synchronized (be) {
-            int chunk = (int) (PinnedStaging.CHUNK_BYTES / 4);
-            for (long done = 0; done < n; done += chunk) {
-                int len = (int) Math.min(chunk, n - done);
-                PinnedStaging.Slot s = be.staging.acquire(4L * len);
-                be.memcpyAsync(s.host.address(), srcAddress + 4L * done, 4L * len, cudaMemcpyDeviceToHost, "cudaMemcpyAsync(device to host)");
-                be.staging.recordUse(s);
-                be.staging.waitFor(s);
-                s.floats(len).get(dst, (int) (dstOffset + done), len);
-            }
-        }
+        be.locked(() -> chunks(n, (done, len) -> {
+            PinnedStaging.Slot s = be.staging.acquire(4L * len);
+            be.memcpyAsync(s.host.address(), srcAddress + 4L * done, 4L * len, cudaMemcpyDeviceToHost, "cudaMemcpyAsync(device to host)");
+            be.staging.recordUse(s);
+            be.staging.waitFor(s);
+            s.floats(len).get(dst, (int) (dstOffset + done), len);
+        }));
+    }
+
+    /** Floats per host-device copy: one pinned staging slot. */
+    private static final int CHUNK = (int) (PinnedStaging.CHUNK_BYTES / 4);
+
+    /** One piece of a chunked copy: elements [done, done + len). */
+    private interface Chunk {
+        void copy(long done, int len);
+    }
+
+    /** Runs {@code chunk} over [0, n) in pieces of at most {@link #CHUNK} elements, in order. */
+    private static void chunks(long n, Chunk chunk) {
+        for (long done = 0; done < n; done += CHUNK) chunk.copy(done, (int) Math.min(CHUNK, n - done));
+    }
+
+    /**
+     * The size of tensor t, after checking that a host array of {@code length} elements holds that many from
+     * {@code offset}; else the error {@code what + available + counted + n}.
+     */
+    private static long hostRange(String what, int length, int offset, String counted, Tensor t) {
+        long n = t.size();
+        if (offset < 0 || offset + n > length) throw new IllegalArgumentException(what + (length - offset) + counted + n);
+        return n;
     }
 
     @Override
@@ -139,7 +135,7 @@ final class CudaMemory implements MemoryOps {
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        CudaBackend.sameSize(src, dst, "copy");
+        Shapes.sameSize(src, dst, "copy");
         be.enter();
         long n = src.size();
         if (n == 0) return;
@@ -176,17 +172,15 @@ final class CudaMemory implements MemoryOps {
 
     @Override
     public void fill(Tensor t, double value) {
-        be.enter();
         long n = t.size();
-        if (n == 0) return;
         float v = (float) value;
-        synchronized (be) {
+        be.launch(n, grid -> {
             if (Float.floatToRawIntBits(v) == 0) {
                 CudaCheck.cuda(cudaMemsetAsync(DevicePointers.at(be.addr(t)), 0, 4L * n, be.stream), "cudaMemsetAsync");
             } else {
-                be.kernels().ew_fill(be.gridFor(n), CudaBackend.BLOCK, be.addr(t), v, n);
+                be.kernels().ew_fill(grid, CudaBackend.BLOCK, be.addr(t), v, n);
             }
-        }
+        });
     }
 
     @Override

@@ -67,11 +67,8 @@ final class CudaPool implements PoolOps {
         CudaConv.check(y, g.outputShape(), "max pool forward output");
         long planes = (long) g.n() * g.c(), n = planes * g.outH() * g.outW();
         if (n == 0) return;
-        backend.enter();
-        synchronized (backend) {
-            backend.kernels().pool_max_forward(backend.gridFor(n), BLOCK, backend.addr(x), backend.addr(y), 0L, planes,
-                    g.h(), g.w(), g.outH(), g.outW(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.padH(), g.padW());
-        }
+        backend.launch(n, grid -> backend.kernels().pool_max_forward(grid, BLOCK, backend.addr(x), backend.addr(y), 0L, planes,
+                g.h(), g.w(), g.outH(), g.outW(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.padH(), g.padW()));
     }
 
     @Override
@@ -82,12 +79,9 @@ final class CudaPool implements PoolOps {
         CudaConv.check(dx, g.inputShape(), "max pool backward input gradient");
         long planes = (long) g.n() * g.c(), n = planes * g.h() * g.w();
         if (n == 0) return;
-        backend.enter();
-        synchronized (backend) {
-            backend.kernels().pool_max_backward(backend.gridFor(n), BLOCK, backend.addr(x), backend.addr(dy), backend.addr(dx),
-                    planes, g.h(), g.w(), g.outH(), g.outW(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.padH(), g.padW(),
-                    accumulate ? 1 : 0);
-        }
+        backend.launch(n, grid -> backend.kernels().pool_max_backward(grid, BLOCK, backend.addr(x), backend.addr(dy), backend.addr(dx),
+                planes, g.h(), g.w(), g.outH(), g.outW(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.padH(), g.padW(),
+                accumulate ? 1 : 0));
     }
 
     @Override
@@ -117,26 +111,24 @@ final class CudaPool implements PoolOps {
     private void forward(Pool2dGeometry g, int mode, Tensor x, Tensor y, String what) {
         CudaConv.check(x, g.inputShape(), what + " input");
         CudaConv.check(y, g.outputShape(), what + " output");
-        backend.enter();
-        synchronized (backend) {
-            Descs d = descs(g, mode);
-            CudaCheck.cudnn(cudnnPoolingForward(dnn.handle, d.pool, dnn.one, d.x, at(x), dnn.zero, d.y, at(y)),
-                    "cudnnPoolingForward(" + what + ", " + g + ")");
-            dnn.after("cudnnPoolingForward");
-        }
+        cudnnPooling(g, mode, what, "cudnnPoolingForward",
+                d -> cudnnPoolingForward(dnn.handle, d.pool, dnn.one, d.x, at(x), dnn.zero, d.y, at(y)));
     }
 
     private void backward(Pool2dGeometry g, int mode, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate,
                           String what) {
         CudaConv.check(dy, g.outputShape(), what + " output gradient");
         CudaConv.check(dx, g.inputShape(), what + " input gradient");
-        backend.enter();
-        synchronized (backend) {
-            Descs d = descs(g, mode);
-            CudaCheck.cudnn(cudnnPoolingBackward(dnn.handle, d.pool, dnn.one, d.y, at(y), d.y, at(dy), d.x, at(x),
-                    dnn.beta(accumulate), d.x, at(dx)), "cudnnPoolingBackward(" + what + ", " + g + ")");
-            dnn.after("cudnnPoolingBackward");
-        }
+        cudnnPooling(g, mode, what, "cudnnPoolingBackward", d -> cudnnPoolingBackward(dnn.handle, d.pool, dnn.one, d.y, at(y),
+                d.y, at(dy), d.x, at(x), dnn.beta(accumulate), d.x, at(dx)));
+    }
+
+    /** Runs one cuDNN pooling {@code call} (it returns the status) with the descriptors of g and mode, under the lock. */
+    private void cudnnPooling(Pool2dGeometry g, int mode, String what, String name, java.util.function.ToIntFunction<Descs> call) {
+        backend.locked(() -> {
+            CudaCheck.cudnn(call.applyAsInt(descs(g, mode)), name + "(" + what + ", " + g + ")");
+            dnn.after(name);
+        });
     }
 
     private Descs descs(Pool2dGeometry g, int mode) {
@@ -170,16 +162,14 @@ final class CudaPool implements PoolOps {
         int h = s[2], w = s[3];
         long n = planes * h * scaleH * w * scaleW;
         if (n == 0) return;
-        backend.enter();
-        synchronized (backend) {
+        backend.launch(n, grid -> {
             if (mode == Upsample.NEAREST) {
-                backend.kernels().up_nearest_forward(backend.gridFor(n), BLOCK,
-                        backend.addr(x), backend.addr(y), planes, h, w, scaleH, scaleW);
+                backend.kernels().up_nearest_forward(grid, BLOCK, backend.addr(x), backend.addr(y), planes, h, w, scaleH, scaleW);
             } else {
-                backend.kernels().up_bilinear_forward(backend.gridFor(n), BLOCK,
+                backend.kernels().up_bilinear_forward(grid, BLOCK,
                         backend.addr(x), backend.addr(y), planes, h, w, scaleH, scaleW, (float) (1.0 / scaleH), (float) (1.0 / scaleW));
             }
-        }
+        });
     }
 
     @Override
@@ -189,16 +179,15 @@ final class CudaPool implements PoolOps {
         int h = s[2], w = s[3];
         long n = planes * h * w;
         if (n == 0) return;
-        backend.enter();
-        synchronized (backend) {
+        backend.launch(n, grid -> {
             if (mode == Upsample.NEAREST) {
-                backend.kernels().up_nearest_backward(backend.gridFor(n), BLOCK,
+                backend.kernels().up_nearest_backward(grid, BLOCK,
                         backend.addr(dy), backend.addr(dx), planes, h, w, scaleH, scaleW, accumulate ? 1 : 0);
             } else {
-                backend.kernels().up_bilinear_backward(backend.gridFor(n), BLOCK,
+                backend.kernels().up_bilinear_backward(grid, BLOCK,
                         backend.addr(dy), backend.addr(dx), planes, h, w, scaleH, scaleW, (float) (1.0 / scaleH), (float) (1.0 / scaleW), accumulate ? 1 : 0);
             }
-        }
+        });
     }
 
     /** Validates small [n, c, h, w] against big [n, c, h*scaleH, w*scaleW]; returns the small shape. */
@@ -226,11 +215,8 @@ final class CudaPool implements PoolOps {
         CudaConv.check(y, g.outputShape(), "max pool with indices output");
         CudaConv.check(indices, g.outputShape(), "max pool indices");
         long planes = (long) g.n() * g.c(), n = planes * g.outH() * g.outW();
-        backend.enter();
-        synchronized (backend) {
-            backend.kernels().pool_max_forward(backend.gridFor(n), BLOCK,
-                    backend.addr(x), backend.addr(y), backend.addr(indices), planes, g.h(), g.w(), g.outH(), g.outW(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.padH(), g.padW());
-        }
+        backend.launch(n, grid -> backend.kernels().pool_max_forward(grid, BLOCK,
+                backend.addr(x), backend.addr(y), backend.addr(indices), planes, g.h(), g.w(), g.outH(), g.outW(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.padH(), g.padW()));
     }
 
     @Override
@@ -244,11 +230,8 @@ final class CudaPool implements PoolOps {
     private void scatter(long planes, int smallHw, int bigHw, Tensor indices, Tensor small, Tensor big, boolean accumulate) {
         if (!accumulate) backend.memory().fill(big, 0.0);
         long n = planes * smallHw;
-        backend.enter();
-        synchronized (backend) {
-            backend.kernels().pool_index_scatter_add(backend.gridFor(n), BLOCK,
-                    backend.addr(indices), backend.addr(small), backend.addr(big), planes, smallHw, bigHw);
-        }
+        backend.launch(n, grid -> backend.kernels().pool_index_scatter_add(grid, BLOCK,
+                backend.addr(indices), backend.addr(small), backend.addr(big), planes, smallHw, bigHw));
     }
 
     private static void samePlanes(Tensor small, Tensor big, String what) {
@@ -271,10 +254,7 @@ final class CudaPool implements PoolOps {
         CudaConv.check(indices, dx.shape(), "unpool indices");
         long planes = (long) dx.dim(0) * dx.dim(1);
         int smallHw = dx.dim(2) * dx.dim(3), bigHw = dy.dim(2) * dy.dim(3);
-        backend.enter();
-        synchronized (backend) {
-            backend.kernels().pool_index_gather(backend.gridFor(planes * smallHw), BLOCK,
-                    backend.addr(indices), backend.addr(dy), backend.addr(dx), planes, smallHw, bigHw, accumulate ? 1 : 0);
-        }
+        backend.launch(planes * smallHw, grid -> backend.kernels().pool_index_gather(grid, BLOCK,
+                backend.addr(indices), backend.addr(dy), backend.addr(dx), planes, smallHw, bigHw, accumulate ? 1 : 0));
     }
 }

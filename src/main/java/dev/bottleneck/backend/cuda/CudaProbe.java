@@ -59,11 +59,20 @@ final class CudaProbe {
                 throw new dev.bottleneck.BottleneckException("GPU " + d + " has compute capability " + major[0] + "." + minor[0]
                         + "; CUDA 13 needs 7.5 (Turing) or newer");
             }
-            String name = "GPU " + d;
+            DeviceInfo info = DeviceInfo.of(d);
+            return new Result(availability, d, major[0], minor[0], info.name(), info.totalBytes(), driverVersion, runtimeVersion,
+                    cublasVersion, cudnnVersion, nvrtcVersion, deviceCount, ncclVersion, ncclProblem);
+        }
+    }
+
+    /** A device's name and memory ("GPU d" and 0 when cudaGetDeviceProperties fails; its error is cleared). */
+    private record DeviceInfo(String name, long totalBytes) {
+        static DeviceInfo of(int device) {
+            String name = "GPU " + device;
             long total = 0;
             cudaDeviceProp prop = new cudaDeviceProp();
             try {
-                if (cudart.cudaGetDeviceProperties(prop, d) == cudart.cudaSuccess) {
+                if (cudart.cudaGetDeviceProperties(prop, device) == cudart.cudaSuccess) {
                     name = prop.name().getString().trim();
                     total = prop.totalGlobalMem();
                 } else {
@@ -72,8 +81,7 @@ final class CudaProbe {
             } finally {
                 prop.deallocate();
             }
-            return new Result(availability, d, major[0], minor[0], name, total, driverVersion, runtimeVersion, cublasVersion,
-                    cudnnVersion, nvrtcVersion, deviceCount, ncclVersion, ncclProblem);
+            return new DeviceInfo(name, total);
         }
     }
 
@@ -134,19 +142,9 @@ final class CudaProbe {
         int[] major = {0}, minor = {0};
         cudart.cudaDeviceGetAttribute(major, cudart.cudaDevAttrComputeCapabilityMajor, device);
         cudart.cudaDeviceGetAttribute(minor, cudart.cudaDevAttrComputeCapabilityMinor, device);
-        String name = "GPU " + device;
-        long total = 0;
-        cudaDeviceProp prop = new cudaDeviceProp();
-        try {
-            if (cudart.cudaGetDeviceProperties(prop, device) == cudart.cudaSuccess) {
-                name = prop.name().getString().trim();
-                total = prop.totalGlobalMem();
-            } else {
-                cudart.cudaGetLastError();
-            }
-        } finally {
-            prop.deallocate();
-        }
+        DeviceInfo info = DeviceInfo.of(device);
+        String name = info.name();
+        long total = info.totalBytes();
         details.put("devices", Integer.toString(count[0]));
         details.put("gpu", name);
         details.put("compute capability", major[0] + "." + minor[0]);

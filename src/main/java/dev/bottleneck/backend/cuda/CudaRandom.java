@@ -4,40 +4,26 @@ import dev.bottleneck.backend.RandomOps;
 import dev.bottleneck.tensor.Tensor;
 
 /** {@link RandomOps} of the {@link CudaBackend}. */
-final class CudaRandom implements RandomOps {
-    private final CudaBackend be;
-
+final class CudaRandom extends CudaOps implements RandomOps {
     CudaRandom(CudaBackend be) {
-        this.be = be;
+        super(be);
     }
 
     @Override
     public void uniform(Tensor out, long seed, long counter, double lo, double hi) {
-        be.enter();
         long n = out.size();
-        if (n == 0) return;
-        synchronized (be) {
-            be.kernels().rng_uniform(be.gridFor(n), CudaBackend.BLOCK, be.addr(out), n, seed, counter, lo, hi - lo);
-        }
+        be.launch(n, grid -> be.kernels().rng_uniform(grid, CudaBackend.BLOCK, be.addr(out), n, seed, counter, lo, hi - lo));
     }
 
     @Override
     public void normal(Tensor out, long seed, long counter, double mean, double std) {
-        be.enter();
         long n = out.size();
-        if (n == 0) return;
-        synchronized (be) {
-            be.kernels().rng_normal(be.gridFor(n), CudaBackend.BLOCK, be.addr(out), n, seed, counter, mean, std);
-        }
+        be.launch(n, grid -> be.kernels().rng_normal(grid, CudaBackend.BLOCK, be.addr(out), n, seed, counter, mean, std));
     }
 
     @Override
     public void bernoulli(Tensor out, long seed, long counter, double p) {
-        be.enter();
         long n = out.size();
-        if (n == 0) return;
-        synchronized (be) {
-            be.kernels().rng_bernoulli(be.gridFor(n), CudaBackend.BLOCK, be.addr(out), n, seed, counter, p);
-        }
+        be.launch(n, grid -> be.kernels().rng_bernoulli(grid, CudaBackend.BLOCK, be.addr(out), n, seed, counter, p));
     }
 }

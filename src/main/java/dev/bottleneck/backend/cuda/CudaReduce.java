@@ -6,11 +6,9 @@ import dev.bottleneck.tensor.Tensor;
 import java.util.Arrays;
 
 /** {@link ReduceOps} of the {@link CudaBackend}. */
-final class CudaReduce implements ReduceOps {
-    private final CudaBackend be;
-
+final class CudaReduce extends CudaOps implements ReduceOps {
     CudaReduce(CudaBackend be) {
-        this.be = be;
+        super(be);
     }
 
     @Override
@@ -40,25 +38,8 @@ final class CudaReduce implements ReduceOps {
             int nk = 0, nr = 0;
             for (int d = 0; d < xs.length; d++) {
                 if (xs[d] == 1) continue;
-                if (so[d] != 0) {
-                    if (nk > 0 && ks[nk - 1] == xStride[d] * xs[d]) {
-                        kd[nk - 1] *= xs[d];
-                        ks[nk - 1] = xStride[d];
-                    } else {
-                        kd[nk] = xs[d];
-                        ks[nk] = xStride[d];
-                        nk++;
-                    }
-                } else {
-                    if (nr > 0 && rs[nr - 1] == xStride[d] * xs[d]) {
-                        rd[nr - 1] *= xs[d];
-                        rs[nr - 1] = xStride[d];
-                    } else {
-                        rd[nr] = xs[d];
-                        rs[nr] = xStride[d];
-                        nr++;
-                    }
-                }
+                if (so[d] != 0) nk = append(kd, ks, nk, xs[d], xStride[d]);
+                else nr = append(rd, rs, nr, xs[d], xStride[d]);
             }
             if (nk > CudaBackend.MAX_RANK || nr > CudaBackend.MAX_RANK) {
                 throw new IllegalArgumentException("sumTo " + Shapes.str(xs) + " -> " + Shapes.str(os)
@@ -75,30 +56,28 @@ final class CudaReduce implements ReduceOps {
         }
     }
 
-    @Override
-    public void sum(Tensor x, Tensor out) {
-        CudaBackend.scalar(out, "sum");
-        be.enter();
-        synchronized (be) {
-            be.finish(be.partialSums(0, x), out, 1.0, 0.0, false);
+    /**
+     * Appends a dimension of {@code size} elements {@code stride} apart to the first {@code count} entries of dims and
+     * strides, merged into the last one when the two are contiguous; returns the new count.
+     */
+    private static int append(long[] dims, long[] strides, int count, long size, long stride) {
+        if (count > 0 && strides[count - 1] == stride * size) {
+            dims[count - 1] *= size;
+            strides[count - 1] = stride;
+            return count;
         }
+        dims[count] = size;
+        strides[count] = stride;
+        return count + 1;
     }
 
-    @Override
-    public void sumSquares(Tensor x, Tensor out) {
-        CudaBackend.scalar(out, "sumSquares");
-        be.enter();
-        synchronized (be) {
-            be.finish(be.partialSums(1, x), out, 1.0, 0.0, false);
-        }
-    }
+    @Override public void sum(Tensor x, Tensor out) { total(0, x, out, "sum"); }
+    @Override public void sumSquares(Tensor x, Tensor out) { total(1, x, out, "sumSquares"); }
+    @Override public void nonFinite(Tensor x, Tensor out) { total(2, x, out, "nonFinite"); }
 
-    @Override
-    public void nonFinite(Tensor x, Tensor out) {
-        CudaBackend.scalar(out, "nonFinite");
-        be.enter();
-        synchronized (be) {
-            be.finish(be.partialSums(2, x), out, 1.0, 0.0, true);
-        }
+    /** out[0] = the two-stage reduction of all of x: mode 0 sum, 1 sum of squares, 2 the non-finite flag. */
+    private void total(int mode, Tensor x, Tensor out, String op) {
+        CudaBackend.scalar(out, op);
+        be.locked(() -> be.finish(be.partialSums(mode, x), out, 1.0, 0.0, mode == 2));
     }
 }

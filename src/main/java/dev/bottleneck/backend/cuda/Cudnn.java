@@ -68,9 +68,7 @@ final class Cudnn {
 
     /** A dense NCHW float tensor descriptor, kept until {@link #close}. */
     cudnnTensorStruct tensor(int n, int c, int h, int w) {
-        cudnnTensorStruct d = new cudnnTensorStruct();
-        CudaCheck.cudnn(cudnnCreateTensorDescriptor(d), "cudnnCreateTensorDescriptor");
-        tensors.add(d);
+        cudnnTensorStruct d = emptyTensor();
         CudaCheck.cudnn(cudnnSetTensor4dDescriptor(d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, h, w),
                 "cudnnSetTensor4dDescriptor(" + n + ", " + c + ", " + h + ", " + w + ")");
         return d;
@@ -79,16 +77,13 @@ final class Cudnn {
     /** An empty tensor descriptor (for cudnnDeriveBNTensorDescriptor), kept until {@link #close}. */
     cudnnTensorStruct emptyTensor() {
         cudnnTensorStruct d = new cudnnTensorStruct();
-        CudaCheck.cudnn(cudnnCreateTensorDescriptor(d), "cudnnCreateTensorDescriptor");
-        tensors.add(d);
-        return d;
+        return kept(d, cudnnCreateTensorDescriptor(d), "cudnnCreateTensorDescriptor", tensors);
     }
 
     /** A KCRS (PyTorch [cOut, cIn, kh, kw]) float filter descriptor, kept until {@link #close}. */
     cudnnFilterStruct filter(int k, int c, int h, int w) {
         cudnnFilterStruct d = new cudnnFilterStruct();
-        CudaCheck.cudnn(cudnnCreateFilterDescriptor(d), "cudnnCreateFilterDescriptor");
-        filters.add(d);
+        kept(d, cudnnCreateFilterDescriptor(d), "cudnnCreateFilterDescriptor", filters);
         CudaCheck.cudnn(cudnnSetFilter4dDescriptor(d, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, k, c, h, w),
                 "cudnnSetFilter4dDescriptor(" + k + ", " + c + ", " + h + ", " + w + ")");
         return d;
@@ -96,15 +91,18 @@ final class Cudnn {
 
     cudnnConvolutionStruct convolution() {
         cudnnConvolutionStruct d = new cudnnConvolutionStruct();
-        CudaCheck.cudnn(cudnnCreateConvolutionDescriptor(d), "cudnnCreateConvolutionDescriptor");
-        convs.add(d);
-        return d;
+        return kept(d, cudnnCreateConvolutionDescriptor(d), "cudnnCreateConvolutionDescriptor", convs);
     }
 
     cudnnPoolingStruct pooling() {
         cudnnPoolingStruct d = new cudnnPoolingStruct();
-        CudaCheck.cudnn(cudnnCreatePoolingDescriptor(d), "cudnnCreatePoolingDescriptor");
-        pools.add(d);
+        return kept(d, cudnnCreatePoolingDescriptor(d), "cudnnCreatePoolingDescriptor", pools);
+    }
+
+    /** Checks the status of creating descriptor d and keeps d in {@code list}, destroyed at {@link #close}. */
+    private static <D extends Pointer> D kept(D d, int status, String call, List<Pointer> list) {
+        CudaCheck.cudnn(status, call);
+        list.add(d);
         return d;
     }
 

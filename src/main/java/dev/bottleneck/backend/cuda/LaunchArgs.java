@@ -43,30 +43,11 @@ final class LaunchArgs {
     }
 
     /** A pointer argument: a device address (0 for a null pointer). */
-    LaunchArgs ptr(long address) {
-        values.putLong(slot(8), address);
-        return this;
-    }
-
-    LaunchArgs i32(int v) {
-        values.putInt(slot(4), v);
-        return this;
-    }
-
-    LaunchArgs i64(long v) {
-        values.putLong(slot(8), v);
-        return this;
-    }
-
-    LaunchArgs f32(float v) {
-        values.putFloat(slot(4), v);
-        return this;
-    }
-
-    LaunchArgs f64(double v) {
-        values.putDouble(slot(8), v);
-        return this;
-    }
+    LaunchArgs ptr(long address) { values.putLong(slot(8), address); return this; }
+    LaunchArgs i32(int v) { values.putInt(slot(4), v); return this; }
+    LaunchArgs i64(long v) { values.putLong(slot(8), v); return this; }
+    LaunchArgs f32(float v) { values.putFloat(slot(4), v); return this; }
+    LaunchArgs f64(double v) { values.putDouble(slot(8), v); return this; }
 
     /** A by-value struct laid out as {@code long long longs[]; int ints[];} (natural alignment, 8-byte end). */
     LaunchArgs struct(long[] longs, int[] ints) {

@@ -126,32 +126,33 @@ final class NcclCommunicator implements CollectiveOps {
 
     @Override
     public void allReduceSum(Tensor t) {
-        int rc;
-        synchronized (be) {
-            be.enter();
-            long a = be.addr(t);
-            synchronized (lock) {
-                requireOpen("all-reduce");
-                rc = ncclAllReduce(DevicePointers.at(a), DevicePointers.at(a), t.size(), ncclFloat32, ncclSum, comm, be.stream);
-            }
-        }
-        Nccl.check(rc, "ncclAllReduce", comm);
-        if (rc == ncclInProgress) settle("all-reduce");
+        inPlace(t, "all-reduce", "ncclAllReduce",
+                a -> ncclAllReduce(DevicePointers.at(a), DevicePointers.at(a), t.size(), ncclFloat32, ncclSum, comm, be.stream));
     }
 
     @Override
     public void broadcast(Tensor t, int root) {
+        inPlace(t, "broadcast", "ncclBroadcast",
+                a -> ncclBroadcast(DevicePointers.at(a), DevicePointers.at(a), t.size(), ncclFloat32, root, comm, be.stream));
+    }
+
+    /**
+     * An in-place collective on t: {@code enqueue} gets t's device address and queues the NCCL call {@code call} on the
+     * backend's stream (under the backend lock, then the communicator's); its status is checked, and a non-blocking
+     * communicator's pending call is settled.
+     */
+    private void inPlace(Tensor t, String what, String call, java.util.function.LongToIntFunction enqueue) {
         int rc;
         synchronized (be) {
             be.enter();
             long a = be.addr(t);
             synchronized (lock) {
-                requireOpen("broadcast");
-                rc = ncclBroadcast(DevicePointers.at(a), DevicePointers.at(a), t.size(), ncclFloat32, root, comm, be.stream);
+                requireOpen(what);
+                rc = enqueue.applyAsInt(a);
             }
         }
-        Nccl.check(rc, "ncclBroadcast", comm);
-        if (rc == ncclInProgress) settle("broadcast");
+        Nccl.check(rc, call, comm);
+        if (rc == ncclInProgress) settle(what);
     }
 
     @Override

@@ -128,28 +128,12 @@ public final class StreamedModelOps {
      * same sums), with one batch in memory at a time.
      */
     public static double meanCodeActivation(Autoencoder model, Samples data, int max) {
-        Backend be = model.params().backend();
         int n = Math.min(max, data.size()), d = data.features();
-        if (n == 0) return Double.NaN;
         float[] buf = new float[Math.min(500, n) * d];
-        Tensor acc = be.memory().zeros(1);
-        try {
-            for (int from = 0; from < n; from += 500) {
-                int b = Math.min(500, n - from);
-                data.readRange(from, b, buf, 0);
-                try (Graph g = Graph.inference(be)) {
-                    Tensor xb = g.temp(b, d);
-                    be.memory().upload(buf, 0, xb);
-                    Tensor code = model.encode(g, g.constant(xb)).value();
-                    Tensor s = g.temp(1);
-                    be.reduce().sum(code, s);
-                    be.elementwise().axpby(1.0 / ((double) n * (code.size() / b)), s, 1.0, acc);
-                }
-            }
-            return be.memory().readScalar(acc);
-        } finally {
-            be.memory().release(acc);
-        }
+        return Trainer.meanCodeActivation(model, n, d, (from, xb) -> {
+            data.readRange(from, xb.rows(), buf, 0);
+            model.params().backend().memory().upload(buf, 0, xb);
+        });
     }
 
     private static void checkFeatures(Autoencoder model, Samples data) {

@@ -80,14 +80,13 @@ class CudaProbeTest {
     /** The dlopen reason hides in the cause chain of a misleading "no jniX in java.library.path" error. */
     @Test
     void explainsLoadErrorsFromTheCauseChain() {
-        UnsatisfiedLinkError driver = new UnsatisfiedLinkError("no jnicudart in java.library.path: /usr/lib");
-        driver.initCause(new UnsatisfiedLinkError("/root/.javacpp/cache/x/libjnicudart.so: libcuda.so.1: cannot open shared object file: No such file or directory"));
-        String r = CudaProbe.explain(driver, "CUDA runtime does not load");
+        String r = explainLinkError("no jnicudart in java.library.path: /usr/lib",
+                "/root/.javacpp/cache/x/libjnicudart.so: libcuda.so.1: cannot open shared object file: No such file or directory",
+                "CUDA runtime does not load");
         assertTrue(r.startsWith("no NVIDIA driver (libcuda.so.1 not found): install the NVIDIA driver"), r);
 
-        UnsatisfiedLinkError blas = new UnsatisfiedLinkError("no jnicublas in java.library.path");
-        blas.initCause(new UnsatisfiedLinkError("libjnicublas.so: libcublas.so.13: cannot open shared object file: No such file or directory"));
-        r = CudaProbe.explain(blas, "cuBLAS does not load");
+        r = explainLinkError("no jnicublas in java.library.path",
+                "libjnicublas.so: libcublas.so.13: cannot open shared object file: No such file or directory", "cuBLAS does not load");
         assertTrue(r.contains("install CUDA 13 cuBLAS, e.g. pip install nvidia-cublas"), r);
         assertTrue(r.contains("LD_LIBRARY_PATH"), r);
 
@@ -98,5 +97,12 @@ class CudaProbeTest {
 
         r = CudaProbe.explain(new UnsatisfiedLinkError("something odd"), "NVRTC does not load");
         assertTrue(r.startsWith("NVRTC does not load: UnsatisfiedLinkError: something odd"), r);
+    }
+
+    /** CudaProbe's one line for a JavaCPP load error {@code outer} whose cause is the dlopen failure {@code cause}. */
+    static String explainLinkError(String outer, String cause, String context) {
+        UnsatisfiedLinkError e = new UnsatisfiedLinkError(outer);
+        e.initCause(new UnsatisfiedLinkError(cause));
+        return CudaProbe.explain(e, context);
     }
 }

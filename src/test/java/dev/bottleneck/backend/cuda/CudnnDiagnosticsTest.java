@@ -15,9 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CudnnDiagnosticsTest {
     @Test
     void missingCudnnSaysHowToInstallIt() {
-        UnsatisfiedLinkError e = new UnsatisfiedLinkError("no jnicudnn in java.library.path: /usr/lib");
-        e.initCause(new UnsatisfiedLinkError("/root/.javacpp/cache/x/libjnicudnn.so: libcudnn_cnn.so.9: cannot open shared object file: No such file or directory"));
-        String r = CudaProbe.explain(e, "cuDNN does not load");
+        String r = CudaProbeTest.explainLinkError("no jnicudnn in java.library.path: /usr/lib",
+                "/root/.javacpp/cache/x/libjnicudnn.so: libcudnn_cnn.so.9: cannot open shared object file: No such file or directory",
+                "cuDNN does not load");
         assertFalse(r.contains("\n"), r);
         assertTrue(r.contains("libcudnn_cnn.so.9"), r);
         assertTrue(r.contains("pip install nvidia-cudnn-cu13"), r);

@@ -7,12 +7,12 @@ import dev.bottleneck.data.Scaler;
 import dev.bottleneck.data.TimeSeriesReader;
 import dev.bottleneck.data.TrainTest;
 import dev.bottleneck.io.IdxFixtures;
+import dev.bottleneck.io.Json;
 import dev.bottleneck.io.Npy;
+import dev.bottleneck.testing.ImageFolders;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -106,16 +106,8 @@ class ShardFormatTest {
 
     @Test
     void imageFoldersAsFloat32MatchTheInMemoryReaderAndAsUint8StayWithinHalfAStep(@TempDir Path tmp) throws Exception {
-        Path dir = tmp.resolve("img");
         SplittableRandom r = new SplittableRandom(5);
-        for (String cls : List.of("cat", "dog")) {
-            Files.createDirectories(dir.resolve(cls));
-            for (int i = 0; i < 12; i++) {
-                BufferedImage img = new BufferedImage(9, 7, BufferedImage.TYPE_INT_RGB);
-                for (int y = 0; y < 7; y++) for (int x = 0; x < 9; x++) img.setRGB(x, y, r.nextInt(1 << 24));
-                assertTrue(ImageIO.write(img, "png", dir.resolve(cls).resolve(i + ".png").toFile()));
-            }
-        }
+        Path dir = ImageFolders.write(tmp.resolve("img"), List.of("cat", "dog"), 12, (cls, i) -> ImageFolders.randomRgb(9, 7, r));
         TrainTest mem = DataSources.resolve(dir.toString(), null, null, null, 42, DataSources.Environment.system());
         Path f32 = tmp.resolve("f32"), u8 = tmp.resolve("u8");
         ShardConverter.convert(dir.toString(), f32, new ShardConverter.Options(1 << 20, ShardManifest.StoredType.FLOAT32, 42, null, null,
@@ -172,12 +164,8 @@ class ShardFormatTest {
         train.put("shards", List.of(Map.of("file", "part-a.npy", "samples", 2, "labels", "labels-a.npy",
                         "sha256", ShardSet.sha256(dir.resolve("part-a.npy"))),
                 Map.of("file", "part-b.npy", "samples", 1, "labels", "labels-b.npy")));
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("format", "bottleneck-shards");
-        m.put("version", 1);
-        m.put("sample_shape", List.of(2, 3));
-        m.put("dtype", "float32");
-        m.put("splits", Map.of("train", train));
+        Map<String, Object> m = Json.object("format", "bottleneck-shards", "version", 1, "sample_shape", List.of(2, 3),
+                "dtype", "float32", "splits", Map.of("train", train));
         dev.bottleneck.io.Json.writeFile(dir.resolve("manifest.json"), m);
         try (ShardSet set = ShardSet.open(dir, ShardSet.Verify.FIRST_OPEN, null)) {
             ShardSplit s = set.split("train");

@@ -22,8 +22,8 @@ final class DetectModelOptions {
     List<String> normalLabels;
 
     @Option(names = "--fpr", paramLabel = "RATE",
-            description = "Model mode: choose the threshold for this false-positive rate on the validation samples (e.g. 0.05) "
-                    + "instead of --threshold.")
+            description = "Choose the threshold for this false-positive rate on the validation samples (model mode) or rows "
+                    + "(series mode), e.g. 0.05, instead of --threshold (series mode default: 0.01).")
     Double fpr;
 
     @Option(names = "--split", defaultValue = "test", description = "Model mode: the split to score (default: ${DEFAULT-VALUE}).")

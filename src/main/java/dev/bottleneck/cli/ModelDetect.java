@@ -4,6 +4,7 @@ import dev.bottleneck.BottleneckException;
 import dev.bottleneck.anomaly.ReconstructionScore;
 import dev.bottleneck.anomaly.Threshold;
 import dev.bottleneck.apps.AnomalyScoring;
+import dev.bottleneck.apps.ErrorMapPlot;
 import dev.bottleneck.apps.Ranking;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.data.ClassNames;
@@ -12,7 +13,6 @@ import dev.bottleneck.data.LabelFilter;
 import dev.bottleneck.data.shard.Samples;
 import dev.bottleneck.data.shard.StreamedModelOps;
 import dev.bottleneck.io.AtomicFiles;
-import dev.bottleneck.io.ImageGrid;
 import dev.bottleneck.io.Json;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.train.Checkpoint;
@@ -213,22 +213,34 @@ final class ModelDetect {
             }
             if (test.sampleShape().length == 3 && o.top > 0) {
                 int[] s = test.sampleShape();
-                int k = Math.min(o.top, n);
+                int k = Math.min(o.top, n), plane = s[1] * s[2];
                 int[] order = AnomalyScoring.byScoreDescending(sc.scores());
-                double max = sc.maxSquaredError();
                 // only the top k are read again and reconstructed for their pictures
                 float[] xk = new float[k * d];
                 test.read(order, 0, k, xk, 0);
                 float[] rk = dev.bottleneck.apps.ModelOps.reconstruct(model, xk, k);
-                float[][] orig = new float[k][], rec = new float[k][], err = new float[k][];
+                float[][] orig = new float[k][], rec = new float[k][];
+                int[] at = java.util.Arrays.copyOf(order, k);
+                double[] top = new double[k];
+                double max = 0; // the colour scale's top: the largest squared error (channel mean) shown
                 for (int i = 0; i < k; i++) {
                     orig[i] = java.util.Arrays.copyOfRange(xk, i * d, i * d + d);
                     rec[i] = java.util.Arrays.copyOfRange(rk, i * d, i * d + d);
-                    err[i] = AnomalyScoring.errorMap(xk, rk, i, d, Math.max(max, 1e-12));
+                    top[i] = sc.scores()[at[i]];
+                    for (int p = 0; p < plane; p++) {
+                        double e = 0;
+                        for (int ch = 0; ch < s[0]; ch++) e += Math.pow(orig[i][ch * plane + p] - rec[i][ch * plane + p], 2);
+                        max = Math.max(max, e / s[0]);
+                    }
                 }
                 Path png = out.resolve("errors.png");
-                ImageGrid.writeRows(png, List.of(orig, rec, err), s[0], s[1], s[2], 2, 0, 1);
-                res.put("error_maps", png.toString());
+                String title = String.format(Locale.ROOT, "%s/%s: the %d highest-scoring of %d samples (threshold %.4g)", source, o.split,
+                        k, n, threshold);
+                double errorMax = max;
+                if (Pictures.draw(png, log, () -> ErrorMapPlot.write(png, ErrorMapPlot.chart(orig, rec, at, top, s[0], s[1], s[2],
+                        errorMax, title)))) {
+                    res.put("error_maps", png.toString());
+                }
             }
             res.put("out", out.toString());
             AtomicFiles.writeString(out.resolve("report.json"), Json.write(res) + "\n");

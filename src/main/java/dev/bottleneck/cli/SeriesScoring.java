@@ -41,8 +41,8 @@ final class SeriesScoring {
     static final String FILE = "series.json";
     static final String FORMAT = "bottleneck-series";
 
-    /** A row's score from the windows covering it; {@code detect --data} uses their mean. */
-    static final String ROW_SCORE = "mean";
+    /** A row's score from the windows covering it where {@link #FILE} does not say ({@code detect --data}'s default). */
+    static final SeriesWindows.RowScore ROW_SCORE = SeriesWindows.RowScore.MEAN;
 
     static boolean isSeriesModel(Path modelDir) {
         return Files.isRegularFile(modelDir.resolve(FILE));
@@ -52,8 +52,8 @@ final class SeriesScoring {
      * Saves what {@code score} needs to score a new series like {@code detect --data} scored this one (the threshold
      * is the autoencoder's, on row scores).
      */
-    static void save(Path modelDir, Path source, TimeSeries s, TimeSeriesReader.Options opt, int window, Scaler scaler, double threshold,
-                     String rule, int validationRows, Log log) {
+    static void save(Path modelDir, Path source, TimeSeries s, TimeSeriesReader.Options opt, int window, SeriesWindows.RowScore rowScore,
+                     Scaler scaler, double threshold, String rule, int validationRows, Log log) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("format", FORMAT);
         m.put("version", 1);
@@ -65,7 +65,7 @@ final class SeriesScoring {
         m.put("skip", new ArrayList<>(opt.skipColumns()));
         m.put("max_gap", opt.maxGap());
         m.put("window", window);
-        m.put("row_score", ROW_SCORE);
+        m.put("row_score", rowScore.toString());
         m.put("scaler", scaler.toMap());
         try {
             AtomicFiles.writeString(modelDir.resolve(FILE), Json.write(m) + "\n");
@@ -74,7 +74,7 @@ final class SeriesScoring {
             return;
         }
         Map<String, Object> more = new LinkedHashMap<>();
-        more.put("row_score", ROW_SCORE);
+        more.put("row_score", rowScore.toString());
         more.put("validation_rows", validationRows);
         more.put("data", source.toString());
         Scoring.saveThreshold(modelDir, threshold, rule, ReconstructionScore.MSE, more, log);
@@ -82,7 +82,7 @@ final class SeriesScoring {
 
     /** What {@link #FILE} holds, checked. */
     record Saved(List<String> features, String timestamp, String group, String label, Set<String> skip, double maxGap, int window,
-                 Scaler scaler) { }
+                 SeriesWindows.RowScore rowScore, Scaler scaler) { }
 
     @SuppressWarnings("unchecked")
     static Saved read(Path modelDir) {
@@ -92,10 +92,11 @@ final class SeriesScoring {
             throw new BottleneckException(f + " is not a series description written by 'detect --data'; run it again");
         }
         String where = f.toString();
-        String rowScore = m.get("row_score") == null ? ROW_SCORE : MapValues.text(m.get("row_score"), where + " 'row_score'");
-        if (!rowScore.equals(ROW_SCORE)) {
-            throw new BottleneckException(where + ": row_score '" + rowScore + "' is not known to this version, which scores a row by the"
-                    + " mean of its windows");
+        SeriesWindows.RowScore rowScore;
+        try {
+            rowScore = m.get("row_score") == null ? ROW_SCORE : SeriesWindows.RowScore.parse(MapValues.text(m.get("row_score"), where + " 'row_score'"));
+        } catch (BottleneckException e) {
+            throw new BottleneckException(where + ": " + e.getMessage() + "; run 'detect --data' again");
         }
         List<String> features = new ArrayList<>();
         for (Object o : MapValues.list(m.get("features"), where + " 'features'")) features.add(MapValues.text(o, where + " 'features' entry"));
@@ -108,7 +109,7 @@ final class SeriesScoring {
             throw new BottleneckException(where + ": the scaler has " + scaler.features() + " features for " + features.size() + " columns");
         }
         return new Saved(features, optionalText(m, "timestamp", where), optionalText(m, "group", where), optionalText(m, "label", where),
-                skip, maxGap, window, scaler);
+                skip, maxGap, window, rowScore, scaler);
     }
 
     private static String optionalText(Map<String, Object> m, String key, String where) {
@@ -154,7 +155,7 @@ final class SeriesScoring {
                 throw new BottleneckException(c.modelDir + ": the model takes " + model.inputFeatures() + " values, not windows of "
                         + saved.window() + " x " + s.features() + "; its " + FILE + " does not belong to it");
             }
-            scores = SeriesWindows.rowErrors(s.rows(), w, SeriesDetector.windowErrors(model, w.data(), 512));
+            scores = SeriesWindows.rowErrors(s.rows(), w, SeriesDetector.windowErrors(model, w.data(), 512), saved.rowScore());
             backend = be.name();
         }
         int n = s.rows(), flaggedCount = 0;
@@ -169,9 +170,9 @@ final class SeriesScoring {
         res.put("items", n);
         res.put("kind", "series rows");
         res.put("backend", backend);
-        res.put("score", "mean squared error of the windows covering a row");
+        res.put("score", "squared error of the windows covering a row, combined by row_score");
         res.put("window", saved.window());
-        res.put("row_score", ROW_SCORE);
+        res.put("row_score", saved.rowScore().toString());
         res.put("threshold", chosen.value());
         res.put("threshold_rule", chosen.rule());
         res.put("flagged", flaggedCount);

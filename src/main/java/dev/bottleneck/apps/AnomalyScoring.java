@@ -40,16 +40,6 @@ public final class AnomalyScoring {
         return java.util.stream.IntStream.range(0, d.n()).filter(i -> normal.contains(d.label(i))).toArray();
     }
 
-    /** Per-value squared error of sample {@code i}, divided by {@code max} (for an error-map picture in [0, 1]). */
-    public static float[] errorMap(float[] x, float[] r, int i, int d, double max) {
-        float[] e = new float[d];
-        for (int j = 0; j < d; j++) {
-            double t = x[i * d + j] - r[i * d + j];
-            e[j] = (float) Math.min(1.0, t * t / max);
-        }
-        return e;
-    }
-
     /** Indices sorted by decreasing score (ties by index). */
     public static int[] byScoreDescending(double[] scores) {
         Integer[] idx = new Integer[scores.length];

@@ -4,6 +4,7 @@ import dev.bottleneck.apps.AutoRec;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.data.Ratings;
 import dev.bottleneck.io.AtomicFiles;
+import dev.bottleneck.io.CsvText;
 import dev.bottleneck.train.Checkpoint;
 import dev.bottleneck.train.TrainOptions;
 import picocli.CommandLine.Command;
@@ -105,13 +106,10 @@ final class AutoRecCommand extends AppTrainingCommand {
         // the original order, so that reading it back numbers users and items as training did
         StringBuilder b = new StringBuilder("user,item,rating,split\n");
         for (int k = 0; k < r.size(); k++) {
-            b.append(csvField(r.userIds().get(r.user(k)))).append(',').append(csvField(r.itemIds().get(r.item(k)))).append(',')
+            b.append(CsvText.field(r.userIds().get(r.user(k)))).append(',').append(CsvText.field(r.itemIds().get(r.item(k))))
+                    .append(',')
                     .append(r.rating(k)).append(',').append(heldOut[k] ? "test" : "train").append('\n');
         }
         AtomicFiles.writeString(file, b.toString());
-    }
-
-    private static String csvField(String s) {
-        return s.indexOf(',') >= 0 || s.indexOf('"') >= 0 ? '"' + s.replace("\"", "\"\"") + '"' : s;
     }
 }

@@ -22,8 +22,8 @@ final class DetectModelOptions {
     List<String> normalLabels;
 
     @Option(names = "--fpr", paramLabel = "RATE",
-            description = "Model mode: choose the threshold for this false-positive rate on the validation samples (e.g. 0.05) "
-                    + "instead of --threshold.")
+            description = "Choose the threshold for this false-positive rate on the validation samples (model mode) or rows "
+                    + "(series mode), e.g. 0.05, instead of --threshold (series mode default: 0.01).")
     Double fpr;
 
     @Option(names = "--split", defaultValue = "test", description = "Model mode: the split to score (default: ${DEFAULT-VALUE}).")
@@ -32,6 +32,12 @@ final class DetectModelOptions {
     @Option(names = "--train-limit", paramLabel = "N",
             description = "Model mode: the --limit the model was trained with, so the validation hold-out is the same.")
     Integer trainLimit;
+
+    @Option(names = "--score", defaultValue = "mse", paramLabel = "mse|sum|per-nonzero",
+            description = "Model mode: the score of a sample: mse (reconstruction MSE over its values), sum (summed squared error) or"
+                    + " per-nonzero (MSE over the values that are non-zero in the input, for bag-of-words and other sparse vectors)"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String score;
 
     @Option(names = "--top", defaultValue = "10",
             description = "Model mode: error maps of this many highest-scoring images (default: ${DEFAULT-VALUE}).")

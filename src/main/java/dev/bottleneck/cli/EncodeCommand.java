@@ -4,6 +4,7 @@ import dev.bottleneck.data.ClassNames;
 import dev.bottleneck.data.shard.Samples;
 import dev.bottleneck.data.shard.StreamedModelOps;
 import dev.bottleneck.io.AtomicFiles;
+import dev.bottleneck.io.CsvText;
 import dev.bottleneck.model.Autoencoder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -15,13 +16,17 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "encode", mixinStandardHelpOptions = true,
-        description = {"Write the codes of a data split as CSV (one row per sample: index, label if known - the class name where the "
-                        + "classes have names -, code values), or as NumPy float32 [n, code] when --out ends in .npy (labels then go "
-                        + "to NAME.labels.npy as int64, and class names to NAME.classes.txt, line i naming label i).",
+        description = {"Write the codes of a data split as CSV (one row per sample: index, id if known, label if known - the class name"
+                        + " where the classes have names -, code values), or as NumPy float32 [n, code] when --out ends in .npy (labels"
+                        + " then go to NAME.labels.npy as int64, class names to NAME.classes.txt, line i naming label i, ids to"
+                        + " NAME.ids.json as a JSON array of strings).",
+                "The id is a sample's identity: a table's --id-column (else its line in the file), an image's path in its folder.",
                 "Example: bottleneck encode runs/w1 --out codes.csv"})
 final class EncodeCommand extends ModelCommandBase implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "CSV file to write.")
@@ -67,13 +72,17 @@ final class EncodeCommand extends ModelCommandBase implements Callable<Integer> 
                     });
                     if (err[0] != null) throw err[0];
                 });
+                String stem = out.getFileName().toString().substring(0, out.getFileName().toString().length() - 4);
+                if (d.hasIds()) {
+                    List<String> ids = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) ids.add(d.id(i));
+                    AtomicFiles.writeString(out.resolveSibling(stem + ".ids.json"), dev.bottleneck.io.Json.writeCompact(ids) + "\n");
+                }
                 if (d.hasLabels()) {
-                    String name = out.getFileName().toString();
                     if (classes.named()) {
-                        AtomicFiles.writeString(out.resolveSibling(name.substring(0, name.length() - 4) + ".classes.txt"),
-                                String.join("\n", classes.names()) + "\n");
+                        AtomicFiles.writeString(out.resolveSibling(stem + ".classes.txt"), String.join("\n", classes.names()) + "\n");
                     }
-                    AtomicFiles.write(out.resolveSibling(name.substring(0, name.length() - 4) + ".labels.npy"), os -> {
+                    AtomicFiles.write(out.resolveSibling(stem + ".labels.npy"), os -> {
                         os.write(dev.bottleneck.data.shard.NpyHeader.bytes("<i8", new long[] {n}));
                         ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
                         for (int i = 0; i < n; i++) {
@@ -87,6 +96,7 @@ final class EncodeCommand extends ModelCommandBase implements Callable<Integer> 
                 AtomicFiles.write(out, os -> {
                     BufferedWriter w = new BufferedWriter(new OutputStreamWriter(os, StandardCharsets.UTF_8), 1 << 16);
                     StringBuilder head = new StringBuilder("index");
+                    if (d.hasIds()) head.append(",id");
                     if (d.hasLabels()) head.append(",label");
                     for (int j = 0; j < c; j++) head.append(",z").append(j);
                     w.write(head.append('\n').toString());
@@ -95,6 +105,7 @@ final class EncodeCommand extends ModelCommandBase implements Callable<Integer> 
                         StringBuilder sb = new StringBuilder(count * (c * 12 + 8));
                         for (int i = 0; i < count; i++) {
                             sb.append(from + i);
+                            if (d.hasIds()) sb.append(',').append(CsvText.field(d.id(from + i)));
                             if (d.hasLabels()) sb.append(',').append(classes.csvCell(d.label(from + i)));
                             for (int j = 0; j < c; j++) sb.append(',').append(codes[i * c + j]);
                             sb.append('\n');

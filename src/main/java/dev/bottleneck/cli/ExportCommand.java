@@ -1,18 +1,13 @@
 package dev.bottleneck.cli;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import dev.bottleneck.BottleneckException;
-import dev.bottleneck.Limits;
-import dev.bottleneck.anomaly.Threshold;
 import dev.bottleneck.apps.AnomalyScoring;
 import dev.bottleneck.apps.ModelOps;
-import dev.bottleneck.apps.Ranking;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.Scaler;
+import dev.bottleneck.data.shard.Samples;
 import dev.bottleneck.export.OnnxExport;
-import dev.bottleneck.io.Json;
-import dev.bottleneck.io.MapValues;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.train.Checkpoint;
 import picocli.CommandLine.Command;
@@ -22,10 +17,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -68,9 +61,7 @@ final class ExportCommand implements Callable<Integer> {
                     + " fpr:0.05 (default: p99).")
     String threshold;
 
-    @Option(names = "--train-limit", paramLabel = "N",
-            description = "--part score with a rule: the --limit the model was trained with, so the validation hold-out is the same.")
-    Integer trainLimit;
+    @Mixin TrainLimitOption trainLimit;
 
     @Mixin DataFolderOption dataFolder;
 
@@ -90,13 +81,13 @@ final class ExportCommand implements Callable<Integer> {
         }
         if (Files.isDirectory(out)) throw new BottleneckException("--out " + out + " is a folder; give a file name such as model.onnx");
         Map<String, Object> config = Checkpoint.readConfig(modelDir);
-        Scaler scaler = savedScaler(config);
+        Scaler scaler = Scoring.savedScaler(config);
         try (Backend be = backendOptions.create(log); Autoencoder model = Checkpoint.load(modelDir, be).model()) {
             Map<String, String> meta = new LinkedHashMap<>();
             Double thr = null;
             String rule = null;
             if (p == OnnxExport.Part.SCORE) {
-                Chosen c = chooseThreshold(config, model, threshold == null ? "p99" : threshold.trim(), log);
+                Scoring.Chosen c = chooseThreshold(config, model, threshold == null ? "p99" : threshold.trim(), log);
                 thr = c.value();
                 rule = c.rule();
                 meta.put("bottleneck.threshold_rule", rule);
@@ -136,84 +127,19 @@ final class ExportCommand implements Callable<Integer> {
         return s;
     }
 
-    /** The scaling saved in config.json ({@code data.scaler}); null when there is none. */
-    private static Scaler savedScaler(Map<String, Object> config) {
-        if (!(config.get("data") instanceof Map<?, ?> d) || !(d.get("scaler") instanceof Map<?, ?>)) return null;
-        Map<String, Object> data = MapValues.map(config.get("data"), "config.json 'data'");
-        return Scaler.fromMap(MapValues.map(data.get("scaler"), "config.json 'data.scaler'"));
-    }
-
-    private record Chosen(double value, String rule) { }
-
     /** A number, a detect report, or a rule computed on the validation hold-out as 'detect' does. */
-    @SuppressWarnings("unchecked")
-    private Chosen chooseThreshold(Map<String, Object> config, Autoencoder model, String t, Log log) {
-        if (t.isEmpty()) throw new BottleneckException("--threshold is empty: give a number, a detect report.json or a rule such as p99");
-        try {
-            double v = Double.parseDouble(t);
-            if (!Double.isFinite(v)) throw new BottleneckException("--threshold must be a finite number, got " + t);
-            return new Chosen(v, "given");
-        } catch (NumberFormatException notANumber) {
-            // a report or a rule
-        }
-        Path report = Path.of(t);
-        if (t.toLowerCase(Locale.ROOT).endsWith(".json") || Files.isRegularFile(report)) {
-            if (!Files.isRegularFile(report)) throw new BottleneckException("--threshold: no such file " + t + " (a 'detect' report.json)");
-            Map<String, Object> r;
-            try {
-                Limits.TEXT_BYTES.check(Files.size(report), report + ": its size");
-                r = Json.mapper().readValue(Files.readString(report), new TypeReference<Map<String, Object>>() { });
-            } catch (IOException e) {
-                throw new BottleneckException(report + " is not valid JSON: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
-            }
-            if (r == null || !(r.get("threshold") instanceof Number n) || !Double.isFinite(n.doubleValue())) {
-                throw new BottleneckException(report + " has no numeric 'threshold' (expected the report.json written by 'bottleneck detect')");
-            }
-            return new Chosen(n.doubleValue(), "from " + report.getFileName() + (r.get("threshold_rule") != null ? " (" + r.get("threshold_rule") + ")" : ""));
-        }
+    private Scoring.Chosen chooseThreshold(Map<String, Object> config, Autoencoder model, String t, Log log) {
+        Scoring.Chosen fixed = Scoring.fixedThreshold(t);
+        if (fixed != null) return fixed;
         // a rule: the validation hold-out of the training split, normal samples only, as 'detect' chooses it
-        String lower = t.toLowerCase(Locale.ROOT);
-        Double fpr = null;
-        Threshold rule = null;
-        if (lower.startsWith("fpr:")) {
-            try {
-                fpr = Double.parseDouble(lower.substring(4));
-            } catch (NumberFormatException e) {
-                throw new BottleneckException("--threshold " + t + ": the false-positive rate must be a number, e.g. fpr:0.05");
-            }
-            if (!(fpr > 0 && fpr < 1)) throw new BottleneckException("--threshold " + t + ": the false-positive rate must be in (0, 1)");
-        } else {
-            try {
-                rule = Threshold.parse(t);
-            } catch (BottleneckException e) {
-                throw new BottleneckException("--threshold '" + t + "' is not a number, a detect report.json or a rule: use e.g. 0.0123,"
-                        + " det/report.json, p99, percentile:99.5, mean+3sd, sigma:3 or fpr:0.05");
-            }
-        }
+        Scoring.checkRule(t);
         PreparedData pd = PreparedData.fromConfig(config, null, dataFolder.dir);
-        Dataset trainAll = pd.train();
-        if (trainLimit != null) {
-            if (trainLimit < 1) throw new BottleneckException("--train-limit must be at least 1, got " + trainLimit);
-            trainAll = trainAll.head(Math.min(trainLimit, trainAll.n()), trainAll.name());
-        }
-        Map<String, Object> training = config.get("training") instanceof Map ? (Map<String, Object>) config.get("training") : Map.of();
-        double fraction = training.get("validation") instanceof Number f ? f.doubleValue() : 0;
-        long seed = training.get("seed") instanceof Number s ? s.longValue() : 42;
-        if (!(fraction > 0)) {
-            log.info("warning: the model was trained without a validation hold-out; the threshold comes from 10% of the training split,"
-                    + " which the model has seen (the threshold may be low)");
-            fraction = 0.1;
-        }
-        Dataset val = trainAll.split(fraction, seed).validation();
-        Dataset test = pd.test();
-        if (test.hasLabels() && Arrays.stream(test.labels()).allMatch(l -> l == 0 || l == 1)) {
-            val = val.subset(AnomalyScoring.normalIndices(val, Set.of(0)), val.name() + "-normal"); // 0/1 labels: 0 is normal
-        }
-        if (val.n() == 0) throw new BottleneckException("no normal samples in the validation hold-out to choose the threshold from");
-        double[] scores = exportedScores(model, val);
-        double v = fpr != null ? Ranking.thresholdForFpr(scores, fpr) : rule.choose(scores);
-        String name = fpr != null ? "fpr:" + fpr : rule.toString();
-        return new Chosen(v, name + " of " + val.n() + " validation samples");
+        // 0/1 labels: 0 is normal
+        Set<Integer> normal = ModelDetect.normalLabels(null, Samples.of(pd.test()), pd.classes(), ModelDetect.trainedFilter(config));
+        Dataset val = ModelDetect.validation(config, Samples.of(pd.train()), trainLimit.value(), normal, pd.classes(), pd.source(), log)
+                .materialize("validation");
+        Scoring.Chosen c = Scoring.ruleThreshold(t, exportedScores(model, val));
+        return new Scoring.Chosen(c.value(), c.rule() + " of " + val.n() + " validation samples");
     }
 
     /**

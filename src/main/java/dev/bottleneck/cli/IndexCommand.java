@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "index", mixinStandardHelpOptions = true,
         description = {"Build a similarity-search index of a data split: a safetensors file with the codes (f32 [n, code]), "
-                + "the labels and the row ids (i64), and the model directory, data and split in its metadata.",
+                + "the labels and the row numbers (i64), and the model directory, data and split in its metadata, with the samples'"
+                + " ids (a table's --id-column or line, an image's path) as a JSON array under 'ids'.",
                 "Example: bottleneck index runs/w1 --split train --out index.safetensors"})
 final class IndexCommand extends ModelCommandBase implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.safetensors") Path out;
@@ -53,6 +54,11 @@ final class IndexCommand extends ModelCommandBase implements Callable<Integer> {
             meta.put("model_dir", modelDir.toAbsolutePath().toString());
             meta.put("data", s.source());
             if (dataset != null) meta.put("dataset_override", dataset);
+            if (d.hasIds()) {
+                java.util.List<String> ids = new java.util.ArrayList<>(n);
+                for (int i = 0; i < n; i++) ids.add(d.id(i));
+                meta.put("ids", dev.bottleneck.io.Json.writeCompact(ids));
+            }
             meta.put("split", split);
             Safetensors.write(out, t, meta);
             Map<String, Object> res = new LinkedHashMap<>();

@@ -11,6 +11,11 @@ final class InputFormatOptions {
     @Option(names = "--csv-label", paramLabel = "COLUMN", description = "CSV label column (name or 0-based index); not used as a feature.")
     String csvLabel;
 
+    @Option(names = "--id-column", paramLabel = "COLUMN",
+            description = "CSV id column (name or 0-based index): not a feature; each row's identity in the outputs (detect, score, encode,"
+                    + " index, search). Default: the row's line number.")
+    String idColumn;
+
     @Option(names = "--csv-delimiter", paramLabel = "CHAR", description = "CSV delimiter (default: detected).")
     Character csvDelimiter;
 
@@ -32,15 +37,16 @@ final class InputFormatOptions {
 
     /** True when any CSV option was given. */
     boolean csvGiven() {
-        return csvLabel != null || csvDelimiter != null || csvSkip != null;
+        return csvLabel != null || csvDelimiter != null || csvSkip != null || idColumn != null;
     }
 
-    /** The CSV reading options (label column, delimiter, skipped columns). */
+    /** The CSV reading options (label column, delimiter, skipped columns, id column). */
     CsvReader.Options csv() {
         CsvReader.Builder b = CsvReader.options();
         if (csvLabel != null) b.labelColumnSpec(csvLabel);
         if (csvDelimiter != null) b.delimiter(csvDelimiter);
         if (csvSkip != null) b.skipColumns(csvSkip);
+        b.idColumnSpec(idColumn);
         return b.build();
     }
 

@@ -14,7 +14,7 @@ import java.lang.reflect.Field;
         subcommands = {TrainCommand.class, ShardCommand.class, EvalCommand.class, EncodeCommand.class, ReconstructCommand.class,
                 DenoiseCommand.class, ComparePcaCommand.class,
                 SampleCommand.class, InterpolateCommand.class, LatentMapCommand.class,
-                DetectCommand.class, OneClassCommand.class, InpaintCommand.class, ImputeCommand.class, IndexCommand.class,
+                DetectCommand.class, ScoreCommand.class, OneClassCommand.class, InpaintCommand.class, ImputeCommand.class, IndexCommand.class,
                 SearchCommand.class, PlotLatentCommand.class, ProbeCommand.class, ClusterCommand.class, CompressCommand.class,
                 DecompressCommand.class, AutoRecCommand.class, RecommendCommand.class, UpscaleCommand.class, SegmentCommand.class, InfoCommand.class, SummaryCommand.class, LaunchCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

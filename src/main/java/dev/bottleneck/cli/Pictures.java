@@ -25,6 +25,20 @@ final class Pictures {
         }
     }
 
+    /**
+     * Draws a picture that is a by-product of a command (detect.png, errors.png): on a Java runtime without the
+     * java.desktop module (the slim GPU bundle) it says so once and the command carries on without the picture.
+     */
+    static boolean draw(Path png, Log log, Runnable drawing) {
+        try {
+            drawing.run();
+            return true;
+        } catch (LinkageError e) {
+            log.info("note: " + png.getFileName() + " not drawn: this Java runtime lacks the java.desktop module (" + e.getMessage() + ")");
+            return false;
+        }
+    }
+
     /** Originals in the top row, reconstructions below, like the Keras blog figure. */
     static void reconstruction(Autoencoder model, Dataset data, int count, Path out) {
         int[] s = data.sampleShape();

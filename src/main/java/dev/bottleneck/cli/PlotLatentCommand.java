@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
                 + "on their first two principal components (covariance eigendecomposition).",
                 "Example: bottleneck plot-latent runs/w1 --out latent.png --limit 5000"})
 final class PlotLatentCommand extends ModelCommandBase implements Callable<Integer> {
-    @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.png") Path out;
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.png", description = "PNG file to write.") Path out;
     @Range(min = 1)
     @Option(names = "--limit", defaultValue = "5000", description = "Samples to plot (default: ${DEFAULT-VALUE}).") int limit;
     @Mixin JsonOption jsonOption;
@@ -42,7 +42,9 @@ final class PlotLatentCommand extends ModelCommandBase implements Callable<Integ
                     p.pca() ? String.format(Locale.ROOT, ", PCA %.0f%% + %.0f%% of variance", 100 * p.explainedVariance()[0],
                             100 * p.explainedVariance()[1]) : "", s.data().source(), split, n);
             ScatterPlot.write(out, xy, d.hasLabels() ? java.util.Arrays.copyOf(d.labels(), n) : null, n, title,
-                    p.pca() ? "PC 1" : "z0", p.pca() ? "PC 2" : "z1");
+                    p.pca() ? String.format(Locale.ROOT, "PC 1 (code units, %.0f%% of variance)", 100 * p.explainedVariance()[0]) : "z0 (code units)",
+                    p.pca() ? String.format(Locale.ROOT, "PC 2 (code units, %.0f%% of variance)", 100 * p.explainedVariance()[1])
+                            : p.dims() == 1 ? "0 (a 1-D code)" : "z1 (code units)");
             Map<String, Object> res = new LinkedHashMap<>();
             res.put("samples", n);
             res.put("code_features", c);

@@ -58,7 +58,19 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
         Scaler scaler = Scaler.fit(kind, tr);
         Dataset train = scaler.transform(tr);
         Dataset test = scaler.transform(tt.test());
-        return new PreparedData(source, train, test, scaler, csvMap(csv), classes, filter, tt.reading());
+        Map<String, Object> csvMap = csvMap(csv);
+        Path file = csv == null ? null : csvFile(source, dataDir);
+        if (file != null) csvMap.put("features", CsvReader.featureNames(file, csv)); // so 'score' can check a new file's columns
+        return new PreparedData(source, train, test, scaler, csvMap, classes, filter, tt.reading());
+    }
+
+    /** The CSV file a data argument names (relative paths also under --data), or null when it names none. */
+    private static Path csvFile(String source, Path dataDir) {
+        Path p = Path.of(source);
+        if (!p.isAbsolute() && dataDir != null && !java.nio.file.Files.exists(p) && java.nio.file.Files.exists(dataDir.resolve(p))) {
+            p = dataDir.resolve(p);
+        }
+        return java.nio.file.Files.isRegularFile(p) ? p : null;
     }
 
     /** {@code --scale auto}: none for images and for TF-IDF or binary document vectors (already in [0, 1]), else min-max. */
@@ -147,6 +159,8 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
         if (o.labelIndex() != null) m.put("label_index", o.labelIndex());
         if (!o.skipNames().isEmpty()) m.put("skip", List.copyOf(o.skipNames()));
         if (!o.skipIndices().isEmpty()) m.put("skip_index", List.copyOf(o.skipIndices()));
+        if (o.idName() != null) m.put("id", o.idName());
+        if (o.idIndex() != null) m.put("id_index", o.idIndex());
         return m;
     }
 
@@ -174,6 +188,10 @@ record PreparedData(String source, Dataset train, Dataset test, Scaler scaler, M
         }
         if (m.get("skip") != null) {
             for (Object o : MapValues.list(m.get("skip"), where + " 'skip'")) b.skipColumns(MapValues.text(o, where + " 'skip' entry"));
+        }
+        if (m.get("id") != null) b.idColumn(MapValues.text(m.get("id"), where + " 'id'"));
+        if (m.get("id_index") != null) {
+            b.idColumn(MapValues.intValue(m.get("id_index"), where + " 'id_index'", Integer.MIN_VALUE, Integer.MAX_VALUE));
         }
         if (m.get("skip_index") != null) {
             for (Object o : MapValues.list(m.get("skip_index"), where + " 'skip_index'")) {

@@ -63,6 +63,7 @@ final class SearchCommand implements Callable<Integer> {
         int n = (int) shape[0], c = (int) shape[1];
         int[] rows = toInt(idx.require("rows").i64());
         int[] labels = idx.tensors().containsKey("labels") ? toInt(idx.require("labels").i64()) : null;
+        String[] ids = ids(idx.metadata().get("ids"), n);
         NearestNeighbours.Metric m = NearestNeighbours.Metric.parse(metric);
         if (query == null && queryRow == null && eval == null) throw new BottleneckException("give --query I, --query-row V,V,... or --eval N");
         PreparedData pd = PreparedData.fromConfig(Checkpoint.readConfig(modelDir), idx.metadata().get("dataset_override"), null);
@@ -86,6 +87,7 @@ final class SearchCommand implements Callable<Integer> {
                     if (query < 0 || query >= qs.n()) throw new BottleneckException("--query " + query + " is outside 0.." + (qs.n() - 1));
                     q = qs.row(query);
                     if (qs.hasLabels()) qLabel = qs.label(query);
+                    if (qs.hasIds()) res.put("query_id", qs.ids()[query]);
                 } else {
                     q = pd.scaler().transform(parseRow(queryRow, base.features()));
                 }
@@ -95,6 +97,7 @@ final class SearchCommand implements Callable<Integer> {
                 for (NearestNeighbours.Hit h : hits) {
                     Map<String, Object> e = new LinkedHashMap<>();
                     e.put("row", rows[h.row()]);
+                    if (ids != null) e.put("id", ids[h.row()]);
                     if (labels != null) e.put("label", classes.value(labels[h.row()]));
                     e.put("distance", h.distance());
                     list.add(e);
@@ -104,6 +107,9 @@ final class SearchCommand implements Callable<Integer> {
                 res.put("neighbours", list);
                 sentence.append(String.format(Locale.ROOT, "%d nearest of %s: rows %s", hits.length, query != null ? "sample " + query : "the row",
                         Arrays.toString(Arrays.stream(hits).mapToInt(h -> rows[h.row()]).toArray())));
+                if (ids != null) {
+                    sentence.append(" ids ").append(Arrays.stream(hits).map(h -> ids[h.row()]).toList());
+                }
                 if (labels != null) {
                     sentence.append(" labels ").append(Arrays.stream(hits).map(h -> classes.name(labels[h.row()]))
                             .collect(java.util.stream.Collectors.joining(", ", "[", "]")));
@@ -138,6 +144,22 @@ final class SearchCommand implements Callable<Integer> {
         }
         PrintResult.print(spec.commandLine().getOut(), res, jsonOption.on, sentence.toString());
         return 0;
+    }
+
+    /** The ids 'index' stored in the metadata (a JSON array of n strings), or null when it stored none. */
+    private String[] ids(String json, int n) {
+        if (json == null) return null;
+        List<?> l;
+        try {
+            l = dev.bottleneck.io.Json.mapper().readValue(json, List.class);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new BottleneckException(index + ": the metadata 'ids' is not a JSON array; rebuild the index with 'bottleneck index'");
+        }
+        if (l == null || l.size() != n) {
+            throw new BottleneckException(index + ": the metadata 'ids' holds " + (l == null ? 0 : l.size()) + " ids for " + n
+                    + " codes; rebuild the index with 'bottleneck index'");
+        }
+        return l.stream().map(String::valueOf).toArray(String[]::new);
     }
 
     private static int[] toInt(long[] v) {

@@ -101,6 +101,11 @@ final class ShardCommand implements Callable<Integer> {
         } catch (dev.bottleneck.BottleneckException e) {
             throw new UsageException("--dtype: " + e.getMessage());
         }
+        if (format.idColumn != null) {
+            // a sample of a shard directory is known by its split and position (see the README, "Identity in the outputs")
+            throw new UsageException("--id-column: shard directories store no ids; skip the column with --csv-skip " + format.idColumn
+                    + ", or train on the CSV file itself to keep its ids in the outputs");
+        }
         CsvReader.Options csv = !series && format.csvGiven() ? format.csv() : null;
         ImageFolderReader.Options images = format.images();
         ShardConverter.Series ser = null;

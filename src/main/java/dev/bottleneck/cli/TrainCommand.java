@@ -180,6 +180,9 @@ final class TrainCommand implements Callable<Integer> {
 
     private Integer train(DistributedRun run, Log log) {
         CsvReader.Options csv = data.toLowerCase(Locale.ROOT).endsWith(".csv") ? format.csv() : null;
+        if (csv == null && format.idColumn != null) {
+            throw new BottleneckException("--id-column is for CSV tables; " + data + " is not a .csv file (images are known by their path)");
+        }
         // in memory, or streamed from disk for a shard directory (and an image folder with --stream)
         LabelFilter filter = LabelFilter.of(normalLabels, excludeLabels);
         TrainInput in = TrainInput.load(data, dataFolder.dir, csv, format.images(), textOptions.options(), seedOption.seed, scale, filter,

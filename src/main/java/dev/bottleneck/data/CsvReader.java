@@ -30,6 +30,9 @@ import java.util.Set;
  *       Integer label cells are used as they are; otherwise distinct strings map to 0..k-1 in order of first
  *       appearance and {@link CsvTable#labelNames()} keeps the strings.</li>
  *   <li>Skipped columns by header name or 0-based index.</li>
+ *   <li>Id column (optional), by header name or 0-based index: not a feature; its cells, as written, become each
+ *       row's identity ({@link Dataset#ids}). Without one, a row's identity is the 1-based line of the file it came
+ *       from.</li>
  *   <li>Every feature cell must be a finite decimal number; empty, NA, NaN and infinite cells are errors that name
  *       the line and column.</li>
  * </ul>
@@ -45,6 +48,8 @@ public final class CsvReader {
         private final Integer labelIndex;
         private final Set<String> skipNames;
         private final Set<Integer> skipIndices;
+        private final String idName;
+        private final Integer idIndex;
 
         private Options(Builder b) {
             this.header = b.header;
@@ -53,6 +58,8 @@ public final class CsvReader {
             this.labelIndex = b.labelIndex;
             this.skipNames = Set.copyOf(b.skipNames);
             this.skipIndices = Set.copyOf(b.skipIndices);
+            this.idName = b.idName;
+            this.idIndex = b.idIndex;
         }
 
         public Header header() { return header; }
@@ -63,6 +70,11 @@ public final class CsvReader {
         public Set<String> skipNames() { return skipNames; }
         public Set<Integer> skipIndices() { return skipIndices; }
         public boolean hasLabelColumn() { return labelName != null || labelIndex != null; }
+        /** The id column by header name, or null. */
+        public String idName() { return idName; }
+        /** The id column by 0-based index (negative from the end), or null. */
+        public Integer idIndex() { return idIndex; }
+        public boolean hasIdColumn() { return idName != null || idIndex != null; }
 
         public Builder toBuilder() {
             Builder b = new Builder();
@@ -72,6 +84,8 @@ public final class CsvReader {
             b.labelIndex = labelIndex;
             b.skipNames.addAll(skipNames);
             b.skipIndices.addAll(skipIndices);
+            b.idName = idName;
+            b.idIndex = idIndex;
             return b;
         }
     }
@@ -83,6 +97,8 @@ public final class CsvReader {
         private Integer labelIndex;
         private final Set<String> skipNames = new HashSet<>();
         private final Set<Integer> skipIndices = new HashSet<>();
+        private String idName;
+        private Integer idIndex;
 
         public Builder header(Header h) { this.header = h == null ? Header.AUTO : h; return this; }
         public Builder delimiter(char d) { this.delimiter = d; return this; }
@@ -97,12 +113,28 @@ public final class CsvReader {
          * null or empty means none.
          */
         public Builder labelColumnSpec(String spec) {
-            labelName = null;
-            labelIndex = null;
-            if (spec == null || spec.isBlank()) return this;
-            String s = spec.trim();
-            if (s.matches("[+-]?\\d+")) labelIndex = Integer.parseInt(s); else labelName = s;
+            labelName = specName(spec);
+            labelIndex = specIndex(spec);
             return this;
+        }
+        /** Id column by header name (clears an index set before); null for none. */
+        public Builder idColumn(String name) { this.idName = name; this.idIndex = null; return this; }
+        /** Id column by 0-based index, negative from the end (clears a name set before). */
+        public Builder idColumn(int index) { this.idIndex = index; this.idName = null; return this; }
+        /** Id column from a command-line string, as {@link #labelColumnSpec}: an integer is an index, else a name. */
+        public Builder idColumnSpec(String spec) {
+            idName = specName(spec);
+            idIndex = specIndex(spec);
+            return this;
+        }
+
+        /** A column from the command line: an integer is an index, other text a name; null or blank is none. */
+        private static Integer specIndex(String spec) {
+            return spec != null && spec.trim().matches("[+-]?\\d+") ? Integer.valueOf(spec.trim()) : null;
+        }
+
+        private static String specName(String spec) {
+            return spec == null || spec.isBlank() || specIndex(spec) != null ? null : spec.trim();
         }
         public Builder skipColumns(String... names) { skipNames.addAll(Arrays.asList(names)); return this; }
         public Builder skipColumns(java.util.Collection<String> names) { skipNames.addAll(names); return this; }
@@ -139,6 +171,49 @@ public final class CsvReader {
         }
     }
 
+    /**
+     * The column names of a CSV file's header line as {@link #read} would see them (delimiter and header detection
+     * included), or null when the file has no header line. Only the first non-blank line is read.
+     */
+    public static List<String> headerNames(Path file, Options opt) {
+        Parse p = firstLine(file, opt);
+        return p.fromHeader ? List.copyOf(p.names) : null;
+    }
+
+    /**
+     * The names of the feature columns {@link #read} would read with these options (header names, or "column N"),
+     * in order; only the first non-blank line is read, and the label, id and skipped columns are checked as there.
+     */
+    public static List<String> featureNames(Path file, Options opt) {
+        Parse p = firstLine(file, opt);
+        p.chooseColumns();
+        List<String> out = new ArrayList<>(p.featureCols.length);
+        for (int c : p.featureCols) out.add(p.names.get(c));
+        return out;
+    }
+
+    private static Parse firstLine(Path file, Options opt) {
+        Options o = opt == null ? defaults() : opt;
+        if (!Files.isRegularFile(file)) throw new BottleneckException(file + ": no such file (expected a CSV table); check the path");
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            Parse p = new Parse(file, o);
+            String line;
+            int lineNo = 0;
+            while ((line = r.readLine()) != null) {
+                lineNo++;
+                if (lineNo == 1 && !line.isEmpty() && line.charAt(0) == '\uFEFF') line = line.substring(1);
+                if (line.isBlank()) continue;
+                p.header(line, lineNo);
+                return p;
+            }
+            throw new BottleneckException(file + ": the file is empty; expected a CSV table with a header line and numeric rows");
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new BottleneckException(file + ": not valid UTF-8 text; expected a UTF-8 (or ASCII) CSV file — re-save it as UTF-8", e);
+        } catch (IOException e) {
+            throw new BottleneckException(file + ": cannot read (" + e + "); check the path and permissions", e);
+        }
+    }
+
     /** One parse: state kept together so the error messages can name file, line and column. */
     private static final class Parse {
         final Path file;
@@ -148,6 +223,7 @@ public final class CsvReader {
         boolean fromHeader;
         int width;
         int labelCol = -1;
+        int idCol = -1;
         int[] featureCols;
         int headerLine;               // 0 if none
 
@@ -155,6 +231,8 @@ public final class CsvReader {
         int size;
         int rows;
         String[] labelCells = new String[256];
+        String[] idCells = new String[256];
+        int[] rowLines = new int[256];
 
         Parse(Path file, Options opt) {
             this.file = file;
@@ -171,23 +249,9 @@ public final class CsvReader {
                 if (line.isBlank()) continue;
                 if (first) {
                     first = false;
-                    delim = opt.delimiter() != null ? opt.delimiter() : detectDelimiter(line);
-                    List<String> cells = split(line, lineNo);
-                    boolean isHeader = switch (opt.header()) {
-                        case YES -> true;
-                        case NO -> false;
-                        case AUTO -> cells.stream().anyMatch(c -> !c.isEmpty() && !looksNumeric(c));
-                    };
-                    width = cells.size();
-                    names = new ArrayList<>(width);
-                    for (int j = 0; j < width; j++) {
-                        String c = cells.get(j);
-                        names.add(isHeader && !c.isEmpty() ? c : "column " + (j + 1));
-                    }
-                    fromHeader = isHeader;
-                    headerLine = isHeader ? lineNo : 0;
+                    List<String> cells = header(line, lineNo);
                     chooseColumns();
-                    if (isHeader) continue;
+                    if (fromHeader) continue;
                     addRow(cells, lineNo);
                 } else {
                     addRow(split(line, lineNo), lineNo);
@@ -203,6 +267,31 @@ public final class CsvReader {
             return finish();
         }
 
+        /** Reads the first non-blank line: the delimiter, the width, the column names and whether it is a header; its cells. */
+        List<String> header(String line, int lineNo) {
+            delim = opt.delimiter() != null ? opt.delimiter() : detectDelimiter(line);
+            List<String> cells = split(line, lineNo);
+            boolean isHeader = isHeader(cells);
+            width = cells.size();
+            names = new ArrayList<>(width);
+            for (int j = 0; j < width; j++) {
+                String c = cells.get(j);
+                names.add(isHeader && !c.isEmpty() ? c : "column " + (j + 1));
+            }
+            fromHeader = isHeader;
+            headerLine = isHeader ? lineNo : 0;
+            return cells;
+        }
+
+        /** Whether the first line's cells are a header (--header, or in auto mode: any non-empty cell is not a number). */
+        boolean isHeader(List<String> cells) {
+            return switch (opt.header()) {
+                case YES -> true;
+                case NO -> false;
+                case AUTO -> cells.stream().anyMatch(c -> !c.isEmpty() && !looksNumeric(c));
+            };
+        }
+
         char detectDelimiter(String line) {
             if (line.indexOf(',') >= 0) return ',';
             if (line.indexOf(';') >= 0) return ';';
@@ -211,16 +300,11 @@ public final class CsvReader {
         }
 
         void chooseColumns() {
-            if (opt.labelName() != null) {
-                labelCol = indexOfName(opt.labelName(), "label column");
-            } else if (opt.labelIndex() != null) {
-                int i = opt.labelIndex();
-                int k = i < 0 ? width + i : i;
-                if (k < 0 || k >= width) {
-                    throw new BottleneckException(file + ": label column index " + i + " is out of range; the table has "
-                            + width + " columns (0.." + (width - 1) + ", or -1 for the last)");
-                }
-                labelCol = k;
+            labelCol = column(opt.labelName(), opt.labelIndex(), "label");
+            idCol = column(opt.idName(), opt.idIndex(), "id");
+            if (idCol >= 0 && idCol == labelCol) {
+                throw new BottleneckException(file + ": " + columnName(idCol) + " is given as both the label and the id column;"
+                        + " choose one for each");
             }
             boolean[] skip = new boolean[width];
             for (String s : opt.skipNames()) skip[indexOfName(s, "column to skip")] = true;
@@ -234,12 +318,24 @@ public final class CsvReader {
             }
             int[] cols = new int[width];
             int d = 0;
-            for (int j = 0; j < width; j++) if (j != labelCol && !skip[j]) cols[d++] = j;
+            for (int j = 0; j < width; j++) if (j != labelCol && j != idCol && !skip[j]) cols[d++] = j;
             featureCols = Arrays.copyOf(cols, d);
             if (d == 0) {
                 throw new BottleneckException(file + ": no feature columns left after removing the label and skipped columns "
                         + "(columns: " + names + "); keep at least one numeric column");
             }
+        }
+
+        /** A label or id column given by name or by index (negative from the end), or -1 when neither is given. */
+        int column(String name, Integer index, String role) {
+            if (name != null) return indexOfName(name, role + " column");
+            if (index == null) return -1;
+            int k = index < 0 ? width + index : index;
+            if (k < 0 || k >= width) {
+                throw new BottleneckException(file + ": " + role + " column index " + index + " is out of range; the table has "
+                        + width + " columns (0.." + (width - 1) + ", or -1 for the last)");
+            }
+            return k;
         }
 
         int indexOfName(String name, String role) {
@@ -282,6 +378,13 @@ public final class CsvReader {
                 }
                 if (rows == labelCells.length) labelCells = Arrays.copyOf(labelCells, rows * 2);
                 labelCells[rows] = lab;
+            }
+            if (idCol >= 0) {
+                if (rows == idCells.length) idCells = Arrays.copyOf(idCells, rows * 2);
+                idCells[rows] = cells.get(idCol);
+            } else {
+                if (rows == rowLines.length) rowLines = Arrays.copyOf(rowLines, rows * 2);
+                rowLines[rows] = lineNo;
             }
             rows++;
         }
@@ -339,8 +442,11 @@ public final class CsvReader {
             String base = file.getFileName().toString();
             int dot = base.lastIndexOf('.');
             String name = dot > 0 ? base.substring(0, dot) : base;
-            Dataset ds = new Dataset(x, rows, new int[] {d}, labels, name);
-            return new CsvTable(ds, featureNames, labelCol >= 0 ? names.get(labelCol) : null, labelNames);
+            String[] ids = new String[rows];
+            for (int i = 0; i < rows; i++) ids[i] = idCol >= 0 ? idCells[i] : Integer.toString(rowLines[i]);
+            Dataset ds = new Dataset(x, rows, new int[] {d}, labels, name, ids);
+            return new CsvTable(ds, featureNames, labelCol >= 0 ? names.get(labelCol) : null, labelNames,
+                    idCol >= 0 ? names.get(idCol) : null);
         }
 
         int parseIntLabel(String s) {

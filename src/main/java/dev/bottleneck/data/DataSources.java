@@ -324,7 +324,7 @@ public final class DataSources {
     }
 
     /** The labels file matching an images file, or null. */
-    static Path siblingLabels(Path images) {
+    public static Path siblingLabels(Path images) {
         String fn = images.getFileName().toString();
         String cand = fn.contains("images-idx3") ? fn.replace("images-idx3", "labels-idx1")
                 : fn.contains("images") ? fn.replace("images", "labels") : null;
@@ -342,7 +342,7 @@ public final class DataSources {
     }
 
     private static Dataset rename(Dataset d, String name) {
-        return new Dataset(d.x(), d.n(), d.sampleShape(), d.labels(), name);
+        return new Dataset(d.x(), d.n(), d.sampleShape(), d.labels(), name, d.ids());
     }
 
     private static void checkSameShape(Dataset a, Dataset b, Path fa, Path fb) {

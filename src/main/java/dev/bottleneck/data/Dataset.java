@@ -20,11 +20,20 @@ public final class Dataset {
     private final int[] labels;
     private final String name;
     private final int features;
+    private final String[] ids;
 
     /** A train / validation pair produced by {@link #split}. */
     public record Split(Dataset train, Dataset validation) {}
 
     public Dataset(float[] x, int n, int[] sampleShape, int[] labels, String name) {
+        this(x, n, sampleShape, labels, name, null);
+    }
+
+    /**
+     * As above, with each sample's identity ({@code ids[i]}: the value of a table's id column, the line of the file a
+     * row came from, an image's path inside its folder), or null without one. Shared, not copied.
+     */
+    public Dataset(float[] x, int n, int[] sampleShape, int[] labels, String name, String[] ids) {
         if (x == null || sampleShape == null) throw new IllegalArgumentException("x and sampleShape are required");
         if (n < 0) throw new IllegalArgumentException("n must be >= 0, got " + n);
         long f = 1;
@@ -42,6 +51,10 @@ public final class Dataset {
         if (labels != null && labels.length != n) {
             throw new IllegalArgumentException("data set '" + name + "': " + labels.length + " labels for " + n + " samples");
         }
+        if (ids != null && ids.length != n) {
+            throw new IllegalArgumentException("data set '" + name + "': " + ids.length + " ids for " + n + " samples");
+        }
+        this.ids = ids;
         this.x = x;
         this.n = n;
         this.sampleShape = sampleShape.clone();
@@ -67,6 +80,16 @@ public final class Dataset {
 
     public boolean hasLabels() { return labels != null; }
 
+    /** The samples' identities (see the constructor), or null when the data has none. Shared, not copied. */
+    public String[] ids() { return ids; }
+
+    public boolean hasIds() { return ids != null; }
+
+    /** The same samples with these identities (null: none). */
+    public Dataset withIds(String[] newIds) {
+        return new Dataset(x, n, sampleShape, labels, name, newIds);
+    }
+
     /** A copy of sample {@code i}. */
     public float[] row(int i) {
         checkIndex(i);
@@ -84,13 +107,15 @@ public final class Dataset {
     public Dataset subset(int[] indices, String newName) {
         float[] nx = new float[indices.length * features];
         int[] nl = labels == null ? null : new int[indices.length];
+        String[] ni = ids == null ? null : new String[indices.length];
         for (int k = 0; k < indices.length; k++) {
             int i = indices[k];
             checkIndex(i);
             System.arraycopy(x, i * features, nx, k * features, features);
             if (nl != null) nl[k] = labels[i];
+            if (ni != null) ni[k] = ids[i];
         }
-        return new Dataset(nx, indices.length, sampleShape, nl, newName);
+        return new Dataset(nx, indices.length, sampleShape, nl, newName, ni);
     }
 
     /** The first {@code count} rows (or all when count >= n), as a copy. */

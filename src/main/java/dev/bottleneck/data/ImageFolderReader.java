@@ -283,8 +283,22 @@ public final class ImageFolderReader {
             toValues(px, c, x, i * per);
         }
         int[] lab = listing.labels();
-        Dataset d = new Dataset(x, files.size(), new int[] {c, h, w}, lab, dir.getFileName() == null ? "images" : dir.getFileName().toString());
+        String[] ids = new String[files.size()];
+        for (int i = 0; i < ids.length; i++) ids[i] = relativeId(dir, files.get(i));
+        Dataset d = new Dataset(x, files.size(), new int[] {c, h, w}, lab, dir.getFileName() == null ? "images" : dir.getFileName().toString(),
+                ids);
         return new Result(d, List.copyOf(classes));
+    }
+
+    /** An image's identity: its path relative to the folder given, with '/' between the parts on every system. */
+    public static String relativeId(Path dir, Path file) {
+        Path r = dir.relativize(file);
+        StringBuilder b = new StringBuilder();
+        for (Path part : r) {
+            if (b.length() > 0) b.append('/');
+            b.append(part);
+        }
+        return b.toString();
     }
 
     /**

@@ -168,11 +168,11 @@ public final class Scaler {
     /** Per-feature divisor (range or std, 1 where that is 0); null for NONE. A copy. */
     public double[] divisor() { return divisor == null ? null : divisor.clone(); }
 
-    /** A new data set with every sample scaled; labels and shape are kept. NONE returns the input itself. */
+    /** A new data set with every sample scaled; labels, ids and shape are kept. NONE returns the input itself. */
     public Dataset transform(Dataset data) {
         check(data.features(), "data set '" + data.name() + "'");
         if (kind == Kind.NONE) return data;
-        return new Dataset(transform(data.x()), data.n(), data.sampleShape(), data.labels(), data.name());
+        return new Dataset(transform(data.x()), data.n(), data.sampleShape(), data.labels(), data.name(), data.ids());
     }
 
     /** Scales row-major samples (length a multiple of features()) into a new array. */

@@ -88,6 +88,17 @@ public final class SeriesWindows {
         public int n() { return data.n(); }
     }
 
+    /** How many windows {@link #windows} makes of a part (0 for a range shorter than the window). */
+    public static int count(Part p, int length, int stride) {
+        int n = 0;
+        for (Range r : p.ranges()) {
+            if (r.length() < length) continue;
+            int span = r.length() - length;
+            n += span / stride + 1 + (span % stride != 0 ? 1 : 0);
+        }
+        return n;
+    }
+
     public static Windows windows(TimeSeries s, Part p, int length, int stride, Scaler scaler) {
         int[] st = starts(s, p, length, stride);
         int f = s.features(), n = st.length;
@@ -122,20 +133,65 @@ public final class SeriesWindows {
         return starts.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /**
-     * Per-row error from per-window errors: the mean of the errors of the windows covering each row; NaN for rows
-     * that no window covers (rows outside the windows' part).
-     */
+    /** How a row's score is made from the errors of the windows that cover it. */
+    public enum RowScore {
+        /** the mean error of every covering window (smooth; an anomaly spreads over a window's length) */
+        MEAN,
+        /** the error of the window centred on the row: start = row - length / 2, moved inside the part at its ends */
+        CENTER,
+        /** the largest error of any covering window (never misses a bad window; spreads it widest) */
+        MAX;
+
+        public static RowScore parse(String s) {
+            for (RowScore r : values()) if (r.name().equalsIgnoreCase(s.trim())) return r;
+            throw new BottleneckException("row score '" + s + "' not understood: use mean, center or max");
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** {@link #rowErrors(int, Windows, double[], RowScore)} with {@link RowScore#MEAN}. */
     public static double[] rowErrors(int rows, Windows w, double[] windowErrors) {
-        double[] sum = new double[rows];
+        return rowErrors(rows, w, windowErrors, RowScore.MEAN);
+    }
+
+    /**
+     * Per-row scores from per-window errors, combined over the windows covering each row as {@code how} says; NaN
+     * for rows that no window covers (rows outside the windows' part). For {@link RowScore#CENTER} the covering
+     * window whose offset of the row is closest to {@code length / 2} is taken (the earlier one on a tie), which is
+     * the window starting at {@code row - length / 2} wherever that window exists.
+     */
+    public static double[] rowErrors(int rows, Windows w, double[] windowErrors, RowScore how) {
+        if (windowErrors.length != w.n()) throw new IllegalArgumentException(windowErrors.length + " errors for " + w.n() + " windows");
+        double[] out = new double[rows];
         int[] count = new int[rows];
+        int[] offset = new int[rows];
+        java.util.Arrays.fill(out, how == RowScore.MAX ? Double.NEGATIVE_INFINITY : 0);
+        int centre = w.length() / 2;
         for (int i = 0; i < w.n(); i++) {
             for (int k = 0; k < w.length(); k++) {
-                sum[w.startRows()[i] + k] += windowErrors[i];
-                count[w.startRows()[i] + k]++;
+                int r = w.startRows()[i] + k;
+                double e = windowErrors[i];
+                switch (how) {
+                    case MEAN -> out[r] += e;
+                    case MAX -> out[r] = Math.max(out[r], e);
+                    case CENTER -> {
+                        if (count[r] == 0 || Math.abs(k - centre) < Math.abs(offset[r] - centre)) {
+                            out[r] = e;
+                            offset[r] = k;
+                        }
+                    }
+                }
+                count[r]++;
             }
         }
-        for (int r = 0; r < rows; r++) sum[r] = count[r] == 0 ? Double.NaN : sum[r] / count[r];
-        return sum;
+        for (int r = 0; r < rows; r++) {
+            if (count[r] == 0) out[r] = Double.NaN;
+            else if (how == RowScore.MEAN) out[r] /= count[r];
+        }
+        return out;
     }
 }

@@ -60,6 +60,7 @@ public final class TimeSeriesReader {
         List<Integer> labels = new ArrayList<>();
         List<Integer> lineNos = new ArrayList<>();
         List<String> groups = new ArrayList<>();
+        List<String> firstStamps = new ArrayList<>(1); // the first timestamp cell: a number or a date?
         int tsCol, labelCol, groupCol;
         int[] featCols;
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -104,7 +105,11 @@ public final class TimeSeriesReader {
                     f[j] = (float) v;
                 }
                 featRows.add(f);
-                if (tsCol >= 0) stamps.add(timestamp(file, lineNo, header.get(tsCol), cells.get(tsCol).trim()));
+                if (tsCol >= 0) {
+                    String c = cells.get(tsCol).trim();
+                    stamps.add(timestamp(file, lineNo, header.get(tsCol), c));
+                    if (firstStamps.isEmpty()) firstStamps.add(c);
+                }
                 if (labelCol >= 0) labels.add(label(file, lineNo, header.get(labelCol), cells.get(labelCol).trim()));
                 groups.add(groupCol >= 0 ? cells.get(groupCol).trim() : "");
                 lineNos.add(lineNo);
@@ -160,7 +165,17 @@ public final class TimeSeriesReader {
         }
         List<String> names = new ArrayList<>();
         for (int c : featCols) names.add(header.get(c));
-        return new TimeSeries(file.getFileName().toString(), names, values, ts, lab, lines, segs);
+        boolean dates = false;
+        if (ts != null) {
+            for (String c : firstStamps) {
+                try {
+                    Double.parseDouble(c);
+                } catch (NumberFormatException e) {
+                    dates = true; // it parsed, so it was an ISO-8601 date or date-time
+                }
+            }
+        }
+        return new TimeSeries(file.getFileName().toString(), names, values, ts, lab, lines, segs, tsCol >= 0 ? header.get(tsCol) : null, dates);
     }
 
     private static String fmt(double v) {
@@ -211,7 +226,7 @@ public final class TimeSeriesReader {
     }
 
     /** Splits one CSV line on commas; double-quoted cells may contain commas and doubled quotes. */
-    static List<String> split(String line) {
+    public static List<String> split(String line) {
         List<String> out = new ArrayList<>();
         StringBuilder b = new StringBuilder();
         boolean q = false;

@@ -193,6 +193,15 @@ public final class Checkpoint {
                     }
                 }
                 if (csv.get("label") != null) MapValues.text(csv.get("label"), src + ": 'data.csv.label'");
+                if (csv.get("id") != null) MapValues.text(csv.get("id"), src + ": 'data.csv.id'");
+                if (csv.get("id_index") != null) {
+                    MapValues.intValue(csv.get("id_index"), src + ": 'data.csv.id_index'", Integer.MIN_VALUE, Integer.MAX_VALUE);
+                }
+                if (csv.get("features") != null) {
+                    for (Object o : MapValues.list(csv.get("features"), src + ": 'data.csv.features'")) {
+                        MapValues.text(o, src + ": an entry of 'data.csv.features'");
+                    }
+                }
                 if (csv.get("label_index") != null) {
                     MapValues.intValue(csv.get("label_index"), src + ": 'data.csv.label_index'", Integer.MIN_VALUE, Integer.MAX_VALUE);
                 }

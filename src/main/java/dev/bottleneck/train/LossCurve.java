@@ -14,12 +14,19 @@ public final class LossCurve implements TrainingListener {
 
     private final Path dir;
     private final String title;
+    private final String lossLabel;
     private final Consumer<String> log;
     private boolean unavailable;
 
     public LossCurve(Path dir, String title, Consumer<String> log) {
+        this(dir, title, null, log);
+    }
+
+    /** {@code lossLabel} labels the loss axis (what the loss is, e.g. "bce, mean per value"); null: "loss". */
+    public LossCurve(Path dir, String title, String lossLabel, Consumer<String> log) {
         this.dir = dir;
         this.title = title;
+        this.lossLabel = lossLabel;
         this.log = log;
     }
 
@@ -28,7 +35,7 @@ public final class LossCurve implements TrainingListener {
         if (unavailable) return;
         try {
             LossCurvePlot.write(dir.resolve(FILE), ctx.state().history.stream().mapToDouble(EpochMetrics::trainLoss).toArray(),
-                    ctx.state().history.stream().mapToDouble(EpochMetrics::valLoss).toArray(), title);
+                    ctx.state().history.stream().mapToDouble(EpochMetrics::valLoss).toArray(), title, lossLabel);
         } catch (LinkageError e) { // a runtime without java.desktop (the slim GPU bundle)
             unavailable = true;
             log.accept("note: " + FILE + " not drawn: this Java runtime lacks the java.desktop module (" + e.getMessage() + ")");

@@ -46,6 +46,7 @@ public final class StandardListeners {
         private EpochLog.Format line = StandardListeners::defaultLine;
         private DoubleFunction<String> advice;
         private String curveTitle = "loss per epoch";
+        private String curveLossLabel;
         private ParameterStore params;
         private Map<String, Object> model;
         private Optimizer optimizer;
@@ -65,6 +66,9 @@ public final class StandardListeners {
         public Builder divergenceAdvice(DoubleFunction<String> a) { this.advice = a; return this; }
 
         public Builder curveTitle(String t) { this.curveTitle = t; return this; }
+
+        /** The loss axis label of loss.png (what the loss is); default "loss". */
+        public Builder curveLossLabel(String l) { this.curveLossLabel = l; return this; }
 
         /**
          * Checkpoints into {@link FitConfig#outDir()} after every epoch (and inside epochs as the config says).
@@ -94,7 +98,7 @@ public final class StandardListeners {
                             .every(cfg.checkpointEverySteps(), cfg.checkpointEvery()));
                 }
                 ls.add(new MetricsFile(dir, cfg.metricsFormat()));
-                ls.add(new LossCurve(dir, curveTitle, log));
+                ls.add(new LossCurve(dir, curveTitle, curveLossLabel, log));
             }
             return ls;
         }

@@ -128,7 +128,7 @@ public final class Trainer implements AutoCloseable {
                 .validator(validator)
                 .codeActivation(codeActivation)
                 .listeners(StandardListeners.builder(cfg, log).progressOut(progressOut).epochLine(Trainer::epochLine)
-                        .curveTitle(model.spec().name() + " loss per epoch")
+                        .curveTitle(model.spec().name() + " loss per epoch").curveLossLabel(lossLabel(model.spec()))
                         .checkpoint(model.params(), model.spec().toMap(), optimizer, this::checkpointConfig).build())
                 .listeners(extraListeners)
                 .events(events)
@@ -262,5 +262,12 @@ public final class Trainer implements AutoCloseable {
     @Override
     public void close() {
         optimizer.close();
+    }
+
+    /** What the training loss is, for the loss axis of loss.png: e.g. "loss: bce, mean per value" or "...sum per sample + KL". */
+    static String lossLabel(dev.bottleneck.model.ModelSpec spec) {
+        String l = "loss: " + spec.loss().specName() + (spec.reduction() == dev.bottleneck.backend.Loss.Reduction.MEAN
+                ? ", mean per value" : ", sum per sample");
+        return spec.variational() != null ? l + " + KL" : l;
     }
 }

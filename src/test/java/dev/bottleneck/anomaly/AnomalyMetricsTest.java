@@ -45,4 +45,31 @@ class AnomalyMetricsTest {
         assertThrows(BottleneckException.class, () -> Threshold.parse("top5"));
         assertThrows(BottleneckException.class, () -> Threshold.parse("p150"));
     }
+
+    @Test
+    void falsePositiveRateCalibration() {
+        // 1000 distinct scores: fpr 0.01 flags exactly 10 of them, with the threshold halfway to the next score
+        double[] v = new double[1000];
+        for (int i = 0; i < v.length; i++) v[i] = (i * 7919) % 1000 / 10.0; // 0.0 .. 99.9, shuffled
+        Threshold t = Threshold.parse("fpr:0.01");
+        assertEquals(Threshold.Method.FPR, t.method());
+        assertEquals("fpr:0.01", t.toString());
+        double thr = t.choose(v);
+        assertEquals(98.95, thr, 1e-9);
+        assertEquals(0.01, Threshold.flaggedShare(v, thr), 0);
+        // a rate between two reachable shares takes the closer: 0.0126 of 1000 is 12.6 -> 13 rows
+        assertEquals(0.013, Threshold.flaggedShare(v, Threshold.fpr(0.0126).choose(v)), 0);
+        // ties at the top: 20 equal scores above 80 distinct ones; 5% cannot be reached, 0% (miss 5) beats 20% (miss 15)
+        double[] tied = new double[100];
+        for (int i = 0; i < 80; i++) tied[i] = i;
+        java.util.Arrays.fill(tied, 80, 100, 500);
+        assertEquals(0, Threshold.flaggedShare(tied, Threshold.fpr(0.05).choose(tied)), 0);
+        assertEquals(0.2, Threshold.flaggedShare(tied, Threshold.fpr(0.15).choose(tied)), 0, "20% (miss 5) beats 0% (miss 15)");
+        assertEquals(0.22, Threshold.flaggedShare(tied, Threshold.fpr(0.22).choose(tied)), 0);
+        // NaN scores (rows without a score) are ignored; a rate near 1 flags everything
+        assertEquals(1.0, Threshold.flaggedShare(new double[] {1, 2, Double.NaN}, Threshold.fpr(0.9).choose(new double[] {1, 2, Double.NaN})), 0);
+        assertThrows(BottleneckException.class, () -> Threshold.parse("fpr:0"));
+        assertThrows(BottleneckException.class, () -> Threshold.parse("fpr:1.5"));
+        assertThrows(BottleneckException.class, () -> Threshold.parse("fpr:x"));
+    }
 }

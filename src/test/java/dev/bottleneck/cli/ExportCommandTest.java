@@ -103,11 +103,67 @@ class ExportCommandTest {
         assertScoresMatch(onnx, test, det.resolve("scores.csv"), threshold);
     }
 
-    /** Runs every test sample through the exported scorer and compares with detect's scores.csv. */
+    @Test
+    void scoreAndTheOnnxScorerGiveTheSameNumbersOnANewTable(@TempDir Path tmp) throws Exception {
+        Path train = tmp.resolve("orders.csv"), fresh = tmp.resolve("new-orders.csv"), model = tmp.resolve("m"), det = tmp.resolve("det");
+        Files.writeString(train, ScoreCommandTest.table(400, 1, true));
+        Files.writeString(fresh, ScoreCommandTest.table(150, 3, false));
+        assertEquals(0, run("train", train.toString(), "--csv-label", "kind", "--id-column", "order_id", "--scale", "standard",
+                "--model", "3-8-2:linear", "--output-activation", "linear", "--loss", "mse", "--lr", "0.01", "--epochs", "20",
+                "--batch", "32", "--out", model.toString(), "--backend", "cpu").rc);
+        Run d = run("detect", model.toString(), "--out", det.toString(), "--backend", "cpu");
+        assertEquals(0, d.rc, d.err);
+        Path onnx = tmp.resolve("score.onnx");
+        Run e = run("export", model.toString(), "--out", onnx.toString(), "--part", "score", "--threshold", det.resolve("report.json").toString(),
+                "--backend", "cpu", "--json");
+        assertEquals(0, e.rc, e.err);
+        assertEquals("standard", e.json().get("input_scaling").asText());
+        Path scores = tmp.resolve("scores.csv");
+        Run s = run("score", model.toString(), fresh.toString(), "--out", scores.toString(), "--backend", "cpu", "--json");
+        assertEquals(0, s.rc, s.err);
+        double threshold = s.json().get("threshold").asDouble();
+        assertEquals(e.json().get("threshold").asDouble(), threshold, 0.0, "both use the threshold detect chose");
+        // the new file's rows as written: the ONNX graph scales them itself
+        Dataset rows = CsvReader.read(fresh, CsvReader.options().idColumn("order_id").build()).dataset();
+        assertScoresMatch(onnx, rows, scores, threshold, 1e-5 * threshold);
+    }
+
+    @Test
+    void scoreAndTheOnnxScorerGiveTheSameNumbersOnANewImageFolder(@TempDir Path tmp) throws Exception {
+        Path pics = ScoreCommandTest.pictures(tmp.resolve("pics"), 50, 1), model = tmp.resolve("m"), det = tmp.resolve("det");
+        assertEquals(0, run("train", pics.toString(), "--model", "64-16-4", "--epochs", "4", "--batch", "16", "--out", model.toString(),
+                "--backend", "cpu", "--pictures", "0").rc);
+        Run d = run("detect", model.toString(), "--out", det.toString(), "--backend", "cpu", "--top", "0");
+        assertEquals(0, d.rc, d.err);
+        Path onnx = tmp.resolve("score.onnx");
+        Run e = run("export", model.toString(), "--out", onnx.toString(), "--part", "score", "--threshold", det.resolve("report.json").toString(),
+                "--backend", "cpu");
+        assertEquals(0, e.rc, e.err);
+        Path fresh = ScoreCommandTest.pictures(tmp.resolve("new"), 10, 7, List.of("bars", "blank", "noise"));
+        Path scores = tmp.resolve("scores.csv");
+        Run s = run("score", model.toString(), fresh.toString(), "--out", scores.toString(), "--backend", "cpu", "--json");
+        assertEquals(0, s.rc, s.err);
+        Dataset images = dev.bottleneck.data.ImageFolderReader.read(fresh, new dev.bottleneck.data.ImageFolderReader.Options(1, 8, 8)).dataset();
+        assertScoresMatch(onnx, images, scores, s.json().get("threshold").asDouble());
+        List<String> lines = Files.readAllLines(scores);
+        assertTrue(lines.get(11).startsWith("10,blank/img000.png,blank,"), lines.get(11));
+    }
+
+    /** Runs every sample through the exported scorer and compares with the score column of detect's or score's CSV. */
     private static void assertScoresMatch(Path onnx, Dataset test, Path scoresCsv, double threshold) throws Exception {
+        assertScoresMatch(onnx, test, scoresCsv, threshold, 0);
+    }
+
+    /**
+     * As above, also allowing {@code absolute} between the two: z-scoring inside the graph in float32 (x - mean, then
+     * divided) rounds the inputs differently from the float64 scaling of Bottleneck's readers, by about 1e-7 of each
+     * scaled value, which moves the reconstruction errors by that much in absolute terms (a few parts in a million of
+     * the threshold, far more relative to a score near 0).
+     */
+    private static void assertScoresMatch(Path onnx, Dataset test, Path scoresCsv, double threshold, double absolute) throws Exception {
         List<String> rows = Files.readAllLines(scoresCsv);
         List<String> head = List.of(rows.get(0).split(","));
-        int errCol = head.indexOf("error"), flagCol = head.indexOf("flag");
+        int errCol = head.contains("error") ? head.indexOf("error") : head.indexOf("score"), flagCol = head.indexOf("flag");
         assertEquals(test.n() + 1, rows.size());
         try (OrtSession s = ENV.createSession(onnx.toString(), new OrtSession.SessionOptions());
              OnnxTensor x = OnnxTensor.createTensor(ENV, FloatBuffer.wrap(test.x()), new long[] {test.n(), test.features()});
@@ -120,7 +176,7 @@ class ExportCommandTest {
                 double want = Double.parseDouble(c[errCol]);
                 // scores.csv holds 6 significant digits: equal up to their rounding (plus float32's own 1e-6)
                 double digit = Math.pow(10, Math.floor(Math.log10(want)) - 5);
-                assertEquals(want, score[i], 0.5 * digit + 1e-6 * want, "sample " + i + ": ONNX " + score[i] + ", detect " + c[errCol]);
+                assertEquals(want, score[i], 0.5 * digit + 1e-6 * want + absolute, "sample " + i + ": ONNX " + score[i] + ", detect " + c[errCol]);
                 if (Math.abs(score[i] - threshold) > 1e-5 * threshold) assertEquals(c[flagCol].equals("1"), anomaly[i], "flag of sample " + i);
                 if (anomaly[i]) flagged++;
             }

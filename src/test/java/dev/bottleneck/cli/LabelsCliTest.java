@@ -95,12 +95,12 @@ class LabelsCliTest {
         JsonNode detEx = json(ok("detect", excl.toString(), "--out", tmp.resolve("detect-ex").toString(), "--backend", "cpu", "--json"));
         assertEquals(det.get("roc_auc"), detEx.get("roc_auc"), "--exclude-labels 1 names the same normal classes");
         List<String> scores = Files.readAllLines(d.resolve("scores.csv"));
-        assertEquals("index,label,anomaly,error,flag", scores.get(0));
+        assertEquals("index,id,label,anomaly,error,flag", scores.get(0));
         Set<String> cells = new HashSet<>();
         for (String l : scores.subList(1, scores.size())) {
             int end = l.length();
             for (int k = 0; k < 3; k++) end = l.lastIndexOf(',', end - 1);   // the comma before 'anomaly'
-            String label = l.substring(l.indexOf(',') + 1, end);
+            String label = l.substring(l.indexOf(',', l.indexOf(',') + 1) + 1, end);   // after index and id (the line)
             cells.add(label);
             assertEquals(label.equals("\"rare, odd\"") ? "1" : "0", l.substring(end + 1, l.indexOf(',', end + 1)), l);
         }
@@ -123,7 +123,8 @@ class LabelsCliTest {
         Path codes = tmp.resolve("codes.csv");
         ok("encode", model.toString(), "--out", codes.toString());
         List<String> lines = Files.readAllLines(codes);
-        assertTrue(lines.get(1).startsWith("0,") && !lines.get(1).split(",")[1].matches("-?\\d+"), lines.get(1));
+        java.util.regex.Matcher row = java.util.regex.Pattern.compile("^0,\\d+,(\"[^\"]*\"|[^,]*),").matcher(lines.get(1));
+        assertTrue(row.find() && !row.group(1).matches("-?\\d+"), "index, id (the line), then the class name: " + lines.get(1));
         Path index = tmp.resolve("index.safetensors");
         ok("index", model.toString(), "--split", "train", "--out", index.toString());
         JsonNode hits = json(ok("search", index.toString(), "--query", "0", "--k", "5", "--json"));

@@ -84,4 +84,35 @@ class TimeSeriesTest {
         BottleneckException e = assertThrows(BottleneckException.class, () -> SeriesWindows.windows(s, sp.validation(), 3, 1, null));
         assertTrue(e.getMessage().contains("group 'B'") && e.getMessage().contains("too short"), e.getMessage());
     }
+
+    @Test
+    void rowScoresMeanCenterAndMax() {
+        // one part of rows 0..9, windows of 4 with stride 1: starts 0..6, errors 1, 2, 4, 8, 16, 32, 64
+        float[] v = new float[10];
+        TimeSeries s = new TimeSeries("s", List.of("x"), v, null, null, new int[10], List.of(new TimeSeries.Segment("", 0, 10)));
+        SeriesWindows.Windows w = SeriesWindows.windows(s, SeriesWindows.all(s, "test"), 4, 1, null);
+        assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5, 6}, w.startRows());
+        double[] e = {1, 2, 4, 8, 16, 32, 64};
+        double[] mean = SeriesWindows.rowErrors(10, w, e, SeriesWindows.RowScore.MEAN);
+        double[] max = SeriesWindows.rowErrors(10, w, e, SeriesWindows.RowScore.MAX);
+        double[] centre = SeriesWindows.rowErrors(10, w, e, SeriesWindows.RowScore.CENTER);
+        assertArrayEquals(SeriesWindows.rowErrors(10, w, e), mean, 0, "mean is the default");
+        // row 5 is covered by the windows starting at 2..5 (errors 4, 8, 16, 32)
+        assertEquals(15, mean[5], 0);
+        assertEquals(32, max[5], 0);
+        assertEquals(8, centre[5], 0, "the window starting at 5 - 4 / 2 = 3");
+        // row 0: only the window at 0; row 1: windows 0, 1, the closest to centred is the one at 0 (offset 1 of 2)
+        assertEquals(1, centre[0], 0);
+        assertEquals(1, centre[1], 0);
+        assertEquals(1.5, mean[1], 0);
+        // row 9: only the window starting at 6; row 8: windows 5 and 6, centred would start at 6
+        assertEquals(64, centre[9], 0);
+        assertEquals(64, centre[8], 0);
+        assertEquals(48, mean[8], 0);
+        assertEquals(SeriesWindows.RowScore.CENTER, SeriesWindows.RowScore.parse(" Center "));
+        assertEquals("max", SeriesWindows.RowScore.MAX.toString());
+        assertThrows(BottleneckException.class, () -> SeriesWindows.RowScore.parse("median"));
+        assertEquals(7, SeriesWindows.count(SeriesWindows.all(s, "test"), 4, 1));
+        assertEquals(3, SeriesWindows.count(SeriesWindows.all(s, "test"), 4, 4), "starts 0, 4 and 6 for the last row");
+    }
 }

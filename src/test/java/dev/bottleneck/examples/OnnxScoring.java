@@ -12,8 +12,9 @@ import java.util.Map;
 
 /**
  * The README's ONNX example: a model exported with {@code bottleneck export --part score} scored from Java with ONNX
- * Runtime alone (no Bottleneck class is used). {@code main} scores MNIST test image I:
- * {@code java OnnxScoring w1-score.onnx ~/.cache/bottleneck/data/mnist/t10k-images-idx3-ubyte 0}.
+ * Runtime alone (no Bottleneck class is used). {@code main} scores MNIST test image I,
+ * {@code java OnnxScoring w1-score.onnx ~/.cache/bottleneck/data/mnist/t10k-images-idx3-ubyte 0}, or data row I of a
+ * CSV file, its columns C,C,... as features: {@code java OnnxScoring sensor-score.onnx new-readings.csv 0 1,2}.
  */
 public final class OnnxScoring {
     private OnnxScoring() {}
@@ -40,8 +41,21 @@ public final class OnnxScoring {
         return pixels;
     }
 
+    /** Data row {@code i} (after the header line) of a CSV file: the given columns (0-based) as written, in that order. */
+    public static float[] csvRow(Path file, int i, int... columns) throws IOException {
+        String[] cells = Files.readAllLines(file).get(1 + i).split(",");
+        float[] row = new float[columns.length];
+        for (int j = 0; j < columns.length; j++) row[j] = Float.parseFloat(cells[columns[j]].trim());
+        return row;
+    }
+
     public static void main(String[] args) throws Exception {
-        Scored s = score(Path.of(args[0]), idxImage(Path.of(args[1]), Integer.parseInt(args[2])));
+        Path file = Path.of(args[1]);
+        int i = Integer.parseInt(args[2]);
+        float[] sample = file.toString().endsWith(".csv")
+                ? csvRow(file, i, java.util.Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray())
+                : idxImage(file, i);
+        Scored s = score(Path.of(args[0]), sample);
         System.out.printf("score %.6g anomaly %b%n", s.score(), s.anomaly());
     }
 }

@@ -535,6 +535,39 @@ class ReaderFuzzTest {
                 });
     }
 
+    /**
+     * {@code score}: the threshold file detect leaves in the model directory, or the new CSV file to score, mutated;
+     * only scores or one-line refusals come out.
+     */
+    @Test
+    void scoreInputs() throws IOException {
+        Path model = trainedModel();
+        Path dir = copyModel(model, tmp.resolve("score-fuzz"));
+        String threshold = "{\"threshold\": 0.05, \"rule\": \"p99\", \"score\": \"mse\", \"written_by\": \"detect\"}\n";
+        StringBuilder rows = new StringBuilder("a,b,c,d\n");
+        SplittableRandom g = new SplittableRandom(2);
+        for (int i = 0; i < 12; i++) rows.append(String.format(Locale.ROOT, "%.3f,%.3f,%.3f,%.3f%n", g.nextDouble(), g.nextDouble(), g.nextDouble(), g.nextDouble()));
+        String table = rows.toString();
+        Path input = tmp.resolve("score-input.csv"), out = tmp.resolve("score-out").resolve("scores.csv");
+        FuzzHarness.run("score", FuzzHarness.cliInputs(40), CLI_BOUND,
+                r -> {
+                    boolean thresholdFile = r.nextBoolean();
+                    byte[] m = Mutator.utf8(noRealData(Mutator.text(thresholdFile ? threshold : table, false, r)));
+                    byte[] o = new byte[m.length + 1];
+                    o[0] = (byte) (thresholdFile ? 1 : 0);
+                    System.arraycopy(m, 0, o, 1, m.length);
+                    return o;
+                },
+                (in, r) -> {
+                    byte[] body = java.util.Arrays.copyOfRange(in, 1, in.length);
+                    Files.write(dir.resolve("threshold.json"), in[0] == 1 ? body : threshold.getBytes(StandardCharsets.UTF_8));
+                    Files.write(input, in[0] == 1 ? table.getBytes(StandardCharsets.UTF_8) : body);
+                    String[] err = new String[1];
+                    judge("score", cli(err, "score", dir.toString(), input.toString(), "--out", out.toString(), "--backend", "cpu",
+                            "--threads", "1"), err[0]);
+                });
+    }
+
     /** Keeps mutated configs away from the real data sets (a source of "mnist" would load 60,000 images). */
     private static String noRealData(String s) {
         return s.replaceAll("(?i)mnist", "no-such-data");

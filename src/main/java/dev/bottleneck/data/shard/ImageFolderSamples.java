@@ -60,6 +60,10 @@ public final class ImageFolderSamples implements Samples {
         return labels[i];
     }
 
+    /** The image's path relative to the folder, with '/' separators (what {@link ImageFolderReader#read} records). */
+    @Override public boolean hasIds() { return true; }
+    @Override public String id(int i) { return ImageFolderReader.relativeId(dir, files.get(i)); }
+
     @Override
     public void read(int i, float[] dst, int off) {
         if (i < 0 || i >= files.size()) throw new IndexOutOfBoundsException("image " + i + " of " + files.size());

@@ -35,6 +35,19 @@ public interface Samples {
     /** The label of sample {@code i}; fails when there are none. */
     int label(int i);
 
+    /**
+     * Whether the samples carry an identity ({@link #id}): a table's id column or source line, an image's path inside
+     * its folder. Without one, a sample is known by its position.
+     */
+    default boolean hasIds() {
+        return false;
+    }
+
+    /** The identity of sample {@code i}, or null when there is none. */
+    default String id(int i) {
+        return null;
+    }
+
     /** Writes sample {@code i} into {@code dst[off .. off + features())}. */
     void read(int i, float[] dst, int off);
 
@@ -101,7 +114,12 @@ public interface Samples {
             labels = new int[size()];
             for (int i = 0; i < labels.length; i++) labels[i] = label(i);
         }
-        return new Dataset(x, size(), sampleShape(), labels, datasetName);
+        String[] ids = null;
+        if (hasIds()) {
+            ids = new String[size()];
+            for (int i = 0; i < ids.length; i++) ids[i] = id(i);
+        }
+        return new Dataset(x, size(), sampleShape(), labels, datasetName, ids);
     }
 
     /** An in-memory data set as samples (reads copy rows out of its array). */
@@ -113,6 +131,8 @@ public interface Samples {
             @Override public String name() { return d.name(); }
             @Override public boolean hasLabels() { return d.hasLabels(); }
             @Override public int label(int i) { return d.label(i); }
+            @Override public boolean hasIds() { return d.hasIds(); }
+            @Override public String id(int i) { return d.hasIds() ? d.ids()[i] : null; }
 
             @Override
             public void read(int i, float[] dst, int off) {
@@ -148,6 +168,8 @@ public interface Samples {
         @Override public String name() { return name; }
         @Override public boolean hasLabels() { return base.hasLabels(); }
         @Override public int label(int i) { return base.label(rows[i]); }
+        @Override public boolean hasIds() { return base.hasIds(); }
+        @Override public String id(int i) { return base.id(rows[i]); }
         @Override public int sourceRow(int i) { return base.sourceRow(rows[i]); }
         @Override public void read(int i, float[] dst, int off) { base.read(rows[i], dst, off); }
 
@@ -199,6 +221,8 @@ public interface Samples {
         @Override public String name() { return base.name(); }
         @Override public boolean hasLabels() { return base.hasLabels(); }
         @Override public int label(int i) { return base.label(i); }
+        @Override public boolean hasIds() { return base.hasIds(); }
+        @Override public String id(int i) { return base.id(i); }
         @Override public int sourceRow(int i) { return base.sourceRow(i); }
 
         @Override

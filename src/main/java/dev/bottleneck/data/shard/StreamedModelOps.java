@@ -1,6 +1,7 @@
 package dev.bottleneck.data.shard;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.anomaly.ReconstructionScore;
 import dev.bottleneck.autograd.Graph;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.model.Autoencoder;
@@ -91,6 +92,15 @@ public final class StreamedModelOps {
      * {@link dev.bottleneck.apps.ModelOps#BATCH}), without keeping the reconstructions.
      */
     public static Errors reconstructionErrors(Autoencoder model, Samples data, Loading loading) {
+        return reconstructionErrors(model, data, loading, ReconstructionScore.MSE, null);
+    }
+
+    /**
+     * As above, each sample scored by {@code kind} ({@code zero}: the value of an input of 0 in the model's units, per
+     * value, for {@link ReconstructionScore#PER_NONZERO}; null when that is 0). The largest squared error is over all
+     * values, whatever the kind.
+     */
+    public static Errors reconstructionErrors(Autoencoder model, Samples data, Loading loading, ReconstructionScore kind, float[] zero) {
         Backend be = model.params().backend();
         checkFeatures(model, data);
         int n = data.size(), d = data.features(), batch = dev.bottleneck.apps.ModelOps.BATCH;
@@ -109,14 +119,12 @@ public final class StreamedModelOps {
                     be.memory().download(xb.tensor(0), x, 0);
                 }
                 for (int i = 0; i < b; i++) {
-                    double s = 0;
                     int o = i * d;
                     for (int j = 0; j < d; j++) {
                         double t = x[o + j] - r[o + j];
-                        s += t * t;
                         max = Math.max(max, t * t);
                     }
-                    scores[from + i] = s / d;
+                    scores[from + i] = kind.of(x, r, o, d, zero);
                 }
             }
         }

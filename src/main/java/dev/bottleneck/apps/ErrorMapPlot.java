@@ -27,7 +27,8 @@ import java.util.Locale;
  * original, its reconstruction and the squared error per pixel as a heat map — drawn with JFreeChart
  * ({@link Charts}): the column axis names each sample (its index and score), the row axis names the rows, and colour
  * bars on the right give the pixel-value scale and the squared-error scale with their values. Images are CHW
- * floats (1 channel: grey; 3: RGB) with values in [0, 1]; the error of a pixel is the mean over its channels.
+ * floats (1 channel: grey; 3: RGB; 4: RGB and alpha, drawn from the RGB planes) with values in [0, 1]; the error of a pixel
+ * is the mean over its channels.
  */
 public final class ErrorMapPlot {
     static {
@@ -54,7 +55,7 @@ public final class ErrorMapPlot {
                                 int width, double errorMax, String title) {
         int k = originals.length;
         if (k == 0) throw new BottleneckException("no samples to draw");
-        if (channels != 1 && channels != 3) throw new BottleneckException("error maps need 1 or 3 channels, got " + channels);
+        if (channels != 1 && channels != 3 && channels != 4) throw new BottleneckException("error maps need 1, 3 or 4 channels, got " + channels);
         double top = errorMax > 0 && Double.isFinite(errorMax) ? errorMax : 1e-12;
         PaintScale heat = new Heat(top);
         String[] samples = new String[k];

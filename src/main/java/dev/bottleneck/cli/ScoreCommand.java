@@ -10,6 +10,8 @@ import dev.bottleneck.data.DataSources;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.data.IdxReader;
 import dev.bottleneck.data.ImageFolderReader;
+import dev.bottleneck.data.TextFolderReader;
+import dev.bottleneck.data.TextVectorizer;
 import dev.bottleneck.data.Scaler;
 import dev.bottleneck.data.shard.ImageFolderSamples;
 import dev.bottleneck.data.shard.Samples;
@@ -189,8 +191,9 @@ final class ScoreCommand implements Callable<Integer> {
         if (Files.isDirectory(input)) {
             if (ShardManifest.isShardDirectory(input)) return shards(log);
             if (ImageFolderReader.looksLikeImageFolder(input)) return images(config);
-            throw new BottleneckException(input + " is a folder but neither a shard directory (manifest.json) nor a folder of images;"
-                    + " give a CSV file, an image folder, an IDX images file or a shard directory");
+            if (DataSources.isTextFolder(input)) return documents(config);
+            throw new BottleneckException(input + " is a folder but neither a shard directory (manifest.json) nor a folder of images or"
+                    + " of text documents; give a CSV file, an image folder, a text folder, an IDX images file or a shard directory");
         }
         if (!Files.isRegularFile(input)) throw new BottleneckException("INPUT " + input + ": no such file or folder");
         String fn = input.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -210,13 +213,27 @@ final class ScoreCommand implements Callable<Integer> {
             throw new BottleneckException(input + " is a folder of images, but " + modelDir + " was not trained on images; give a "
                     + "file of the kind it was trained on");
         }
-        ImageFolderSamples s = ImageFolderSamples.open(input, new ImageFolderReader.Options(shape[0], shape[1], shape[2]));
+        // the size, channels and background the model was trained with
+        ImageFolderSamples s = ImageFolderSamples.open(input, PreparedData.savedImageOptions(MapValues.map(config.get("data"), "config.json 'data'")));
         int[] labels = null;
         if (s.hasLabels()) {
             labels = new int[s.size()];
             for (int i = 0; i < labels.length; i++) labels[i] = s.label(i);
         }
         return new Items(s, Scoring.labels(labels, s.classes()), "images", null);
+    }
+
+    /** A folder of text documents, every one turned into the model's features by the vocabulary saved in config.json. */
+    private Items documents(Map<String, Object> config) {
+        Object text = config.get("data") instanceof Map<?, ?> d ? d.get("text") : null;
+        if (text == null) {
+            throw new BottleneckException(input + " is a folder of text documents, but " + modelDir + " was not trained on documents; give a "
+                    + "file of the kind it was trained on");
+        }
+        TextVectorizer v = TextVectorizer.fromMap(MapValues.map(text, "config.json 'data.text'"), "config.json 'data.text'");
+        TextFolderReader.Documents docs = TextFolderReader.readAll(input, v);
+        Dataset d = docs.data();
+        return new Items(Samples.of(d), Scoring.labels(d.labels(), docs.classes().isEmpty() ? null : docs.classes()), "documents", null);
     }
 
     /** C, H, W of the images the model was trained on, or null when it was not trained on images. */

@@ -158,12 +158,36 @@ public final class TextFolderReader {
         }
         String name = dir.getFileName() == null ? "documents" : dir.getFileName().toString();
         Limits.checkHeap((long) n * v.features() * 4, dir + ": " + n + " documents of " + v.features() + " terms");
-        Dataset tr = vectors(v, counts, l.labels(), sp.train(), name + "-train");
-        Dataset te = vectors(v, counts, l.labels(), sp.validation(), name + "-test");
+        String[] ids = ids(dir, l);
+        Dataset tr = vectors(v, counts, l.labels(), ids, sp.train(), name + "-train");
+        Dataset te = vectors(v, counts, l.labels(), ids, sp.validation(), name + "-test");
         return new Result(new TrainTest(tr, te), v, l.classes());
     }
 
-    private static Dataset vectors(TextVectorizer v, List<Map<String, Integer>> counts, int[] labels, int[] rows, String name) {
+    /** Every document of a folder (no split), in listing order, as vectors of a saved vectorizer, and the class names. */
+    public record Documents(Dataset data, List<String> classes) { }
+
+    /** The documents of {@code dir} turned into {@code v}'s features, each known by its path in the folder (for scoring). */
+    public static Documents readAll(Path dir, TextVectorizer v) {
+        ClassFolderListing l = list(dir);
+        int n = l.files().size();
+        List<Map<String, Integer>> counts = new ArrayList<>(n);
+        for (Path f : l.files()) counts.add(TextVectorizer.counts(TextVectorizer.tokens(readDocument(f), Set.of())));
+        Limits.checkHeap((long) n * v.features() * 4, dir + ": " + n + " documents of " + v.features() + " terms");
+        int[] all = new int[n];
+        for (int i = 0; i < n; i++) all[i] = i;
+        String name = dir.getFileName() == null ? "documents" : dir.getFileName().toString();
+        return new Documents(vectors(v, counts, l.labels(), ids(dir, l), all, name), l.classes());
+    }
+
+    /** Each document's identity: its path relative to the folder, as for images. */
+    private static String[] ids(Path dir, ClassFolderListing l) {
+        String[] ids = new String[l.files().size()];
+        for (int i = 0; i < ids.length; i++) ids[i] = ImageFolderReader.relativeId(dir, l.files().get(i));
+        return ids;
+    }
+
+    private static Dataset vectors(TextVectorizer v, List<Map<String, Integer>> counts, int[] labels, String[] ids, int[] rows, String name) {
         int d = v.features();
         if ((long) rows.length * d > Limits.MAX_ARRAY) {
             throw new BottleneckException(name + ": " + rows.length + " documents of " + d + " terms are more values than one Java array"
@@ -171,11 +195,13 @@ public final class TextFolderReader {
         }
         float[] x = new float[rows.length * d];
         int[] lab = labels == null ? null : new int[rows.length];
+        String[] id = new String[rows.length];
         for (int i = 0; i < rows.length; i++) {
             v.transform(counts.get(rows[i]), x, i * d);
             if (lab != null) lab[i] = labels[rows[i]];
+            id[i] = ids[rows[i]];
         }
-        return new Dataset(x, rows.length, new int[] {d}, lab, name);
+        return new Dataset(x, rows.length, new int[] {d}, lab, name, id);
     }
 
     /** config.json's {@code data.text} section for a fitted vectorizer (the class names go to {@code data.classes}). */

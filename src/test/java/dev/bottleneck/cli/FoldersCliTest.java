@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -120,6 +121,16 @@ class FoldersCliTest {
         assertEquals(0, e4.rc(), e4.err());
         assertEquals(t4.json().get("test_loss").asDouble(), e4.json().get("test_loss").asDouble(), 1e-6);
 
+        // detect and score read the folder with the saved background too: the same score for the same image
+        CliRun d4 = run("detect", out4.toString(), "--out", tmp.resolve("rgba-detect").toString(), "--backend", "cpu");
+        assertEquals(0, d4.rc(), d4.err());
+        Path s4 = tmp.resolve("rgba-scores.csv");
+        CliRun sc4 = run("score", out4.toString(), images.toString(), "--out", s4.toString(), "--backend", "cpu");
+        assertEquals(0, sc4.rc(), sc4.err());
+        Map<String, Double> scored = column(s4, "score"), detected = column(tmp.resolve("rgba-detect/scores.csv"), "error");
+        assertEquals(40, scored.size());
+        for (Map.Entry<String, Double> kv : detected.entrySet()) assertEquals(kv.getValue(), scored.get(kv.getKey()), 1e-6, kv.getKey());
+
         assertOneLineError(run("train", images.toString(), "--background", "purple", "--backend", "cpu"), "--background 'purple'");
         assertOneLineError(run("train", images.toString(), "--channels", "2", "--backend", "cpu"), "--channels must be 1");
     }
@@ -209,6 +220,32 @@ class FoldersCliTest {
                 tmp.resolve("fresh-detect").toString(), "--json", "--backend", "cpu");
         assertEquals(0, df.rc(), df.err());
         assertEquals(4, df.json().get("samples").asInt(), "the 20% test hold-out of 20 new documents");
+
+        // score: every document of a folder, known by its path, with the score detect gives the same document
+        Path scores = tmp.resolve("doc-scores.csv");
+        CliRun sc = run("score", rareRun.toString(), rare.toString(), "--out", scores.toString(), "--backend", "cpu");
+        assertEquals(0, sc.rc(), sc.err());
+        Map<String, Double> scored = column(scores, "score"), detected = column(tmp.resolve("rare-detect/scores.csv"), "error");
+        assertEquals(116, scored.size(), "every document");
+        assertTrue(scored.containsKey("b_politics/001.txt") && scored.containsKey("a_sport/000"), scored.keySet().toString());
+        assertEquals(detected.size(), 23);
+        for (Map.Entry<String, Double> e : detected.entrySet()) {
+            assertEquals(e.getValue(), scored.get(e.getKey()), 1e-6, "score and detect agree on " + e.getKey());
+        }
+    }
+
+    /** id -> value of one column of a scores file. */
+    static Map<String, Double> column(Path csv, String name) throws Exception {
+        List<String> lines = Files.readAllLines(csv);
+        List<String> head = List.of(lines.get(0).split(","));
+        int id = head.indexOf("id"), v = head.indexOf(name);
+        assertTrue(id >= 0 && v >= 0, "columns id and " + name + " in " + head);
+        Map<String, Double> m = new java.util.LinkedHashMap<>();
+        for (String l : lines.subList(1, lines.size())) {
+            String[] f = l.split(",");
+            m.put(f[id], Double.parseDouble(f[v]));
+        }
+        return m;
     }
 
     @Test

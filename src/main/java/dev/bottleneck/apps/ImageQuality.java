@@ -41,9 +41,13 @@ public final class ImageQuality {
         return s / n;
     }
 
-    /** The bytes of one image ([0, 1] values, 1 or 3 channels, channel-major) encoded as an 8-bit PNG by ImageIO, in memory. */
+    /**
+     * The bytes of one image ([0, 1] values, 1, 3 or 4 (RGB and alpha) channels, channel-major) encoded as an 8-bit PNG by
+     * ImageIO, in memory.
+     */
     public static int pngBytes(float[] x, int offset, int channels, int height, int width) {
-        BufferedImage img = new BufferedImage(width, height, channels == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
+        BufferedImage img = new BufferedImage(width, height, channels == 1 ? BufferedImage.TYPE_BYTE_GRAY
+                : channels == 4 ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB);
         int plane = height * width;
         for (int y = 0; y < height; y++) {
             for (int xx = 0; xx < width; xx++) {
@@ -52,7 +56,8 @@ public final class ImageQuality {
                     img.getRaster().setSample(xx, y, 0, to8(x[offset + p]));
                 } else {
                     int r = to8(x[offset + p]), g = to8(x[offset + plane + p]), b = to8(x[offset + 2 * plane + p]);
-                    img.setRGB(xx, y, (r << 16) | (g << 8) | b);
+                    int a = channels == 4 ? to8(x[offset + 3 * plane + p]) : 255;
+                    img.setRGB(xx, y, (a << 24) | (r << 16) | (g << 8) | b);
                 }
             }
         }

@@ -7,8 +7,9 @@
 #                    [--native-openblas]   # unset OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, as on a user's machine
 #
 # Columns: samples/s over epochs 2..N (epoch 1 is warm-up), test loss after N epochs (as defined in docs/WORKLOADS.md#losses),
-# peak resident memory of the process, and on the CPU the share of training time spent inside GEMM, the raw
-# GEMM rate of the same layer shapes and the ratio of training time to pure GEMM time.
+# peak resident memory of the process, and on the CPU the share of training time spent inside GEMM, the rate of the
+# run's own GEMM shapes each timed alone (raw_GF/s) and the ratio of training time to that pure GEMM time; a second
+# table splits the training time into op groups (GEMM, element-wise, loss, optimizer, conv, other).
 # --source: memory (the training split uploaded whole), shards (streamed from a shard directory written once under
 # target/bench-data), folder (PNG files written once under target/bench-data, decoded by --loader-threads threads;
 # the decode rate of those threads alone is printed too). With several sources and --repeat R the runs alternate
@@ -48,7 +49,7 @@ trap 'rm -f "$RESULTS"' EXIT
 for w in "${WS[@]}"; do
   for ((rep = 1; rep <= REPEAT; rep++)); do
     for s in "${SS[@]}"; do
-      line=$("$JAVA" -Xmx4g ${JAVA_OPTS:-} -Djava.awt.headless=true -cp "$JAR:target/lib/*" dev.bottleneck.bench.Bench "$w" "$DATA" "$EPOCHS" "$BACKEND" "$s" "$THREADS" 2>/dev/null | tail -1)
+      line=$("$JAVA" -Xmx4g --add-modules jdk.incubator.vector ${JAVA_OPTS:-} -Djava.awt.headless=true -cp "$JAR:target/lib/*" dev.bottleneck.bench.Bench "$w" "$DATA" "$EPOCHS" "$BACKEND" "$s" "$THREADS" 2>/dev/null | tail -1)
       echo "$rep $line" >> "$RESULTS"
     done
   done
@@ -81,6 +82,17 @@ for r in runs:
           r.get("source", "memory"), r.get("loader_threads", "-") if r.get("source", "memory") != "memory" else "-", g(r, "samples_per_s", "%d"),
           g(r, "test_loss", "%.4f"), g(r, "peak_rss_mib", "%.0f"), g(r, "gemm_share", "%.2f"), g(r, "raw_gemm_gflops", "%.0f"),
           g(r, "ratio_to_pure_gemm", "%.2fx"), g(r, "conv_share", "%.2f"), conv, g(r, "decode_images_per_s", "%d")))
+if any(r.get("shares") for r in runs):
+    print()
+    print("Where training time goes (share of epochs 2..N wall time, op groups timed by the backend; other = data, graph, JIT):")
+    print("| workload | gemm | element-wise | loss | optimizer | conv | other | train s | pure GEMM s | train / pure GEMM |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        sh = r.get("shares") or {}
+        f = lambda k: "%.2f" % sh[k] if k in sh else "-"
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (r["workload"], f("gemm"), f("elementwise"), f("loss"),
+              f("optimizer"), f("conv"), f("other"), g(r, "train_seconds", "%.1f"), g(r, "pure_gemm_seconds", "%.1f"),
+              g(r, "ratio_to_pure_gemm", "%.2fx")))
 sources = list(dict.fromkeys(r.get("source", "memory") for r in runs))
 if len(sources) > 1:
     base = sources[0]

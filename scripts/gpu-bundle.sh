@@ -102,7 +102,7 @@ jdeps="$jdk/bin/jdeps"
 [[ -x "$jlink" ]] || { echo "gpu-bundle: no jlink in $jdk (set JAVA_HOME to a JDK 17+)" >&2; exit 1; }
 # modules the code needs for sure: ImageIO (java.desktop) for PNGs, logging, management, Unsafe for JavaCPP,
 # the zip file system (JUnit scans packages inside jars with it; jdeps cannot see service providers)
-modules="java.base,java.desktop,java.logging,java.management,jdk.unsupported,jdk.zipfs"
+modules="java.base,java.desktop,java.logging,java.management,jdk.incubator.vector,jdk.unsupported,jdk.zipfs"
 if [[ -x "$jdeps" ]]; then
     cp_jars="$(ls "$out"/lib/*.jar "$out"/test-lib/*.jar | tr '\n' ':')"
     found="$("$jdeps" --multi-release 17 --ignore-missing-deps --print-module-deps -q \
@@ -206,7 +206,7 @@ cat > "$out/bin/bottleneck" <<'RUN'
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$here/bin/cuda-env.sh"
-exec "$here/jre/bin/java" ${JAVA_OPTS:--Xmx8g} "${BN_JAVA_NATIVE_OPTS[@]}" \
+exec "$here/jre/bin/java" ${JAVA_OPTS:--Xmx8g} --add-modules jdk.incubator.vector "${BN_JAVA_NATIVE_OPTS[@]}" \
     -cp "$here/lib/*:$here/bottleneck.jar" dev.bottleneck.cli.Main "$@"
 RUN
 
@@ -224,7 +224,7 @@ args=("$@")
 [[ $# -eq 0 ]] && args=()
 [[ ${#args[@]} -eq 0 ]] && args=(--scan-class-path "$here/test-classes")
 cd "$here"
-exec "$here/jre/bin/java" ${JAVA_OPTS:--Xmx6g -Djava.awt.headless=true} "${BN_JAVA_NATIVE_OPTS[@]}" \
+exec "$here/jre/bin/java" ${JAVA_OPTS:--Xmx6g -Djava.awt.headless=true} --add-modules jdk.incubator.vector "${BN_JAVA_NATIVE_OPTS[@]}" \
     -jar "$here"/test-lib/junit-platform-console-standalone-*.jar execute \
     --class-path "$cp" --details=tree --disable-banner "${args[@]}"
 RUN

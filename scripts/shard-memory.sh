@@ -40,11 +40,11 @@ for k in 1 4; do
   d="$DIR/x$k"
   if [ ! -f "$d/manifest.json" ]; then
     rm -rf "$d"
-    "$JAVA" -cp "$CP" dev.bottleneck.bench.ShardMemory "$d" $((BYTES * k)) >&2
+    "$JAVA" --add-modules jdk.incubator.vector -cp "$CP" dev.bottleneck.bench.ShardMemory "$d" $((BYTES * k)) >&2
   fi
   out="$DIR/run-x$k"; rm -rf "$out"
   log="$DIR/time-x$k.txt"
-  /usr/bin/time -v -o "$log" "$JAVA" -Xms"$HEAP" -Xmx"$HEAP" -XX:+AlwaysPreTouch -Djava.awt.headless=true -cp "$CP" dev.bottleneck.cli.Main \
+  /usr/bin/time -v -o "$log" "$JAVA" -Xms"$HEAP" -Xmx"$HEAP" -XX:+AlwaysPreTouch --add-modules jdk.incubator.vector -Djava.awt.headless=true -cp "$CP" dev.bottleneck.cli.Main \
       train "$d" --model w1 --epochs $((4 / k)) --validation 0.1 --pictures 0 --backend cpu --out "$out" --json > "$DIR/train-x$k.json" 2> "$DIR/train-x$k.err" \
     || { cat "$DIR/train-x$k.err" >&2; exit 1; }
   rss=$(grep "Maximum resident set size" "$log" | awk '{print $NF}')

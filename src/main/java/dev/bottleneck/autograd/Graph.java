@@ -189,8 +189,16 @@ public final class Graph implements AutoCloseable {
         record(out, () -> {
             Tensor dy = out.grad;
             if (dy == null) return;
-            gradInto(x, (dx, acc) -> be.blas().gemm(false, false, n, in, outF, 1.0, dy, outF, wt, in, acc ? 1.0 : 0.0, dx, in));
-            gradInto(w, (dw, acc) -> be.blas().gemm(true, false, outF, in, n, 1.0, dy, outF, xt, in, acc ? 1.0 : 0.0, dw, in));
+            if (x.requiresGrad && w.requiresGrad) { // two independent products of the same size: one pair
+                boolean accX = prepareGrad(x), accW = prepareGrad(w);
+                Tensor dx = x.grad, dw = w.grad;
+                be.blas().gemmPair(
+                        () -> be.blas().gemm(false, false, n, in, outF, 1.0, dy, outF, wt, in, accX ? 1.0 : 0.0, dx, in),
+                        () -> be.blas().gemm(true, false, outF, in, n, 1.0, dy, outF, xt, in, accW ? 1.0 : 0.0, dw, in));
+            } else {
+                gradInto(x, (dx, acc) -> be.blas().gemm(false, false, n, in, outF, 1.0, dy, outF, wt, in, acc ? 1.0 : 0.0, dx, in));
+                gradInto(w, (dw, acc) -> be.blas().gemm(true, false, outF, in, n, 1.0, dy, outF, xt, in, acc ? 1.0 : 0.0, dw, in));
+            }
             gradInto(b, (db, acc) -> be.reduce().sumTo(dy, acc ? 1.0 : 0.0, db));
         });
         return out;

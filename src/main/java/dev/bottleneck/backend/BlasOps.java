@@ -13,6 +13,16 @@ public interface BlasOps {
               double alpha, Tensor a, int lda, Tensor b, int ldb,
               double beta, Tensor c, int ldc);
 
+    /**
+     * Runs two independent products (neither reads what the other writes, e.g. a layer's input and weight
+     * gradients). A backend may run them at the same time; the CPU backend runs each on its own thread, which keeps
+     * both cores busy where splitting one small product would not. The results are those of running them in turn.
+     */
+    default void gemmPair(Runnable first, Runnable second) {
+        first.run();
+        second.run();
+    }
+
     /** Convenience: {@code C = op(A) op(B)} on whole 2-D tensors (or tensors seen as [rows, cols]). */
     default void matmul(boolean transA, boolean transB, Tensor a, Tensor b, double beta, Tensor c) {
         int ar = a.rows(), ac = a.cols(), br = b.rows(), bc = b.cols();

@@ -27,7 +27,7 @@ final class CpuActivations implements ActivationOps {
                         for (int i = lo; i < hi; i++) fy.put(yo + i, fx.get(xo + i));
                         break;
                     case RELU:
-                        reluF(fx, xo, fy, yo, lo, hi);
+                        CpuKernels.relu(bx, xo, by, yo, lo, hi);
                         break;
                     case LEAKY_RELU:
                         for (int i = lo; i < hi; i++) { float v = fx.get(xo + i); fy.put(yo + i, v <= 0 ? al * v : v); }
@@ -56,7 +56,7 @@ final class CpuActivations implements ActivationOps {
             FloatBuffer fx = bx.f, fy = by.f, fdy = bdy.f, fdx = bdx.f;
             float al = (float) alpha;
             if (kind == Activation.RELU) {
-                be.par.range(x.size(), (lo, hi) -> reluBackwardF(fx, xo, fdy, dyo, fdx, dxo, accumulate, lo, hi));
+                be.par.range(x.size(), (lo, hi) -> CpuKernels.reluBackward(bx, xo, bdy, dyo, bdx, dxo, accumulate, lo, hi));
                 return;
             }
             be.par.range(x.size(), (lo, hi) -> {
@@ -81,30 +81,6 @@ final class CpuActivations implements ActivationOps {
                     bdx.set(dxo + i, accumulate ? bdx.get(dxo + i) + g : g);
                 }
             });
-        }
-    }
-
-    private static void reluF(FloatBuffer x, int xo, FloatBuffer y, int yo, int lo, int hi) {
-        for (int i = lo; i < hi; i++) {
-            float v = x.get(xo + i);
-            y.put(yo + i, Math.max(v, 0f));
-        }
-    }
-
-    /**
-     * dx (+)= dy where !(x <= 0) (x > 0 or NaN of either sign), else 0, without branches (random signs would
-     * mispredict every other element): the int bits of a float are positive exactly when it is > 0 or a NaN with
-     * the sign bit clear, so {@code (-bits & ~bits) >> 31} is the mask for those, and {@code (0x7f800000 - (bits &
-     * 0x7fffffff)) >> 31} adds the NaNs with the sign bit set (x86 produces those for 0/0).
-     */
-    private static void reluBackwardF(FloatBuffer x, int xo, FloatBuffer dy, int dyo, FloatBuffer dx, int dxo,
-                                      boolean accumulate, int lo, int hi) {
-        for (int i = lo; i < hi; i++) {
-            int bits = Float.floatToRawIntBits(x.get(xo + i));
-            int mask = ((-bits & ~bits) | (0x7f800000 - (bits & 0x7fffffff))) >> 31; // -0.0f (bits = MIN_VALUE) gives 0
-            // masked: keep dy's sign bit, so the result is 0 * dy (+-0) as on the other backends
-            float g = Float.intBitsToFloat(Float.floatToRawIntBits(dy.get(dyo + i)) & (mask | 0x80000000));
-            dx.put(dxo + i, accumulate ? dx.get(dxo + i) + g : g);
         }
     }
 

@@ -14,6 +14,27 @@ final class CpuBlas implements BlasOps {
         this.be = be;
     }
 
+    /** True while a pair runs: its two GEMMs are timed as one (they overlap), not each on its own. */
+    private volatile boolean inPair;
+
+    @Override
+    public void gemmPair(Runnable first, Runnable second) {
+        if (be.par.threads() < 2) {
+            first.run();
+            second.run();
+            return;
+        }
+        long t0 = be.profileGemm ? System.nanoTime() : 0;
+        inPair = true;
+        try {
+            // inside a part, a GEMM's own split runs on that part's thread alone (Parallel runs nested calls inline)
+            be.par.tasks(2, part -> (part == 0 ? first : second).run());
+        } finally {
+            inPair = false;
+        }
+        if (be.profileGemm) be.gemmNanos += System.nanoTime() - t0;
+    }
+
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, Tensor a, int lda,
                      Tensor b, int ldb, double beta, Tensor c, int ldc) {
@@ -57,8 +78,8 @@ final class CpuBlas implements BlasOps {
                     beta, bc.doubleAt(c.offset()), ldc);
         }
         if (be.profileGemm) {
-            be.gemmNanos += System.nanoTime() - t0;
-            be.gemmFlops += 2L * m * n * k;
+            if (!inPair) be.gemmNanos += System.nanoTime() - t0;
+            be.recordGemm(transA, transB, m, n, k);
         }
     }
 

@@ -7,6 +7,8 @@ import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 
@@ -20,6 +22,8 @@ final class CpuBuffer implements Buffer {
     final Pointer pointer;
     final FloatBuffer f;
     final DoubleBuffer d;
+    /** The bytes of {@link #f} in native order, for the vector kernels (null for F64). */
+    final ByteBuffer bytes;
 
     CpuBuffer(DType dtype, long capacity) {
         this.dtype = dtype;
@@ -29,13 +33,15 @@ final class CpuBuffer implements Buffer {
         if (dtype == DType.F32) {
             FloatPointer p = new FloatPointer(n);
             this.pointer = p;
-            this.f = p.asBuffer();
+            this.bytes = p.asByteBuffer().order(ByteOrder.nativeOrder());
+            this.f = bytes.asFloatBuffer();
             this.d = null;
         } else {
             DoublePointer p = new DoublePointer(n);
             this.pointer = p;
             this.d = p.asBuffer();
             this.f = null;
+            this.bytes = null;
         }
     }
 

@@ -37,8 +37,12 @@ final class CpuElementwise implements ElementwiseOps {
                 be.par.range(n, (lo, hi) -> binScalarF(op, fa, ao, s, fo, oo, lo, hi));
             } else {
                 int rows = (int) (n / period);
-                be.par.range(rows, (lo, hi) -> {
-                    for (int r = lo; r < hi; r++) binRowF(op, fa, ao + r * period, fb, bo2, fo, oo + r * period, period);
+                CpuArr.split(be, rows, period, (lo, hi) -> {
+                    if (op == BinaryOp.ADD) {
+                        for (int r = lo; r < hi; r++) CpuKernels.addRow(ba, ao + r * period, bb, bo2, bo, oo + r * period, period);
+                    } else {
+                        for (int r = lo; r < hi; r++) binRowF(op, fa, ao + r * period, fb, bo2, fo, oo + r * period, period);
+                    }
                 });
             }
             return;

@@ -28,7 +28,9 @@ final class CpuLosses implements LossOps {
         if (be.f32()) {
             FloatBuffer fp = bp.f, ft = bt.f, fg = bg == null ? null : bg.f;
             float gsf = (float) gs;
-            total = be.par.sum(n, (lo, hi) -> lossF(kind, fp, po, ft, to, fg, go, gsf, lo, hi));
+            total = kind == Loss.BCE_WITH_LOGITS
+                    ? be.par.sum(n, (lo, hi) -> CpuKernels.bceWithLogits(bp, po, bt, to, bg, go, gsf, lo, hi))
+                    : be.par.sum(n, (lo, hi) -> lossF(kind, fp, po, ft, to, fg, go, gsf, lo, hi));
         } else {
             total = be.par.sum(n, (lo, hi) -> {
                 double s = 0;
@@ -55,16 +57,7 @@ final class CpuLosses implements LossOps {
                 }
                 break;
             case BCE_WITH_LOGITS:
-                for (int i = lo; i < hi; i++) {
-                    float z = p.get(po + i), y = t.get(to + i);
-                    float e = FastMath.expNonPositive(-Math.abs(z));
-                    s += Math.max(z, 0f) - z * y + FastMath.log1pUnit(e);
-                    if (g != null) {
-                        float sig = (z >= 0 ? 1f : e) / (1f + e);
-                        g.put(go + i, gs * (sig - y));
-                    }
-                }
-                break;
+                return CpuKernels.bceWithLogitsScalar(p, po, t, to, g, go, gs, lo, hi);
             case BCE: {
                 final float eps = (float) Loss.BCE_EPS;
                 for (int i = lo; i < hi; i++) {

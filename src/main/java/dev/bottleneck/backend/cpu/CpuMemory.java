@@ -108,7 +108,12 @@ final class CpuMemory implements MemoryOps {
     public void fill(Tensor t, double value) {
         CpuBuffer b = be.buf(t);
         int o = (int) t.offset();
-        if (b.f != null) {
+        if (value == 0 && Double.doubleToRawLongBits(value) == 0) { // +0: all-zero bytes in either dtype
+            long bytes = t.size() * (b.f != null ? Float.BYTES : Double.BYTES);
+            // memset takes a typed pointer's position as a byte count: position a byte view instead
+            long at = (long) o * (b.f != null ? Float.BYTES : Double.BYTES);
+            if (bytes > 0) org.bytedeco.javacpp.Pointer.memset(new org.bytedeco.javacpp.BytePointer(b.pointer).position(at), 0, bytes);
+        } else if (b.f != null) {
             float v = (float) value;
             FloatBuffer f = b.f;
             be.par.range(t.size(), (lo, hi) -> { for (int i = lo; i < hi; i++) f.put(o + i, v); });

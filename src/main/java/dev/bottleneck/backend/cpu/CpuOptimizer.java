@@ -2,7 +2,6 @@ package dev.bottleneck.backend.cpu;
 
 import dev.bottleneck.backend.OptimizerOps;
 import dev.bottleneck.tensor.Tensor;
-import java.nio.FloatBuffer;
 
 /** {@link OptimizerOps} of the {@link CpuBackend}. */
 final class CpuOptimizer implements OptimizerOps {
@@ -44,12 +43,11 @@ final class CpuOptimizer implements OptimizerOps {
         CpuBuffer bp = be.buf(params), bg = be.buf(grads), bm = be.buf(m), bv = be.buf(v);
         int po = (int) params.offset(), go = (int) grads.offset(), mo = (int) m.offset(), vo = (int) v.offset();
         if (be.f32()) {
-            FloatBuffer fp = bp.f, fg = bg.f, fm = bm.f, fv = bv.f;
             float b1 = (float) beta1, b2 = (float) beta2, c1 = (float) (1 - beta1), c2 = (float) (1 - beta2);
             float stepSize = (float) (lr / bc1), invSqrtBc2 = (float) (1 / Math.sqrt(bc2)), ep = (float) eps;
             float wd = decoupled ? 0f : (float) weightDecay, decay = decoupled ? (float) (1 - lr * weightDecay) : 1f;
-            be.par.range(params.size(), (lo, hi) -> adamF(fp, po, fg, go, fm, mo, fv, vo, b1, b2, c1, c2, stepSize, invSqrtBc2, ep,
-                    wd, decay, lo, hi));
+            be.par.range(params.size(), (lo, hi) -> CpuKernels.adam(bp, po, bg, go, bm, mo, bv, vo, b1, b2, c1, c2, stepSize,
+                    invSqrtBc2, ep, wd, decay, lo, hi));
         } else {
             be.par.range(params.size(), (lo, hi) -> {
                 for (int i = lo; i < hi; i++) {
@@ -87,19 +85,5 @@ final class CpuOptimizer implements OptimizerOps {
                 p.set(po + i, pi - lr * upd);
             }
         });
-    }
-
-    private static void adamF(FloatBuffer p, int po, FloatBuffer g, int go, FloatBuffer m, int mo, FloatBuffer v, int vo,
-                              float b1, float b2, float c1, float c2, float stepSize, float invSqrtBc2, float eps, float wd,
-                              float decay, int lo, int hi) {
-        for (int i = lo; i < hi; i++) {
-            float pi = p.get(po + i) * decay;
-            float gi = g.get(go + i) + wd * pi;
-            float mi = b1 * m.get(mo + i) + c1 * gi;
-            float vi = b2 * v.get(vo + i) + c2 * gi * gi;
-            m.put(mo + i, mi);
-            v.put(vo + i, vi);
-            p.put(po + i, pi - stepSize * mi / ((float) Math.sqrt(vi) * invSqrtBc2 + eps));
-        }
     }
 }

@@ -3,7 +3,6 @@ package dev.bottleneck.backend.cpu;
 import dev.bottleneck.backend.ReduceOps;
 import dev.bottleneck.backend.Shapes;
 import dev.bottleneck.tensor.Tensor;
-import java.nio.FloatBuffer;
 
 /** {@link ReduceOps} of the {@link CpuBackend}. */
 final class CpuReduce implements ReduceOps {
@@ -28,12 +27,7 @@ final class CpuReduce implements ReduceOps {
         int cols = xs.length == 0 ? 1 : xs[xs.length - 1];
         boolean columnSums = m == cols && lastDims(os, cols);
         if (columnSums && be.f32()) {
-            FloatBuffer f = bx.f;
-            int rows = (int) (n / cols), xoi = (int) xo;
-            for (int r = 0; r < rows; r++) {
-                int base = xoi + r * cols;
-                for (int j = 0; j < cols; j++) acc[j] += f.get(base + j);
-            }
+            CpuKernels.columnSums(bx, (int) xo, (int) (n / cols), cols, acc);
         } else {
             int r = xs.length;
             int[] idx = new int[r];

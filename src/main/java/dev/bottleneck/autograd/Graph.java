@@ -189,7 +189,7 @@ public final class Graph implements AutoCloseable {
         record(out, () -> {
             Tensor dy = out.grad;
             if (dy == null) return;
-            if (x.requiresGrad && w.requiresGrad) { // two independent products of the same size: one pair
+            if (x.requiresGrad && w.requiresGrad && be.blas().pairs(n, in, outF)) { // independent, the same FLOPs
                 boolean accX = prepareGrad(x), accW = prepareGrad(w);
                 Tensor dx = x.grad, dw = w.grad;
                 be.blas().gemmPair(

@@ -23,6 +23,11 @@ public interface BlasOps {
         second.run();
     }
 
+    /** Whether {@link #gemmPair} gains over two calls in turn for two products of this size (m x n x k each). */
+    default boolean pairs(int m, int n, int k) {
+        return false;
+    }
+
     /** Convenience: {@code C = op(A) op(B)} on whole 2-D tensors (or tensors seen as [rows, cols]). */
     default void matmul(boolean transA, boolean transB, Tensor a, Tensor b, double beta, Tensor c) {
         int ar = a.rows(), ac = a.cols(), br = b.rows(), bc = b.cols();

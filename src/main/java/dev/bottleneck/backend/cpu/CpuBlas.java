@@ -17,6 +17,15 @@ final class CpuBlas implements BlasOps {
     /** True while a pair runs: its two GEMMs are timed as one (they overlap), not each on its own. */
     private volatile boolean inPair;
 
+    /**
+     * Pairs only products too small to split over the threads on their own: a pair runs each single-threaded, which
+     * beat one split product there (W4's 400-20 layers: +6% samples/s) but lost to it where splitting works (W1).
+     */
+    @Override
+    public boolean pairs(int m, int n, int k) {
+        return be.par.threads() >= 2 && be.par.gemmParts(m, n, k) == 1;
+    }
+
     @Override
     public void gemmPair(Runnable first, Runnable second) {
         if (be.par.threads() < 2) {

@@ -22,8 +22,11 @@ final class CpuKernels {
     static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
             && !"false".equals(System.getProperty("bottleneck.vector")) && VectorKernels.works();
 
-    /** Adam state smaller than this is stored as 0: subnormal floats cost microcode assists on x86 (see docs/ARCHITECTURE.md). */
-    static final float STATE_FLOOR = Float.MIN_NORMAL;
+    /**
+     * Adam state smaller than this is stored as 0: subnormal floats cost microcode assists on x86 (see
+     * docs/ARCHITECTURE.md). {@code -Dbottleneck.adam.floor=0} keeps subnormals, to measure what the floor saves.
+     */
+    static final float STATE_FLOOR = "0".equals(System.getProperty("bottleneck.adam.floor")) ? 0f : Float.MIN_NORMAL;
 
     /** What the CPU backend's description says about its loops. */
     static String describe() {
@@ -132,16 +135,19 @@ final class CpuKernels {
         for (int j = 0; j < len; j++) fo.put(oo + j, fa.get(ao + j) + fb.get(bo + j));
     }
 
-    /** {@code acc[j] += x[base + r cols + j]} for rows r in [0, rows), in row order, in double. */
-    static void columnSums(CpuBuffer x, int base, int rows, int cols, double[] acc) {
+    /**
+     * {@code acc[j] += x[base + r cols + j]} for rows r in [0, rows) in row order, columns j in [c0, c1), in double.
+     * Each column's sum has the same order whatever the column range, so ranges may run on different threads.
+     */
+    static void columnSums(CpuBuffer x, int base, int rows, int cols, int c0, int c1, double[] acc) {
         if (VECTOR) {
-            VectorKernels.columnSums(x, base, rows, cols, acc);
+            VectorKernels.columnSums(x, base, rows, cols, c0, c1, acc);
             return;
         }
         FloatBuffer f = x.f;
         for (int r = 0; r < rows; r++) {
             int at = base + r * cols;
-            for (int j = 0; j < cols; j++) acc[j] += f.get(at + j);
+            for (int j = c0; j < c1; j++) acc[j] += f.get(at + j);
         }
     }
 }

@@ -27,7 +27,11 @@ final class CpuReduce implements ReduceOps {
         int cols = xs.length == 0 ? 1 : xs[xs.length - 1];
         boolean columnSums = m == cols && lastDims(os, cols);
         if (columnSums && be.f32()) {
-            CpuKernels.columnSums(bx, (int) xo, (int) (n / cols), cols, acc);
+            int rows = (int) (n / cols), base = (int) xo;
+            // column blocks of 64 (a multiple of every vector width) over the threads; each column sums in row order
+            int blocks = (cols + 63) / 64;
+            CpuArr.split(be, blocks, 64L * rows, (lo, hi) ->
+                    CpuKernels.columnSums(bx, base, rows, cols, lo * 64, Math.min(cols, hi * 64), acc));
         } else {
             int r = xs.length;
             int[] idx = new int[r];

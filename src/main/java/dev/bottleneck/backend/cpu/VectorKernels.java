@@ -170,10 +170,10 @@ final class VectorKernels {
         for (; j < len; j++) o.f.put(oo + j, a.f.get(ao + j) + b.f.get(bo + j));
     }
 
-    static void columnSums(CpuBuffer x, int base, int rows, int cols, double[] acc) {
-        int j = 0;
+    static void columnSums(CpuBuffer x, int base, int rows, int cols, int c0, int c1, double[] acc) {
+        int j = c0;
         int half = D.length();
-        for (int end = cols / L * L; j < end; j += L) {
+        for (int end = c0 + (c1 - c0) / L * L; j < end; j += L) {
             DoubleVector a0 = DoubleVector.fromArray(D, acc, j), a1 = DoubleVector.fromArray(D, acc, j + half);
             for (int r = 0; r < rows; r++) {
                 FloatVector v = load(x, base + r * cols + j);
@@ -183,10 +183,10 @@ final class VectorKernels {
             a0.intoArray(acc, j);
             a1.intoArray(acc, j + half);
         }
-        if (j < cols) {
+        if (j < c1) {
             for (int r = 0; r < rows; r++) {
                 int at = base + r * cols;
-                for (int c = j; c < cols; c++) acc[c] += x.f.get(at + c);
+                for (int c = j; c < c1; c++) acc[c] += x.f.get(at + c);
             }
         }
     }

@@ -134,7 +134,8 @@ class CpuKernelsTest {
         int rows = 9, cols = 16 * 3 + 7;
         double[] s1 = new double[cols], s2 = new double[cols];
         for (int r = 0; r < rows; r++) for (int j = 0; j < cols; j++) s1[j] += a.f.get(4 + r * cols + j);
-        VectorKernels.columnSums(a, 4, rows, cols, s2);
+        VectorKernels.columnSums(a, 4, rows, cols, 0, 16, s2);
+        VectorKernels.columnSums(a, 4, rows, cols, 16, cols, s2); // a second range, as another thread would
         for (int j = 0; j < cols; j++) {
             assertEquals(Double.doubleToLongBits(s1[j]), Double.doubleToLongBits(s2[j]), "column " + j + ": " + s1[j] + " vs " + s2[j]);
         }

@@ -12,7 +12,6 @@ import dev.bottleneck.model.ModelSpec;
 import dev.bottleneck.nn.Parameter;
 import dev.bottleneck.optim.Optimizer;
 import dev.bottleneck.train.AlignedArrays;
-import dev.bottleneck.train.EpochMetrics;
 import dev.bottleneck.train.FitConfig;
 import dev.bottleneck.train.StandardListeners;
 import dev.bottleneck.train.StepLoss;
@@ -162,11 +161,9 @@ public final class AutoRec {
                                             : String.format(Locale.ROOT, "  val RMSE %.4f", Math.sqrt(m.valLoss()))))
                             .divergenceAdvice(lr -> "lower --lr (now " + lr + ")")
                             .curveTitle(model.spec().name() + " masked MSE per epoch")
-                            .checkpoint(model.params(), model.spec().toMap(), opt, o::config).build())
-                    .listeners(o.listeners());
-            TrainState state = o.fit(loop, tr, fc, model.params(), opt).state();
-            return new Trained(model, state.history().stream().mapToDouble(EpochMetrics::trainLoss).toArray(),
-                    (System.nanoTime() - t0) / 1e9, state.history().stream().mapToDouble(EpochMetrics::valLoss).toArray());
+                            .checkpoint(model.params(), model.spec().toMap(), opt, o::config).build());
+            TrainState state = o.fit(loop, tr, fc, model.params(), opt).state(); // adds o.listeners()
+            return new Trained(model, state.trainLosses(), (System.nanoTime() - t0) / 1e9, state.validationLosses());
         } catch (RuntimeException e) {
             model.close();
             throw e;

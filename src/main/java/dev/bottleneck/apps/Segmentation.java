@@ -13,7 +13,6 @@ import dev.bottleneck.nn.ParameterStore;
 import dev.bottleneck.optim.Optimizer;
 import dev.bottleneck.tensor.Tensor;
 import dev.bottleneck.train.AlignedArrays;
-import dev.bottleneck.train.EpochMetrics;
 import dev.bottleneck.train.FitConfig;
 import dev.bottleneck.train.StandardListeners;
 import dev.bottleneck.train.StepLoss;
@@ -191,11 +190,9 @@ public final class Segmentation {
                             .divergenceAdvice(lr -> "lower --lr (now " + lr + "); a pixel class outside [0, " + CLASSES
                                     + ") (such as an 'ignore' label 255) also makes the per-pixel cross-entropy NaN")
                             .curveTitle("segnet-" + c.channels() + " cross-entropy per epoch")
-                            .checkpoint(model.params(), model.description(), opt, o::config).build())
-                    .listeners(o.listeners());
-            TrainState state = o.fit(loop, tr, fc, model.params(), opt).state();
-            return new Trained(model, state.history().stream().mapToDouble(EpochMetrics::trainLoss).toArray(),
-                    (System.nanoTime() - t0) / 1e9, state.history().stream().mapToDouble(EpochMetrics::valLoss).toArray());
+                            .checkpoint(model.params(), model.description(), opt, o::config).build());
+            TrainState state = o.fit(loop, tr, fc, model.params(), opt).state(); // adds o.listeners()
+            return new Trained(model, state.trainLosses(), (System.nanoTime() - t0) / 1e9, state.validationLosses());
         } catch (RuntimeException e) {
             model.close();
             throw e;

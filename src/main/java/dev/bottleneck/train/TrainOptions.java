@@ -111,11 +111,11 @@ public final class TrainOptions {
 
     /**
      * Runs an application's loop with these options: holds {@link #outDir} ({@link RunDirectory}), continues its
-     * checkpoint as {@link #resumeMode} says (comparing {@link #config} and {@code fc} with the checkpoint's), and
-     * reports to {@link #events}.
+     * checkpoint as {@link #resumeMode} says (comparing {@link #config} and {@code fc} with the checkpoint's), adds
+     * {@link #listeners} after the loop's own, and reports to {@link #events}.
      */
     public TrainingLoop.Result fit(TrainingLoop loop, BatchSource train, FitConfig fc, ParameterStore params, Optimizer optimizer) {
-        loop.events(events);
+        loop.events(events).listeners(listeners);
         if (outDir == null) return loop.fit(train, null);
         try (RunDirectory held = RunDirectory.open(outDir, log)) {
             TrainState resumed = Resume.in(outDir).mode(resume).allowChanged(allowChanged).log(log).events(events)

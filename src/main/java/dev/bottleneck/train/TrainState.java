@@ -51,6 +51,12 @@ public final class TrainState {
     public boolean stoppedEarly() { return stoppedEarly; }
     public List<EpochMetrics> history() { return List.copyOf(history); }
 
+    /** The training loss of each epoch so far. */
+    public double[] trainLosses() { return history.stream().mapToDouble(EpochMetrics::trainLoss).toArray(); }
+
+    /** The validation loss of each epoch so far (NaN where there was none). */
+    public double[] validationLosses() { return history.stream().mapToDouble(EpochMetrics::valLoss).toArray(); }
+
     /** Steps already done in the epoch after {@link #epochsDone()} (0 when the state is at an epoch end). */
     public int stepInEpoch() { return stepInEpoch; }
 

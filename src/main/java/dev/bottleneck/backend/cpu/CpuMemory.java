@@ -59,8 +59,7 @@ final class CpuMemory implements MemoryOps {
     @Override
     public void upload(float[] src, int srcOffset, Tensor dst) {
         CpuBuffer b = be.buf(dst);
-        int n = (int) dst.size(), o = (int) dst.offset();
-        if (srcOffset + n > src.length) throw new IllegalArgumentException("upload: source has " + (src.length - srcOffset) + " elements, tensor needs " + n);
+        int n = uploadSize(src.length, srcOffset, dst), o = (int) dst.offset();
         if (b.f != null) b.f.put(o, src, srcOffset, n);
         else for (int i = 0; i < n; i++) b.d.put(o + i, src[srcOffset + i]);
     }
@@ -68,10 +67,16 @@ final class CpuMemory implements MemoryOps {
     @Override
     public void upload(double[] src, int srcOffset, Tensor dst) {
         CpuBuffer b = be.buf(dst);
-        int n = (int) dst.size(), o = (int) dst.offset();
-        if (srcOffset + n > src.length) throw new IllegalArgumentException("upload: source has " + (src.length - srcOffset) + " elements, tensor needs " + n);
+        int n = uploadSize(src.length, srcOffset, dst), o = (int) dst.offset();
         if (b.d != null) b.d.put(o, src, srcOffset, n);
         else for (int i = 0; i < n; i++) b.f.put(o + i, (float) src[srcOffset + i]);
+    }
+
+    /** The element count of an upload into {@code dst}, checked against what the source holds from its offset. */
+    private static int uploadSize(int srcLength, int srcOffset, Tensor dst) {
+        int n = (int) dst.size();
+        if (srcOffset + n > srcLength) throw new IllegalArgumentException("upload: source has " + (srcLength - srcOffset) + " elements, tensor needs " + n);
+        return n;
     }
 
     @Override

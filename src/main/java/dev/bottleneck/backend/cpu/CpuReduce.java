@@ -56,23 +56,21 @@ final class CpuReduce implements ReduceOps {
 
     @Override
     public void sum(Tensor x, Tensor out) {
-        CpuBuffer bx = be.buf(x);
-        long xo = x.offset();
-        double s = be.par.sum(x.size(), (lo, hi) -> {
-            double a = 0;
-            for (int i = lo; i < hi; i++) a += bx.get(xo + i);
-            return a;
-        });
-        be.buf(out).set(out.offset(), s);
+        sumOf(x, false, out);
     }
 
     @Override
     public void sumSquares(Tensor x, Tensor out) {
+        sumOf(x, true, out);
+    }
+
+    /** The sum of x's elements (or of their squares) in double, chunk by chunk in chunk order, into out. */
+    private void sumOf(Tensor x, boolean squares, Tensor out) {
         CpuBuffer bx = be.buf(x);
         long xo = x.offset();
         double s = be.par.sum(x.size(), (lo, hi) -> {
             double a = 0;
-            for (int i = lo; i < hi; i++) { double v = bx.get(xo + i); a += v * v; }
+            for (int i = lo; i < hi; i++) { double v = bx.get(xo + i); a += squares ? v * v : v; }
             return a;
         });
         be.buf(out).set(out.offset(), s);

@@ -208,17 +208,13 @@ public final class ShardConverter {
 
     private static ShardManifest.Split idxSplit(Path images, int[] labels, String name, Path out, Options o, ShardManifest.StoredType t,
                                                 boolean stats, int[][] shape) {
-        ShardWriter[] w = new ShardWriter[1];
         float[][] rowRef = {new float[0]};
+        ShardWriter[] w = new ShardWriter[1];
         try {
             IdxReader.streamImages(images, new IdxReader.ImageSink() {
                 @Override
                 public void begin(int count, int rows, int cols) {
-                    if (labels != null && labels.length != count) {
-                        throw new BottleneckException(images + " has " + count + " images but its labels file has " + labels.length
-                                + " labels; expected one label per image — pair the matching files");
-                    }
-                    shape[0] = new int[] {1, rows, cols};
+                    shape[0] = idxShape(images, labels, count, rows, cols);
                     w[0] = new ShardWriter(out, name, shape[0], t, t == ShardManifest.StoredType.UINT8 ? 255 : 1, o.shardBytes(), count,
                             labels != null, stats);
                     rowRef[0] = new float[rows * cols];
@@ -242,6 +238,15 @@ public final class ShardConverter {
         }
     }
 
+    /** The sample shape of IDX images, once their count is known to match the labels'. */
+    private static int[] idxShape(Path images, int[] labels, int count, int rows, int cols) {
+        if (labels != null && labels.length != count) {
+            throw new BottleneckException(images + " has " + count + " images but its labels file has " + labels.length
+                    + " labels; expected one label per image — pair the matching files");
+        }
+        return new int[] {1, rows, cols};
+    }
+
     private static Map<String, ShardManifest.Split> idxHoldOut(Path images, int[] labels, boolean[] test, int nv, Path out, Options o,
                                                               ShardManifest.StoredType t, int[][] shape) {
         ShardWriter[] w = new ShardWriter[2]; // train, test
@@ -250,11 +255,7 @@ public final class ShardConverter {
             IdxReader.streamImages(images, new IdxReader.ImageSink() {
                 @Override
                 public void begin(int count, int rows, int cols) {
-                    if (labels != null && labels.length != count) {
-                        throw new BottleneckException(images + " has " + count + " images but its labels file has " + labels.length
-                                + " labels; expected one label per image — pair the matching files");
-                    }
-                    shape[0] = new int[] {1, rows, cols};
+                    shape[0] = idxShape(images, labels, count, rows, cols);
                     double div = t == ShardManifest.StoredType.UINT8 ? 255 : 1;
                     w[0] = new ShardWriter(out, "train", shape[0], t, div, o.shardBytes(), count - nv, labels != null, true);
                     w[1] = new ShardWriter(out, "test", shape[0], t, div, o.shardBytes(), nv, labels != null, false);

@@ -1,5 +1,7 @@
 package dev.bottleneck.apps;
 
+import dev.bottleneck.io.Json;
+
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.autograd.Var;
 import dev.bottleneck.backend.Backend;
@@ -53,30 +55,17 @@ public final class AutoRec {
         }
 
         public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("hidden", hidden);
-            m.put("activation", activation);
-            m.put("l2", l2);
-            m.put("epochs", epochs);
-            m.put("batch", batch);
-            m.put("lr", lr);
-            m.put("seed", seed);
-            return m;
+            return Json.object("hidden", hidden, "activation", activation, "l2", l2, "epochs", epochs, "batch", batch,
+                    "lr", lr, "seed", seed);
         }
     }
 
     /** The model spec: {@code users -> hidden -> users}, MSE (the masked loss is applied by {@link #train}). */
     public static ModelSpec spec(int users, int hidden, String activation) {
-        Map<String, Object> enc = new LinkedHashMap<>();
-        enc.put("type", "linear");
-        enc.put("units", hidden);
-        enc.put("activation", activation.equalsIgnoreCase("identity") ? "linear" : activation.toLowerCase(Locale.ROOT));
-        enc.put("init", "xavier_uniform");
-        Map<String, Object> dec = new LinkedHashMap<>();
-        dec.put("type", "linear");
-        dec.put("units", users);
-        dec.put("activation", "linear");
-        dec.put("init", "xavier_uniform");
+        Map<String, Object> enc = Json.object("type", "linear", "units", hidden,
+                "activation", activation.equalsIgnoreCase("identity") ? "linear" : activation.toLowerCase(Locale.ROOT),
+                "init", "xavier_uniform");
+        Map<String, Object> dec = Json.object("type", "linear", "units", users, "activation", "linear", "init", "xavier_uniform");
         return new ModelSpec("autorec-" + users + "-" + hidden, new int[] {users}, List.of(enc), List.of(dec), Loss.MSE,
                 Loss.Reduction.MEAN, List.of());
     }

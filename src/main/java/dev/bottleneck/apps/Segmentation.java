@@ -146,15 +146,6 @@ public final class Segmentation {
         public void close() { params.close(); }
     }
 
-    /** Training settings. */
-    public record Config(int channels, int epochs, int batch, double lr, long seed) {
-        public Config {
-            if (channels < 1) throw new BottleneckException("--channels must be at least 1");
-            if (epochs < 1) throw new BottleneckException("--epochs must be at least 1");
-            if (batch < 1) throw new BottleneckException("--batch must be at least 1");
-            if (!(lr > 0)) throw new BottleneckException("--lr must be positive");
-        }
-    }
 
     /**
      * Per-epoch training cross-entropy (mean per pixel), the same on the held-out canvases (NaN per epoch without a
@@ -163,7 +154,7 @@ public final class Segmentation {
     public record Trained(Model model, double[] epochLoss, double seconds, double[] validationLoss) { }
 
     /** Trains on every canvas, writing nothing. */
-    public static Trained train(Backend be, Canvases data, Config c, Consumer<String> log) {
+    public static Trained train(Backend be, Canvases data, ConvTaskConfig c, Consumer<String> log) {
         return train(be, data, c, TrainOptions.defaults().log(log));
     }
 
@@ -172,7 +163,7 @@ public final class Segmentation {
      * fraction of the canvases (seeded by the config's seed) and reports their cross-entropy after every epoch; with an
      * {@link TrainOptions#outDir()} every epoch leaves a checkpoint there that {@link TrainOptions#resume()} continues.
      */
-    public static Trained train(Backend be, Canvases data, Config c, TrainOptions o) {
+    public static Trained train(Backend be, Canvases data, ConvTaskConfig c, TrainOptions o) {
         long t0 = System.nanoTime();
         checkLabels(data);
         Model model = new Model(be, c.channels(), c.seed());

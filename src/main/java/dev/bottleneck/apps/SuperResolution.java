@@ -36,15 +36,6 @@ import java.util.function.Consumer;
 public final class SuperResolution {
     private SuperResolution() {}
 
-    /** Training settings. */
-    public record Config(int channels, int epochs, int batch, double lr, long seed) {
-        public Config {
-            if (channels < 1) throw new BottleneckException("--channels must be at least 1");
-            if (epochs < 1) throw new BottleneckException("--epochs must be at least 1");
-            if (batch < 1) throw new BottleneckException("--batch must be at least 1");
-            if (!(lr > 0)) throw new BottleneckException("--lr must be positive");
-        }
-    }
 
     /**
      * The residual network as a model spec over [1, h, w]: an encoder conv(3x3, stride 2) + ReLU, conv + ReLU, and a
@@ -183,7 +174,7 @@ public final class SuperResolution {
     public record Trained(Autoencoder model, double[] epochLoss, double seconds, double[] validationLoss) { }
 
     /** Trains on every image of {@code train}, writing nothing. */
-    public static Trained train(Backend be, Dataset train, Config c, Consumer<String> log) {
+    public static Trained train(Backend be, Dataset train, ConvTaskConfig c, Consumer<String> log) {
         return train(be, train, c, TrainOptions.defaults().log(log));
     }
 
@@ -194,7 +185,7 @@ public final class SuperResolution {
      * MSE after every epoch; with an {@link TrainOptions#outDir()} every epoch leaves a checkpoint there that
      * {@link TrainOptions#resume()} continues.
      */
-    public static Trained train(Backend be, Dataset train, Config c, TrainOptions o) {
+    public static Trained train(Backend be, Dataset train, ConvTaskConfig c, TrainOptions o) {
         long t0 = System.nanoTime();
         int[] s = train.sampleShape();
         if (s.length != 3 || s[0] != 1) throw new BottleneckException("super-resolution needs single-channel images, got " + java.util.Arrays.toString(s));

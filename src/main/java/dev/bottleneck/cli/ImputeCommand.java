@@ -1,5 +1,7 @@
 package dev.bottleneck.cli;
 
+import dev.bottleneck.io.Json;
+
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.apps.Inpainting;
 import dev.bottleneck.data.Dataset;
@@ -59,14 +61,8 @@ final class ImputeCommand extends ModelCommandBase implements Callable<Integer> 
             float[] rawTruth = s.data().scaler().inverse(truth);
             double rawMean = Inpainting.maskedMse(rawTruth, s.data().scaler().inverse(res0.initial()), hidden, n * d);
             double rawModel = Inpainting.maskedMse(rawTruth, s.data().scaler().inverse(res0.filled()), hidden, n * d);
-            Map<String, Object> res = new LinkedHashMap<>();
-            res.put("split", split);
-            res.put("rows", n);
-            res.put("hidden_fraction", hide);
-            res.put("mse_scaled_column_mean", mseMean);
-            res.put("mse_scaled_model", mseModel);
-            res.put("rmse_raw_column_mean", Math.sqrt(rawMean));
-            res.put("rmse_raw_model", Math.sqrt(rawModel));
+            Map<String, Object> res = Json.object("split", split, "rows", n, "hidden_fraction", hide, "mse_scaled_column_mean", mseMean,
+                    "mse_scaled_model", mseModel, "rmse_raw_column_mean", Math.sqrt(rawMean), "rmse_raw_model", Math.sqrt(rawModel));
             String filled = "";
             // 2) a file with real holes
             if (csv != null) {

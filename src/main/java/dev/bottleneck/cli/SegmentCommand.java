@@ -1,6 +1,7 @@
 package dev.bottleneck.cli;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.apps.ConvTaskConfig;
 import dev.bottleneck.apps.Segmentation;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.data.DataSources;
@@ -39,7 +40,7 @@ final class SegmentCommand extends AppTrainingCommand {
 
     @Override
     Integer train(Log log) {
-        Segmentation.Config cfg = new Segmentation.Config(images.channels, loop.epochs, step.batch, step.lr, seedOption.seed);
+        ConvTaskConfig cfg = new ConvTaskConfig(images.channels, loop.epochs, step.batch, step.lr, seedOption.seed);
         TrainTest tt = DataSources.resolve(data, images.dataFolder.dir, null, seedOption.seed);
         Segmentation.Canvases train = Segmentation.build(tt.train(), images.train, seedOption.seed);
         Segmentation.Canvases test = Segmentation.build(tt.test(), images.test, seedOption.seed + 1);

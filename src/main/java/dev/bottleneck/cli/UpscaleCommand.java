@@ -1,6 +1,7 @@
 package dev.bottleneck.cli;
 
 import dev.bottleneck.BottleneckException;
+import dev.bottleneck.apps.ConvTaskConfig;
 import dev.bottleneck.apps.SuperResolution;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.data.DataSources;
@@ -42,7 +43,7 @@ final class UpscaleCommand extends AppTrainingCommand {
 
     @Override
     Integer train(Log log) {
-        SuperResolution.Config cfg = new SuperResolution.Config(images.channels, loop.epochs, step.batch, step.lr, seedOption.seed);
+        ConvTaskConfig cfg = new ConvTaskConfig(images.channels, loop.epochs, step.batch, step.lr, seedOption.seed);
         TrainTest tt = DataSources.resolve(data, images.dataFolder.dir, null, seedOption.seed);
         Dataset train = tt.train().head(Math.min(images.train, tt.train().n()), tt.train().name());
         Dataset test = tt.test().head(Math.min(images.test, tt.test().n()), tt.test().name());

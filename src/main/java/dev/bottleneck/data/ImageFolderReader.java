@@ -229,21 +229,11 @@ public final class ImageFolderReader {
     public static int channelsFromHeaders(Listing l, int maxFiles) {
         for (int i = 0; i < Math.min(maxFiles, l.files().size()); i++) {
             Path f = l.files().get(i);
-            try (ImageInputStream iis = ImageIO.createImageInputStream(f.toFile())) {
-                ImageReader reader = iis == null ? null : firstReader(iis);
-                if (reader == null) throw new BottleneckException(f + ": not a readable PNG/JPEG/BMP/GIF image; remove or re-export the file");
-                try {
-                    reader.setInput(iis, true, true);
-                    var types = reader.getImageTypes(0);
-                    if (!types.hasNext() || types.next().getColorModel().getNumColorComponents() != 1) return 3;
-                } finally {
-                    reader.dispose();
-                }
-            } catch (BottleneckException e) {
-                throw e;
-            } catch (IOException | RuntimeException e) {
-                throw new BottleneckException(f + ": cannot decode image (" + oneLine(e) + "); remove or re-export the file", e);
-            }
+            boolean gray = withReader(f, reader -> {
+                var types = reader.getImageTypes(0);
+                return types.hasNext() && types.next().getColorModel().getNumColorComponents() == 1;
+            });
+            if (!gray) return 3;
         }
         return 1;
     }
@@ -307,15 +297,30 @@ public final class ImageFolderReader {
      * that claims a huge image is refused before its raster is allocated. Every failure names the file.
      */
     public static BufferedImage readImage(Path f) {
+        return withReader(f, reader -> {
+            checkDimensions(f, reader.getWidth(0), reader.getHeight(0));
+            BufferedImage img = reader.read(0);
+            if (img == null) throw new BottleneckException(f + ": not a readable PNG/JPEG/BMP/GIF image; remove or re-export the file");
+            return img;
+        });
+    }
+
+    /** What is done with an image file's reader, its input set. */
+    private interface ReaderUse<T> {
+        T use(ImageReader reader) throws IOException;
+    }
+
+    /**
+     * Opens {@code f} with the first ImageIO reader that takes it, hands the reader to {@code use} and disposes of
+     * it; every failure is one error naming the file.
+     */
+    private static <T> T withReader(Path f, ReaderUse<T> use) {
         try (ImageInputStream iis = ImageIO.createImageInputStream(f.toFile())) {
             ImageReader reader = iis == null ? null : firstReader(iis);
             if (reader == null) throw new BottleneckException(f + ": not a readable PNG/JPEG/BMP/GIF image; remove or re-export the file");
             try {
                 reader.setInput(iis, true, true);
-                checkDimensions(f, reader.getWidth(0), reader.getHeight(0));
-                BufferedImage img = reader.read(0);
-                if (img == null) throw new BottleneckException(f + ": not a readable PNG/JPEG/BMP/GIF image; remove or re-export the file");
-                return img;
+                return use.use(reader);
             } finally {
                 reader.dispose();
             }
@@ -328,22 +333,11 @@ public final class ImageFolderReader {
 
     /** Width and height from an image file's header, checked as in {@link #readImage}; nothing is decoded. */
     static int[] dimensions(Path f) {
-        try (ImageInputStream iis = ImageIO.createImageInputStream(f.toFile())) {
-            ImageReader reader = iis == null ? null : firstReader(iis);
-            if (reader == null) throw new BottleneckException(f + ": not a readable PNG/JPEG/BMP/GIF image; remove or re-export the file");
-            try {
-                reader.setInput(iis, true, true);
-                int w = reader.getWidth(0), h = reader.getHeight(0);
-                checkDimensions(f, w, h);
-                return new int[] {w, h};
-            } finally {
-                reader.dispose();
-            }
-        } catch (BottleneckException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            throw new BottleneckException(f + ": cannot decode image (" + oneLine(e) + "); remove or re-export the file", e);
-        }
+        return withReader(f, reader -> {
+            int w = reader.getWidth(0), h = reader.getHeight(0);
+            checkDimensions(f, w, h);
+            return new int[] {w, h};
+        });
     }
 
     /** The most pixels one byte of an image file can stand for (far beyond what PNG, GIF, BMP or JPEG reach). */

@@ -93,26 +93,35 @@ public final class Scaler {
         return Math.max(1, Math.min(n, CHUNK_VALUES / d));
     }
 
-    /** Each value's smallest and largest value over {@code n} rows of {@code d} values: {min[], max[]}. */
-    public static double[][] minMax(int n, int d, Rows rows) {
+    /** What a pass over the rows does with value j of a row. */
+    private interface ValueVisitor {
+        void visit(int j, double v);
+    }
+
+    /** Visits every value of {@code n} rows of {@code d} values in row order, reading the rows chunk by chunk. */
+    private static void eachValue(int n, int d, Rows rows, ValueVisitor visit) {
         int chunk = chunkRows(n, d);
         float[] x = new float[chunk * d];
-        double[] a = new double[d];
-        double[] b = new double[d];
-        Arrays.fill(a, Double.POSITIVE_INFINITY);
-        Arrays.fill(b, Double.NEGATIVE_INFINITY);
         for (int from = 0; from < n; from += chunk) {
             int m = Math.min(chunk, n - from);
             rows.read(from, m, x);
             for (int i = 0; i < m; i++) {
                 int base = i * d;
-                for (int j = 0; j < d; j++) {
-                    double v = x[base + j];
-                    if (v < a[j]) a[j] = v;
-                    if (v > b[j]) b[j] = v;
-                }
+                for (int j = 0; j < d; j++) visit.visit(j, x[base + j]);
             }
         }
+    }
+
+    /** Each value's smallest and largest value over {@code n} rows of {@code d} values: {min[], max[]}. */
+    public static double[][] minMax(int n, int d, Rows rows) {
+        double[] a = new double[d];
+        double[] b = new double[d];
+        Arrays.fill(a, Double.POSITIVE_INFINITY);
+        Arrays.fill(b, Double.NEGATIVE_INFINITY);
+        eachValue(n, d, rows, (j, v) -> {
+            if (v < a[j]) a[j] = v;
+            if (v > b[j]) b[j] = v;
+        });
         return new double[][] {a, b};
     }
 
@@ -130,30 +139,14 @@ public final class Scaler {
             double[][] mm = minMax(n, d, rows);
             return new Scaler(kind, d, mm[0], mm[1]);
         }
-        int chunk = chunkRows(n, d);
-        float[] x = new float[chunk * d];
         double[] a = new double[d];
         double[] b = new double[d];
-        for (int from = 0; from < n; from += chunk) {
-            int m = Math.min(chunk, n - from);
-            rows.read(from, m, x);
-            for (int i = 0; i < m; i++) {
-                int base = i * d;
-                for (int j = 0; j < d; j++) a[j] += x[base + j];
-            }
-        }
+        eachValue(n, d, rows, (j, v) -> a[j] += v);
         for (int j = 0; j < d; j++) a[j] /= n;
-        for (int from = 0; from < n; from += chunk) {
-            int m = Math.min(chunk, n - from);
-            rows.read(from, m, x);
-            for (int i = 0; i < m; i++) {
-                int base = i * d;
-                for (int j = 0; j < d; j++) {
-                    double t = x[base + j] - a[j];
-                    b[j] += t * t;
-                }
-            }
-        }
+        eachValue(n, d, rows, (j, v) -> {
+            double t = v - a[j];
+            b[j] += t * t;
+        });
         for (int j = 0; j < d; j++) b[j] = Math.sqrt(b[j] / n);
         return new Scaler(kind, d, a, b);
     }

@@ -101,12 +101,12 @@ class AppTrainingLoopTest {
     };
     private static final Segmentation.Canvases CANVASES = Segmentation.build(blobs(60, 28, 9), 12, 1);
     private static final App SEGMENTATION = (be, epochs, o) -> {
-        Segmentation.Trained t = Segmentation.train(be, CANVASES, new Segmentation.Config(3, epochs, 4, 0.01, 42), o);
+        Segmentation.Trained t = Segmentation.train(be, CANVASES, new ConvTaskConfig(3, epochs, 4, 0.01, 42), o);
         return run(t.model().params(), t.epochLoss(), t.validationLoss(), t.model());
     };
     private static final Dataset IMAGES = blobs(48, 8, 4);
     private static final App SUPER_RESOLUTION = (be, epochs, o) -> {
-        SuperResolution.Trained t = SuperResolution.train(be, IMAGES, new SuperResolution.Config(3, epochs, 8, 0.002, 42), o);
+        SuperResolution.Trained t = SuperResolution.train(be, IMAGES, new ConvTaskConfig(3, epochs, 8, 0.002, 42), o);
         return run(t.model().params(), t.epochLoss(), t.validationLoss(), t.model());
     };
 

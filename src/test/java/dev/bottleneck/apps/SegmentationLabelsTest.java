@@ -20,7 +20,7 @@ class SegmentationLabelsTest {
             Segmentation.Canvases c = new Segmentation.Canvases(images, labels, 2);
             try (CpuBackend be = new CpuBackend(DType.F32)) {
                 BottleneckException e = assertThrows(BottleneckException.class,
-                        () -> Segmentation.train(be, c, new Segmentation.Config(2, 1, 2, 0.01, 1), s -> { }));
+                        () -> Segmentation.train(be, c, new ConvTaskConfig(2, 1, 2, 0.01, 1), s -> { }));
                 assertTrue(e.getMessage().contains("pixel class " + bad + " of canvas 1 at (3, 4)"), e.getMessage());
                 assertTrue(e.getMessage().contains("[0, " + Segmentation.CLASSES + ")"), e.getMessage());
             }

@@ -64,36 +64,49 @@ final class CpuConv implements ConvOps {
         CpuArr bb = bias == null ? null : CpuArr.of(be, bias);
         int k = g.cIn() * g.kh() * g.kw(), p = g.outH() * g.outW(), cOut = g.cOut();
         long xStride = (long) g.cIn() * g.h() * g.w(), yStride = (long) cOut * p;
+        perSample(g, k * p, (i, bc, colOff) -> {
+            long xo = x.offset() + i * xStride, yo = y.offset() + i * yStride;
+            CpuBuffer colBuf = bx;
+            long co = xo;
+            if (bc != null) {
+                im2col(g, bx, xo, bc, colOff);
+                colBuf = bc;
+                co = colOff;
+            }
+            double beta = 0;
+            if (bb != null) {
+                fillRows(by, yo, cOut, p, bb);
+                beta = 1;
+            }
+            gemm(false, false, cOut, p, k, bw, w.offset(), k, colBuf, co, p, beta, by, yo, p);
+        });
+        count(t0, g);
+    }
+
+    /** One sample's work: its index, and its part's column buffer (null for a direct convolution) at colOff. */
+    private interface SampleWork {
+        void run(int i, CpuBuffer cols, long colOff);
+    }
+
+    /**
+     * Runs {@code work} for the samples [0, n) of g, split into {@link #parts} contiguous parts over the threads,
+     * each part with a column buffer of {@code colSize} values unless the convolution is direct.
+     */
+    private void perSample(Conv2dGeometry g, int colSize, SampleWork work) {
         boolean direct = isDirect(g);
         int parts = parts(g);
-        Tensor cols = direct ? null : be.memory().allocate(parts, k * p);
+        Tensor cols = direct ? null : be.memory().allocate(parts, colSize);
         try {
             CpuBuffer bc = direct ? null : buf(cols);
             long colBase = direct ? 0 : cols.offset();
             be.par.tasks(parts, part -> {
                 int i0 = (int) ((long) g.n() * part / parts), i1 = (int) ((long) g.n() * (part + 1) / parts);
-                long colOff = colBase + (long) part * k * p;
-                for (int i = i0; i < i1; i++) {
-                    long xo = x.offset() + i * xStride, yo = y.offset() + i * yStride;
-                    CpuBuffer colBuf = bx;
-                    long co = xo;
-                    if (!direct) {
-                        im2col(g, bx, xo, bc, colOff);
-                        colBuf = bc;
-                        co = colOff;
-                    }
-                    double beta = 0;
-                    if (bb != null) {
-                        fillRows(by, yo, cOut, p, bb);
-                        beta = 1;
-                    }
-                    gemm(false, false, cOut, p, k, bw, w.offset(), k, colBuf, co, p, beta, by, yo, p);
-                }
+                long colOff = colBase + (long) part * colSize;
+                for (int i = i0; i < i1; i++) work.run(i, bc, colOff);
             });
         } finally {
             if (cols != null) be.memory().release(cols);
         }
-        count(t0, g);
     }
 
     @Override
@@ -105,28 +118,15 @@ final class CpuConv implements ConvOps {
         CpuBuffer bdy = buf(dy), bw = buf(w), bdx = buf(dx);
         int k = g.cIn() * g.kh() * g.kw(), p = g.outH() * g.outW(), cOut = g.cOut();
         long xStride = (long) g.cIn() * g.h() * g.w(), yStride = (long) cOut * p;
-        boolean direct = isDirect(g);
-        int parts = parts(g);
-        Tensor cols = direct ? null : be.memory().allocate(parts, k * p);
-        try {
-            CpuBuffer bc = direct ? null : buf(cols);
-            long colBase = direct ? 0 : cols.offset();
-            be.par.tasks(parts, part -> {
-                int i0 = (int) ((long) g.n() * part / parts), i1 = (int) ((long) g.n() * (part + 1) / parts);
-                long colOff = colBase + (long) part * k * p;
-                for (int i = i0; i < i1; i++) {
-                    long xo = dx.offset() + i * xStride, yo = dy.offset() + i * yStride;
-                    if (direct) { // dx_i [cIn, P] (+)= W^T [cIn, cOut] dy_i [cOut, P]
-                        gemm(true, false, k, p, cOut, bw, w.offset(), k, bdy, yo, p, accumulate ? 1 : 0, bdx, xo, p);
-                    } else {
-                        gemm(true, false, k, p, cOut, bw, w.offset(), k, bdy, yo, p, 0, bc, colOff, p);
-                        col2im(g, bc, colOff, bdx, xo, accumulate);
-                    }
-                }
-            });
-        } finally {
-            if (cols != null) be.memory().release(cols);
-        }
+        perSample(g, k * p, (i, bc, colOff) -> {
+            long xo = dx.offset() + i * xStride, yo = dy.offset() + i * yStride;
+            if (bc == null) { // direct: dx_i [cIn, P] (+)= W^T [cIn, cOut] dy_i [cOut, P]
+                gemm(true, false, k, p, cOut, bw, w.offset(), k, bdy, yo, p, accumulate ? 1 : 0, bdx, xo, p);
+            } else {
+                gemm(true, false, k, p, cOut, bw, w.offset(), k, bdy, yo, p, 0, bc, colOff, p);
+                col2im(g, bc, colOff, bdx, xo, accumulate);
+            }
+        });
         count(t0, g);
     }
 

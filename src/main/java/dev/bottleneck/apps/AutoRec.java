@@ -15,7 +15,6 @@ import dev.bottleneck.nn.Parameter;
 import dev.bottleneck.optim.Optimizer;
 import dev.bottleneck.train.AlignedArrays;
 import dev.bottleneck.train.FitConfig;
-import dev.bottleneck.train.StandardListeners;
 import dev.bottleneck.train.StepLoss;
 import dev.bottleneck.train.StepValidator;
 import dev.bottleneck.train.TrainOptions;
@@ -139,24 +138,22 @@ public final class AutoRec {
             if (c.l2() > 0 && g.training()) for (Parameter p : weights) loss = g.add(loss, MaskedLoss.l2(g, p.in(g), c.l2()));
             return new StepLoss(loss, mse, obs);
         };
-        try (Optimizer opt = new Optimizer(fc.optimizer(), model.params());
-             AlignedArrays tr = source(be, mx, pick(rows, split.train()));
-             AlignedArrays va = split.validation().length == 0 ? null : source(be, mx, pick(rows, split.validation()))) {
-            TrainingLoop loop = new TrainingLoop(model.params(), opt, step, fc)
-                    .validator(va == null ? null : new StepValidator(be, step, va, fc.batch()))
-                    .listeners(StandardListeners.builder(fc, o.log()).progressOut(o.progressOut())
-                            .epochLine((m, epochs) -> String.format(Locale.ROOT, "epoch %d/%d  train RMSE %.4f%s", m.epoch(), epochs,
-                                    Math.sqrt(m.trainLoss()), Double.isNaN(m.valLoss()) ? ""
-                                            : String.format(Locale.ROOT, "  val RMSE %.4f", Math.sqrt(m.valLoss()))))
-                            .divergenceAdvice(lr -> "lower --lr (now " + lr + ")")
-                            .curveTitle(model.spec().name() + " masked MSE per epoch")
-                            .checkpoint(model.params(), model.spec().toMap(), opt, o::config).build());
-            TrainState state = o.fit(loop, tr, fc, model.params(), opt).state(); // adds o.listeners()
-            return new Trained(model, state.trainLosses(), (System.nanoTime() - t0) / 1e9, state.validationLosses());
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
-        }
+        return Failures.closeOnFailure(model::close, () -> {
+            try (Optimizer opt = new Optimizer(fc.optimizer(), model.params());
+                 AlignedArrays tr = source(be, mx, pick(rows, split.train()));
+                 AlignedArrays va = split.validation().length == 0 ? null : source(be, mx, pick(rows, split.validation()))) {
+                TrainingLoop loop = new TrainingLoop(model.params(), opt, step, fc)
+                        .validator(va == null ? null : new StepValidator(be, step, va, fc.batch()))
+                        .listeners(o.listenerBuilder(fc)
+                                .epochLine((m, epochs) -> String.format(Locale.ROOT, "epoch %d/%d  train RMSE %.4f%s", m.epoch(), epochs,
+                                        Math.sqrt(m.trainLoss()), Double.isNaN(m.valLoss()) ? ""
+                                                : String.format(Locale.ROOT, "  val RMSE %.4f", Math.sqrt(m.valLoss()))))
+                                .curveTitle(model.spec().name() + " masked MSE per epoch")
+                                .checkpoint(model.params(), model.spec().toMap(), opt, o::config).build());
+                TrainState state = o.fit(loop, tr, fc, model.params(), opt).state(); // adds o.listeners()
+                return new Trained(model, state.trainLosses(), (System.nanoTime() - t0) / 1e9, state.validationLosses());
+            }
+        });
     }
 
     /** Array names of the batches: the items' rating vectors and their 0/1 masks of known ratings. */

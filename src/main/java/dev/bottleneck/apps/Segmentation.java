@@ -14,7 +14,6 @@ import dev.bottleneck.optim.Optimizer;
 import dev.bottleneck.tensor.Tensor;
 import dev.bottleneck.train.AlignedArrays;
 import dev.bottleneck.train.FitConfig;
-import dev.bottleneck.train.StandardListeners;
 import dev.bottleneck.train.StepLoss;
 import dev.bottleneck.train.StepValidator;
 import dev.bottleneck.train.TrainOptions;
@@ -170,24 +169,23 @@ public final class Segmentation {
         Dataset.IndexSplit split = Dataset.splitIndices(data.n(), o.validation(), c.seed());
         FitConfig fc = o.fitConfig(c.epochs(), c.batch(), c.lr(), c.seed());
         TrainStep step = (g, b) -> StepLoss.of(g.softmaxCrossEntropy(model.logits(g, g.constant(b.tensor(IMAGES))), b.tensor(LABELS)), b.size());
-        try (Optimizer opt = new Optimizer(fc.optimizer(), model.params());
-             AlignedArrays tr = source(be, data, split.train());
-             AlignedArrays va = split.validation().length == 0 ? null : source(be, data, split.validation())) {
-            TrainingLoop loop = new TrainingLoop(model.params(), opt, step, fc)
-                    .validator(va == null ? null : new StepValidator(be, step, va, fc.batch()))
-                    .listeners(StandardListeners.builder(fc, o.log()).progressOut(o.progressOut())
-                            .epochLine((m, epochs) -> String.format(Locale.ROOT, "epoch %d/%d  train cross-entropy %.4f%s", m.epoch(), epochs,
-                                    m.trainLoss(), Double.isNaN(m.valLoss()) ? "" : String.format(Locale.ROOT, "  val cross-entropy %.4f", m.valLoss())))
-                            .divergenceAdvice(lr -> "lower --lr (now " + lr + "); a pixel class outside [0, " + CLASSES
-                                    + ") (such as an 'ignore' label 255) also makes the per-pixel cross-entropy NaN")
-                            .curveTitle("segnet-" + c.channels() + " cross-entropy per epoch")
-                            .checkpoint(model.params(), model.description(), opt, o::config).build());
-            TrainState state = o.fit(loop, tr, fc, model.params(), opt).state(); // adds o.listeners()
-            return new Trained(model, state.trainLosses(), (System.nanoTime() - t0) / 1e9, state.validationLosses());
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
-        }
+        return Failures.closeOnFailure(model::close, () -> {
+            try (Optimizer opt = new Optimizer(fc.optimizer(), model.params());
+                 AlignedArrays tr = source(be, data, split.train());
+                 AlignedArrays va = split.validation().length == 0 ? null : source(be, data, split.validation())) {
+                TrainingLoop loop = new TrainingLoop(model.params(), opt, step, fc)
+                        .validator(va == null ? null : new StepValidator(be, step, va, fc.batch()))
+                        .listeners(o.listenerBuilder(fc)
+                                .epochLine((m, epochs) -> String.format(Locale.ROOT, "epoch %d/%d  train cross-entropy %.4f%s", m.epoch(), epochs,
+                                        m.trainLoss(), Double.isNaN(m.valLoss()) ? "" : String.format(Locale.ROOT, "  val cross-entropy %.4f", m.valLoss())))
+                                .divergenceAdvice(lr -> "lower --lr (now " + lr + "); a pixel class outside [0, " + CLASSES
+                                        + ") (such as an 'ignore' label 255) also makes the per-pixel cross-entropy NaN")
+                                .curveTitle("segnet-" + c.channels() + " cross-entropy per epoch")
+                                .checkpoint(model.params(), model.description(), opt, o::config).build());
+                TrainState state = o.fit(loop, tr, fc, model.params(), opt).state(); // adds o.listeners()
+                return new Trained(model, state.trainLosses(), (System.nanoTime() - t0) / 1e9, state.validationLosses());
+            }
+        });
     }
 
     /**

@@ -12,7 +12,6 @@ import dev.bottleneck.optim.Optimizer;
 import dev.bottleneck.tensor.Tensor;
 import dev.bottleneck.train.AlignedArrays;
 import dev.bottleneck.train.FitConfig;
-import dev.bottleneck.train.StandardListeners;
 import dev.bottleneck.train.StepLoss;
 import dev.bottleneck.train.StepValidator;
 import dev.bottleneck.train.TrainOptions;
@@ -197,23 +196,21 @@ public final class SuperResolution {
         FitConfig fc = o.fitConfig(c.epochs(), c.batch(), c.lr(), c.seed());
         TrainStep step = (g, b) -> StepLoss.of(g.loss(Loss.MSE, Loss.Reduction.MEAN, output(g, model, g.constant(b.tensor(INPUTS))),
                 g.constant(b.tensor(TARGETS))), b.size());
-        try (Optimizer opt = new Optimizer(fc.optimizer(), model.params());
-             AlignedArrays tr = source(be, in, train, split.train());
-             AlignedArrays va = split.validation().length == 0 ? null : source(be, in, train, split.validation())) {
-            TrainingLoop loop = new TrainingLoop(model.params(), opt, step, fc)
-                    .validator(va == null ? null : new StepValidator(be, step, va, fc.batch()))
-                    .listeners(StandardListeners.builder(fc, o.log()).progressOut(o.progressOut())
-                            .epochLine((m, epochs) -> String.format(Locale.ROOT, "epoch %d/%d  train MSE %.5f%s", m.epoch(), epochs,
-                                    m.trainLoss(), Double.isNaN(m.valLoss()) ? "" : String.format(Locale.ROOT, "  val MSE %.5f", m.valLoss())))
-                            .divergenceAdvice(lr -> "lower --lr (now " + lr + ")")
-                            .curveTitle(model.spec().name() + " MSE per epoch")
-                            .checkpoint(model.params(), model.spec().toMap(), opt, o::config).build());
-            TrainState state = o.fit(loop, tr, fc, model.params(), opt).state(); // adds o.listeners()
-            return new Trained(model, state.trainLosses(), (System.nanoTime() - t0) / 1e9, state.validationLosses());
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
-        }
+        return Failures.closeOnFailure(model::close, () -> {
+            try (Optimizer opt = new Optimizer(fc.optimizer(), model.params());
+                 AlignedArrays tr = source(be, in, train, split.train());
+                 AlignedArrays va = split.validation().length == 0 ? null : source(be, in, train, split.validation())) {
+                TrainingLoop loop = new TrainingLoop(model.params(), opt, step, fc)
+                        .validator(va == null ? null : new StepValidator(be, step, va, fc.batch()))
+                        .listeners(o.listenerBuilder(fc)
+                                .epochLine((m, epochs) -> String.format(Locale.ROOT, "epoch %d/%d  train MSE %.5f%s", m.epoch(), epochs,
+                                        m.trainLoss(), Double.isNaN(m.valLoss()) ? "" : String.format(Locale.ROOT, "  val MSE %.5f", m.valLoss())))
+                                .curveTitle(model.spec().name() + " MSE per epoch")
+                                .checkpoint(model.params(), model.spec().toMap(), opt, o::config).build());
+                TrainState state = o.fit(loop, tr, fc, model.params(), opt).state(); // adds o.listeners()
+                return new Trained(model, state.trainLosses(), (System.nanoTime() - t0) / 1e9, state.validationLosses());
+            }
+        });
     }
 
     /** Array names of the batches: the up-sampled inputs and the original images, both [b, 1, h, w]. */

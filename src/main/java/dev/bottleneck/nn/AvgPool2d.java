@@ -24,18 +24,19 @@ public final class AvgPool2d extends Pool2dModule {
 
     @Override
     Var pool(Graph g, Var x) {
-        return g.avgPool2d(x, kh, kw, strideH, strideW, padH, padW, countIncludePad);
+        return g.avgPool2d(x, window.kh(), window.kw(), window.strideH(), window.strideW(), window.padH(), window.padW(),
+                window.countIncludePad());
     }
 
     @Override
     public String describe() {
-        return describeWindow("AvgPool2d") + (padH > 0 || padW > 0 ? (countIncludePad ? "" : ", pad excluded") : "") + ")";
+        return describeWindow("AvgPool2d") + (window.padH() > 0 || window.padW() > 0 ? (window.countIncludePad() ? "" : ", pad excluded") : "") + ")";
     }
 
     @Override
     public Map<String, Object> spec() {
         Map<String, Object> m = super.spec();
-        m.put("count_include_pad", countIncludePad);
+        m.put("count_include_pad", window.countIncludePad());
         return m;
     }
 }

@@ -20,7 +20,7 @@ public final class MaxPool2d extends Pool2dModule {
 
     @Override
     Var pool(Graph g, Var x) {
-        return g.maxPool2d(x, kh, kw, strideH, strideW, padH, padW);
+        return g.maxPool2d(x, window.kh(), window.kw(), window.strideH(), window.strideW(), window.padH(), window.padW());
     }
 
     @Override

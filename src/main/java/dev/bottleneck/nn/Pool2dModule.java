@@ -11,21 +11,14 @@ import java.util.Map;
 
 /** What max and average pooling share: the window, its validation, the output shape and the spec fields. */
 abstract class Pool2dModule extends Module {
-    final int kh, kw, strideH, strideW, padH, padW;
-    final boolean countIncludePad;
+    /** The window (kernel, stride, padding, average divisor) as the geometry of one 1x1 plane of its own size. */
+    final Pool2dGeometry window;
     private final String type;
 
     Pool2dModule(String type, int kh, int kw, int strideH, int strideW, int padH, int padW, boolean countIncludePad) {
         this.type = type;
-        this.kh = kh;
-        this.kw = kw;
-        this.strideH = strideH;
-        this.strideW = strideW;
-        this.padH = padH;
-        this.padW = padW;
-        this.countIncludePad = countIncludePad;
-        try { // validates the window (padding at most half of it, positive sizes) once, with a 1x1 batch of its own size
-            geometry(1, 1, Math.max(kh, 1), Math.max(kw, 1));
+        try { // validates the window (padding at most half of it, positive sizes) once
+            window = new Pool2dGeometry(1, 1, Math.max(kh, 1), Math.max(kw, 1), kh, kw, strideH, strideW, padH, padW, countIncludePad);
         } catch (IllegalArgumentException e) {
             throw new BottleneckException(type + ": " + e.getMessage());
         }
@@ -43,7 +36,8 @@ abstract class Pool2dModule extends Module {
     }
 
     final Pool2dGeometry geometry(int n, int c, int h, int w) {
-        return new Pool2dGeometry(n, c, h, w, kh, kw, strideH, strideW, padH, padW, countIncludePad);
+        Pool2dGeometry k = window;
+        return new Pool2dGeometry(n, c, h, w, k.kh(), k.kw(), k.strideH(), k.strideW(), k.padH(), k.padW(), k.countIncludePad());
     }
 
     /** The pooling op itself on a checked [N, c, h, w] input. */
@@ -68,12 +62,15 @@ abstract class Pool2dModule extends Module {
 
     /** {@code Name(kxk, stride s, pad p} without the closing parenthesis. */
     final String describeWindow(String name) {
-        return name + "(" + Conv2d.pair(kh, kw) + ", stride " + Conv2d.pair(strideH, strideW) + ", pad " + Conv2d.pair(padH, padW);
+        Pool2dGeometry k = window;
+        return name + "(" + Conv2d.pair(k.kh(), k.kw()) + ", stride " + Conv2d.pair(k.strideH(), k.strideW()) + ", pad "
+                + Conv2d.pair(k.padH(), k.padW());
     }
 
     @Override
     public Map<String, Object> spec() {
-        return Json.object("type", type, "kernel", Conv2d.specPair(kh, kw), "stride", Conv2d.specPair(strideH, strideW),
-                "padding", Conv2d.specPair(padH, padW));
+        Pool2dGeometry k = window;
+        return Json.object("type", type, "kernel", Conv2d.specPair(k.kh(), k.kw()), "stride", Conv2d.specPair(k.strideH(), k.strideW()),
+                "padding", Conv2d.specPair(k.padH(), k.padW()));
     }
 }

@@ -110,6 +110,14 @@ public final class TrainOptions {
     }
 
     /**
+     * The standard listeners of an application's loop with these options: its log and progress output, and on
+     * divergence the advice to lower {@code --lr} (an application may give more specific advice).
+     */
+    public StandardListeners.Builder listenerBuilder(FitConfig fc) {
+        return StandardListeners.builder(fc, log).progressOut(progressOut).divergenceAdvice(lr -> "lower --lr (now " + lr + ")");
+    }
+
+    /**
      * Runs an application's loop with these options: holds {@link #outDir} ({@link RunDirectory}), continues its
      * checkpoint as {@link #resumeMode} says (comparing {@link #config} and {@code fc} with the checkpoint's), adds
      * {@link #listeners} after the loop's own, and reports to {@link #events}.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every GPU verification in one run, for a machine with an NVIDIA GPU but no Java, Maven or network.
-# Prepare here:   NO_DESKTOP=1 scripts/gpu-bundle.sh --mnist 20000      (about 63 MiB with the repository)
+# Prepare here:   NO_DESKTOP=1 scripts/gpu-bundle.sh --mnist 20000      (.bundle/, and .bundle.tar.xz of about 50 MB:
+#                 carry the archive, the folder with the repository is over a remote machine's 64 MiB)
 # Run there:      bash scripts/gpu-check.sh        (from the repository root; the log goes to $OUT or ./gpu-check-out)
 #
 # It runs, each step under its own time limit so that one hang cannot eat the budget:
@@ -16,6 +17,13 @@
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 B="${BUNDLE:-$ROOT/.bundle}"
+if [[ ! -x "$B/bin/bottleneck" && -f "$ROOT/.bundle.tar.xz" ]]; then  # the packed bundle: unpack it outside the tree
+    mkdir -p /tmp/bottleneck-bundle
+    tar -C /tmp/bottleneck-bundle -xJf "$ROOT/.bundle.tar.xz" 2>/dev/null \
+        || python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$ROOT/.bundle.tar.xz" /tmp/bottleneck-bundle \
+        || { echo "gpu-check: cannot unpack $ROOT/.bundle.tar.xz (no xz and no python3)"; exit 1; }
+    B=/tmp/bottleneck-bundle/.bundle
+fi
 OUTDIR="${OUT:-$ROOT/gpu-check-out}"
 mkdir -p "$OUTDIR"
 LOG="$OUTDIR/gpu-check.log"

@@ -89,10 +89,11 @@ final class CpuKernels {
     // ------------------------------------------------------------------------------------------ ReLU
 
     static void relu(CpuBuffer x, int xo, CpuBuffer y, int yo, int lo, int hi) {
-        if (VECTOR) {
-            VectorKernels.relu(x, xo, y, yo, lo, hi);
-            return;
-        }
+        if (VECTOR) VectorKernels.relu(x, xo, y, yo, lo, hi);
+        else reluScalar(x, xo, y, yo, lo, hi);
+    }
+
+    static void reluScalar(CpuBuffer x, int xo, CpuBuffer y, int yo, int lo, int hi) {
         FloatBuffer fx = x.f, fy = y.f;
         for (int i = lo; i < hi; i++) fy.put(yo + i, Math.max(fx.get(xo + i), 0f));
     }
@@ -105,10 +106,12 @@ final class CpuKernels {
      * dy's sign bit, so the result is 0 * dy (±0) as on the other backends.
      */
     static void reluBackward(CpuBuffer x, int xo, CpuBuffer dy, int dyo, CpuBuffer dx, int dxo, boolean accumulate, int lo, int hi) {
-        if (VECTOR) {
-            VectorKernels.reluBackward(x, xo, dy, dyo, dx, dxo, accumulate, lo, hi);
-            return;
-        }
+        if (VECTOR) VectorKernels.reluBackward(x, xo, dy, dyo, dx, dxo, accumulate, lo, hi);
+        else reluBackwardScalar(x, xo, dy, dyo, dx, dxo, accumulate, lo, hi);
+    }
+
+    static void reluBackwardScalar(CpuBuffer x, int xo, CpuBuffer dy, int dyo, CpuBuffer dx, int dxo, boolean accumulate,
+                                   int lo, int hi) {
         FloatBuffer fx = x.f, fdy = dy.f, fdx = dx.f;
         for (int i = lo; i < hi; i++) {
             int bits = Float.floatToRawIntBits(fx.get(xo + i));
@@ -127,12 +130,14 @@ final class CpuKernels {
 
     /** {@code o[oo + j] = a[ao + j] + b[bo + j]} for j in [0, len): a bias row added to one row of a matrix. */
     static void addRow(CpuBuffer a, int ao, CpuBuffer b, int bo, CpuBuffer o, int oo, int len) {
-        if (VECTOR) {
-            VectorKernels.addRow(a, ao, b, bo, o, oo, len);
-            return;
-        }
+        if (VECTOR) VectorKernels.addRow(a, ao, b, bo, o, oo, len);
+        else addRowScalar(a, ao, b, bo, o, oo, 0, len);
+    }
+
+    /** {@link #addRow} for j in [from, len). */
+    static void addRowScalar(CpuBuffer a, int ao, CpuBuffer b, int bo, CpuBuffer o, int oo, int from, int len) {
         FloatBuffer fa = a.f, fb = b.f, fo = o.f;
-        for (int j = 0; j < len; j++) fo.put(oo + j, fa.get(ao + j) + fb.get(bo + j));
+        for (int j = from; j < len; j++) fo.put(oo + j, fa.get(ao + j) + fb.get(bo + j));
     }
 
     /**
@@ -140,10 +145,11 @@ final class CpuKernels {
      * Each column's sum has the same order whatever the column range, so ranges may run on different threads.
      */
     static void columnSums(CpuBuffer x, int base, int rows, int cols, int c0, int c1, double[] acc) {
-        if (VECTOR) {
-            VectorKernels.columnSums(x, base, rows, cols, c0, c1, acc);
-            return;
-        }
+        if (VECTOR) VectorKernels.columnSums(x, base, rows, cols, c0, c1, acc);
+        else columnSumsScalar(x, base, rows, cols, c0, c1, acc);
+    }
+
+    static void columnSumsScalar(CpuBuffer x, int base, int rows, int cols, int c0, int c1, double[] acc) {
         FloatBuffer f = x.f;
         for (int r = 0; r < rows; r++) {
             int at = base + r * cols;

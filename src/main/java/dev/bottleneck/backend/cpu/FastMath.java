@@ -8,10 +8,15 @@ package dev.bottleneck.backend.cpu;
 final class FastMath {
     private FastMath() {}
 
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    private static final float ROUND = 12582912f; // 1.5 * 2^23
+    // shared with the vector bodies of VectorKernels, which must compute the same bits
+    static final float LOG2E = 1.44269504088896341f;
+    static final float LN2_HI = 0.693359375f;
+    static final float LN2_LO = -2.12194440e-4f;
+    static final float ROUND = 12582912f; // 1.5 * 2^23
+    // e^f on |f| <= ln2/2: p = P0, then p = fma(p, f, Pi) for i = 1..5, then fma(p f, f, f + 1); constants (not an
+    // array) so that the compiler folds them into the vector loops
+    static final float EXP_P0 = 1.9875691500E-4f, EXP_P1 = 1.3981999507E-3f, EXP_P2 = 8.3334519073E-3f,
+            EXP_P3 = 4.1665795894E-2f, EXP_P4 = 1.6666665459E-1f, EXP_P5 = 5.0000001201E-1f;
 
     /**
      * e^x for x ≤ 0 (Cephes-style: x = n ln2 + f with |f| ≤ ln2/2, a degree-6 polynomial for e^f evaluated with
@@ -22,12 +27,12 @@ final class FastMath {
         // round x·log2(e) to the nearest integer by adding and removing 1.5·2^23 (no call, no conversion)
         float n = (x * LOG2E + ROUND) - ROUND;
         float f = Math.fma(n, -LN2_LO, Math.fma(n, -LN2_HI, x));
-        float p = 1.9875691500E-4f;
-        p = Math.fma(p, f, 1.3981999507E-3f);
-        p = Math.fma(p, f, 8.3334519073E-3f);
-        p = Math.fma(p, f, 4.1665795894E-2f);
-        p = Math.fma(p, f, 1.6666665459E-1f);
-        p = Math.fma(p, f, 5.0000001201E-1f);
+        float p = EXP_P0;
+        p = Math.fma(p, f, EXP_P1);
+        p = Math.fma(p, f, EXP_P2);
+        p = Math.fma(p, f, EXP_P3);
+        p = Math.fma(p, f, EXP_P4);
+        p = Math.fma(p, f, EXP_P5);
         float r = Math.fma(p * f, f, f + 1f);
         return r * Float.intBitsToFloat(((int) n + 127) << 23);
     }

@@ -108,17 +108,12 @@ class CpuKernelsTest {
     void reluAndItsGradientGiveTheScalarBits() {
         CpuBuffer x = values(8, 1), dy = values(9, 1);
         CpuBuffer y1 = values(10, 1), y2 = copy(y1);
-        // the scalar body of relu is the fallback branch of CpuKernels.relu; run it through the element rule
-        for (int i = LO; i < HI; i++) y1.f.put(i, Math.max(x.f.get(i), 0f));
+        CpuKernels.reluScalar(x, 0, y1, 0, LO, HI);
         VectorKernels.relu(x, 0, y2, 0, LO, HI);
         assertSameBits(y1, y2, "relu");
         for (boolean acc : new boolean[] {false, true}) {
             CpuBuffer d1 = values(11, 1), d2 = copy(d1);
-            for (int i = LO; i < HI; i++) {
-                int m = CpuKernels.reluMask(Float.floatToRawIntBits(x.f.get(i)));
-                float gi = Float.intBitsToFloat(Float.floatToRawIntBits(dy.f.get(i)) & (m | 0x80000000));
-                d1.f.put(i, acc ? d1.f.get(i) + gi : gi);
-            }
+            CpuKernels.reluBackwardScalar(x, 0, dy, 0, d1, 0, acc, LO, HI);
             VectorKernels.reluBackward(x, 0, dy, 0, d2, 0, acc, LO, HI);
             assertSameBits(d1, d2, "relu gradient, accumulate " + acc);
         }
@@ -128,12 +123,12 @@ class CpuKernelsTest {
     void rowAddAndColumnSumsGiveTheScalarBits() {
         CpuBuffer a = values(12, 1), b = values(13, 1), o1 = zeros(), o2 = zeros();
         int len = 16 * 5 + 3;
-        for (int j = 0; j < len; j++) o1.f.put(7 + j, a.f.get(5 + j) + b.f.get(2 + j));
+        CpuKernels.addRowScalar(a, 5, b, 2, o1, 7, 0, len);
         VectorKernels.addRow(a, 5, b, 2, o2, 7, len);
         assertSameBits(o1, o2, "row add");
         int rows = 9, cols = 16 * 3 + 7;
         double[] s1 = new double[cols], s2 = new double[cols];
-        for (int r = 0; r < rows; r++) for (int j = 0; j < cols; j++) s1[j] += a.f.get(4 + r * cols + j);
+        CpuKernels.columnSumsScalar(a, 4, rows, cols, 0, cols, s1);
         VectorKernels.columnSums(a, 4, rows, cols, 0, 16, s2);
         VectorKernels.columnSums(a, 4, rows, cols, 16, cols, s2); // a second range, as another thread would
         for (int j = 0; j < cols; j++) {

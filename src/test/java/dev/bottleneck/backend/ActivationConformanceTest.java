@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 import static dev.bottleneck.testing.Asserts.assertClose;
-import static dev.bottleneck.testing.Conformance.NAMES;
+import static dev.bottleneck.testing.Conformance.KERNEL_NAMES;
 import static dev.bottleneck.testing.Conformance.NAN_RULE_DY;
 import static dev.bottleneck.testing.Conformance.NAN_RULE_X;
 import static dev.bottleneck.testing.Conformance.andReference;
@@ -30,7 +30,7 @@ import static dev.bottleneck.testing.Conformance.rnd;
  */
 class ActivationConformanceTest {
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void activations(String name) {
         Backend be = BackendsUnderTest.get(name);
         List<Object[]> kinds = new ArrayList<>();
@@ -91,7 +91,7 @@ class ActivationConformanceTest {
      * bit on every backend and the float64 reference, so a diverging run trips the NaN guard at the same step on all.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void piecewiseActivationsPropagateNaN(String name) {
         for (Backend be : andReference(name)) {
             for (Object[] k : new Object[][] {{Activation.RELU, 0.0}, {Activation.LEAKY_RELU, 0.25}, {Activation.ELU, 0.5}}) {

@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.SplittableRandom;
 
 import static dev.bottleneck.testing.Asserts.assertClose;
-import static dev.bottleneck.testing.Conformance.NAMES;
+import static dev.bottleneck.testing.Conformance.KERNEL_NAMES;
 import static dev.bottleneck.testing.Conformance.compare;
 import static dev.bottleneck.testing.Conformance.eval;
 import static dev.bottleneck.testing.Conformance.maxAbsFinite;
@@ -60,7 +60,7 @@ class BlasConformanceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void gemm(String name) {
         Backend be = BackendsUnderTest.get(name);
         int[][] sizes = {{7, 5, 13}, {33, 17, 67}, {1, 1, 1}, {64, 48, 300}, {3, 129, 2}};
@@ -106,7 +106,7 @@ class BlasConformanceTest {
      * must become 0. C has row stride n + 1: the padding column (9.0) must stay untouched.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void gemmWithEmptyInnerDimension(String name) {
         Backend be = BackendsUnderTest.get(name);
         int m = 3, n = 4, ldc = n + 1;
@@ -131,7 +131,7 @@ class BlasConformanceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void matmulConvenience(String name) {
         Backend be = BackendsUnderTest.get(name);
         SplittableRandom r = rnd("matmul");

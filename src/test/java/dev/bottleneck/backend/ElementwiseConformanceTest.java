@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
-import static dev.bottleneck.testing.Conformance.NAMES;
+import static dev.bottleneck.testing.Conformance.KERNEL_NAMES;
 import static dev.bottleneck.testing.Conformance.NAN_RULE_X;
 import static dev.bottleneck.testing.Conformance.andReference;
 import static dev.bottleneck.testing.Conformance.assertNear;
@@ -35,7 +35,7 @@ class ElementwiseConformanceTest {
             {{300, 257}, {300, 257}}, {{29, 29}, {29, 1}}};
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void binaryWithBroadcasting(String name) {
         Backend be = BackendsUnderTest.get(name);
         for (BinaryOp op : BinaryOp.values()) {
@@ -70,7 +70,7 @@ class ElementwiseConformanceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void binaryOnViews(String name) {
         Backend be = BackendsUnderTest.get(name);
         SplittableRandom r = rnd("binary views");
@@ -83,7 +83,7 @@ class ElementwiseConformanceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void unary(String name) {
         Backend be = BackendsUnderTest.get(name);
         for (UnaryOp op : UnaryOp.values()) {
@@ -112,7 +112,7 @@ class ElementwiseConformanceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void affineAxpbyClamp(String name) {
         Backend be = BackendsUnderTest.get(name);
         SplittableRandom r = rnd("affine");
@@ -157,7 +157,7 @@ class ElementwiseConformanceTest {
      * correctly rounded, so they must match exactly.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void elementwiseAndBroadcasting(String name) {
         Backend be = BackendsUnderTest.get(name);
         Backend cpu = ref();   // the float64 CPU reference
@@ -186,7 +186,7 @@ class ElementwiseConformanceTest {
      * every backend and the float64 reference, bit for bit.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void clampPropagatesNaNAndKeepsSignedZero(String name) {
         for (Backend be : andReference(name)) {
             for (double[] range : new double[][] {{0.0, 1.0}, {-1.0, 1.0}}) {

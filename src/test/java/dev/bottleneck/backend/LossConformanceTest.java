@@ -15,7 +15,7 @@ import static dev.bottleneck.backend.SegInputs.H;
 import static dev.bottleneck.backend.SegInputs.N;
 import static dev.bottleneck.backend.SegInputs.W;
 import static dev.bottleneck.testing.Asserts.assertClose;
-import static dev.bottleneck.testing.Conformance.NAMES;
+import static dev.bottleneck.testing.Conformance.KERNEL_NAMES;
 import static dev.bottleneck.testing.Conformance.andReference;
 import static dev.bottleneck.testing.Conformance.compare;
 import static dev.bottleneck.testing.Conformance.eval;
@@ -32,7 +32,7 @@ import static dev.bottleneck.testing.Tolerances.ELEMENTWISE_RTOL;
  */
 class LossConformanceTest {
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void losses(String name) {
         Backend be = BackendsUnderTest.get(name);
         int rows = 37, cols = 11, n = rows * cols;
@@ -96,7 +96,7 @@ class LossConformanceTest {
 
     /** The per-pixel softmax cross-entropy of {@link SegInputs} and its gradient, to float32 rounding. */
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void softmaxCrossEntropyMatchesFloat64Reference(String name) {
         Backend be = BackendsUnderTest.get(name);
         SegInputs in = SegInputs.draw();
@@ -112,7 +112,7 @@ class LossConformanceTest {
      * pixels' gradients are untouched.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void badTargetsGiveNaNNotAnAddress(String name) {
         int n = 1, c = 3, h = 2, w = 3, hw = h * w;
         double[] logits = HostData.f32(HostData.uniform(new SplittableRandom(5), n * c * hw, -2, 2));

@@ -13,7 +13,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static dev.bottleneck.testing.Asserts.assertExactly;
-import static dev.bottleneck.testing.Conformance.NAMES;
+import static dev.bottleneck.testing.Conformance.KERNEL_NAMES;
 import static dev.bottleneck.testing.Conformance.randn;
 import static dev.bottleneck.testing.Conformance.rnd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class MemoryConformanceTest {
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void memoryOps(String name) {
         Backend be = BackendsUnderTest.get(name);
         SplittableRandom r = rnd("memory");
@@ -112,7 +112,7 @@ class MemoryConformanceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void gatherRowsRejectsBadIndex(String name) {
         Backend be = BackendsUnderTest.get(name);
         try (TensorScope s = new TensorScope(be)) {
@@ -123,7 +123,7 @@ class MemoryConformanceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void copyColumnsMatchesHostLoop(String name) {
         Backend be = BackendsUnderTest.get(name);
         int[][] cases = {{5, 9, 2, 7, 1, 4}, {1, 3, 0, 3, 0, 3}, {33, 40, 20, 20, 0, 20}, {130, 40, 0, 45, 25, 20}, {4, 6, 5, 6, 0, 1}};

@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.SplittableRandom;
 
 import static dev.bottleneck.testing.Asserts.assertClose;
-import static dev.bottleneck.testing.Conformance.NAMES;
+import static dev.bottleneck.testing.Conformance.KERNEL_NAMES;
 import static dev.bottleneck.testing.Conformance.eval;
 import static dev.bottleneck.testing.Conformance.maxAbsFinite;
 import static dev.bottleneck.testing.Conformance.ref;
@@ -60,7 +60,7 @@ class OptimizerConformanceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void optimizers(String name) {
         Backend be = BackendsUnderTest.get(name);
         optimizerCase(be, "sgd lr 0.1", 5, (b, p, g, s1, s2, t) -> b.optimizer().sgd(p, g, null, 0.1, 0, false, 0));

@@ -21,7 +21,7 @@ import static dev.bottleneck.backend.SegInputs.W;
 import static dev.bottleneck.testing.Asserts.assertClose;
 import static dev.bottleneck.testing.Asserts.assertExactly;
 import static dev.bottleneck.testing.Conformance.CONV_SEED;
-import static dev.bottleneck.testing.Conformance.NAMES;
+import static dev.bottleneck.testing.Conformance.KERNEL_NAMES;
 import static dev.bottleneck.testing.Conformance.NEG_NAN;
 import static dev.bottleneck.testing.Conformance.andReference;
 import static dev.bottleneck.testing.Conformance.assertNear;
@@ -29,6 +29,7 @@ import static dev.bottleneck.testing.Conformance.assertSameBits;
 import static dev.bottleneck.testing.Conformance.compareScaled;
 import static dev.bottleneck.testing.Conformance.eval;
 import static dev.bottleneck.testing.Conformance.onEveryBackend;
+import static dev.bottleneck.testing.Conformance.onEveryKernelBackend;
 import static dev.bottleneck.testing.Conformance.plus;
 import static dev.bottleneck.testing.Conformance.randn;
 import static dev.bottleneck.testing.Conformance.ref;
@@ -106,33 +107,51 @@ class PoolConformanceTest {
         assertClose(want[1], got[1], 1e-14, 1e-15, "F64 average pooling of " + g);
     }
 
-    @ParameterizedTest(name = "pooling on {0} {1}")
-    @MethodSource("poolCases")
-    void pooling(String name, Pool2dGeometry g) {
+    static Stream<Object[]> maxPoolCases() {
+        return onEveryKernelBackend(poolGeometries().map(g -> new Object[] {g}).toList());
+    }
+
+    /** One pooling pass on the backend's pool ops: forward into y, backward into dx and accumulated into dxAcc. */
+    private interface PoolPass {
+        void run(PoolOps p, Tensor x, Tensor y, Tensor dy, Tensor dx, Tensor dxAcc);
+    }
+
+    /** Runs {@code pass} on backend {@code name} and on the reference, from the same seeded x, dy and old dx. */
+    private static void comparePooling(String name, Pool2dGeometry g, String what, double rtol, double atol, PoolPass pass) {
         Backend be = BackendsUnderTest.get(name);
         SplittableRandom r = rnd(CONV_SEED, "pool" + g);
         double[] x = HostData.signed(r, HostData.size(g.inputShape()));
         double[] dy = HostData.signed(r, HostData.size(g.outputShape())), old = HostData.signed(r, x.length);
-        compareScaled(be, "max pooling " + g, ELEMENTWISE_RTOL, ELEMENTWISE_ATOL, s -> {
+        compareScaled(be, what + " " + g, rtol, atol, s -> {
             Tensor xt = s.tensor(x, g.inputShape()), y = s.nan(g.outputShape()), dyt = s.tensor(dy, g.outputShape());
             Tensor dx = s.nan(g.inputShape()), dxAcc = s.tensor(old, g.inputShape());
-            s.backend().pool().maxForward(g, xt, y);
-            s.backend().pool().maxBackward(g, xt, y, dyt, dx, false);
-            s.backend().pool().maxBackward(g, xt, y, dyt, dxAcc, true);
-            return new Tensor[] {y, dx, dxAcc};
-        });
-        compareScaled(be, "average pooling " + g, REDUCE_RTOL, REDUCE_RTOL, s -> {
-            Tensor xt = s.tensor(x, g.inputShape()), y = s.nan(g.outputShape()), dyt = s.tensor(dy, g.outputShape());
-            Tensor dx = s.nan(g.inputShape()), dxAcc = s.tensor(old, g.inputShape());
-            s.backend().pool().avgForward(g, xt, y);
-            s.backend().pool().avgBackward(g, dyt, dx, false);
-            s.backend().pool().avgBackward(g, dyt, dxAcc, true);
+            pass.run(s.backend().pool(), xt, y, dyt, dx, dxAcc);
             return new Tensor[] {y, dx, dxAcc};
         });
     }
 
+    @ParameterizedTest(name = "max pooling on {0} {1}")
+    @MethodSource("maxPoolCases")
+    void maxPooling(String name, Pool2dGeometry g) {
+        comparePooling(name, g, "max pooling", ELEMENTWISE_RTOL, ELEMENTWISE_ATOL, (p, x, y, dy, dx, dxAcc) -> {
+            p.maxForward(g, x, y);
+            p.maxBackward(g, x, y, dy, dx, false);
+            p.maxBackward(g, x, y, dy, dxAcc, true);
+        });
+    }
+
+    @ParameterizedTest(name = "average pooling on {0} {1}")
+    @MethodSource("poolCases")
+    void averagePooling(String name, Pool2dGeometry g) {
+        comparePooling(name, g, "average pooling", REDUCE_RTOL, REDUCE_RTOL, (p, x, y, dy, dx, dxAcc) -> {
+            p.avgForward(g, x, y);
+            p.avgBackward(g, dy, dx, false);
+            p.avgBackward(g, dy, dxAcc, true);
+        });
+    }
+
     @ParameterizedTest(name = "max pooling ties go to the first maximum on {0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void maxPoolingTiesGoToTheFirstMaximum(String name) {
         Backend be = BackendsUnderTest.get(name);
         // one 3x3 plane of equal values (and a larger one that wins its windows later), window 2x2 stride 1
@@ -158,7 +177,7 @@ class PoolConformanceTest {
      * the float64 reference, with inputs and outputs exact in every precision.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void maxPoolingNaNWinsAndSignedZerosTie(String name) {
         // 4x4 plane, windows 2x2 stride 2 (disjoint) and 3x3 stride 1 (overlapping)
         double[] x = {
@@ -227,7 +246,7 @@ class PoolConformanceTest {
 
     /** Pooled values and indices, the routed gradients and both directions of un-pooling move values: exact. */
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void maxPoolIndicesAndUnpoolMatchFloat64Reference(String name) {
         Backend be = BackendsUnderTest.get(name);
         SegInputs in = SegInputs.draw();
@@ -247,7 +266,7 @@ class PoolConformanceTest {
             out.add(new Object[] {m, 3, 2, new int[] {1, 2, 4, 3}});
             out.add(new Object[] {m, 2, 2, new int[] {32, 8, 14, 14}}); // threaded
         }
-        return onEveryBackend(out);
+        return onEveryKernelBackend(out);
     }
 
     @ParameterizedTest(name = "upsample on {0} {1} {2}x{3} {4}")
@@ -315,7 +334,7 @@ class PoolConformanceTest {
      * formulas written out here in float64 ({@code align_corners=False}), forward, backward and accumulating.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void upsamplingMatchesTheReference(String name) {
         Backend be = BackendsUnderTest.get(name);
         int[][] cases = {{2, 3, 5, 4, 2, 2}, {1, 2, 3, 7, 3, 1}, {1, 1, 1, 1, 4, 4}, {2, 1, 6, 3, 1, 3}};

@@ -9,7 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import static dev.bottleneck.testing.Asserts.assertClose;
-import static dev.bottleneck.testing.Conformance.NAMES;
+import static dev.bottleneck.testing.Conformance.KERNEL_NAMES;
 import static dev.bottleneck.testing.Conformance.eval;
 import static dev.bottleneck.testing.Conformance.ref;
 import static dev.bottleneck.testing.Tolerances.ELEMENTWISE_RTOL;
@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RandomConformanceTest {
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void randomUniformIsTheCounterRngFormula(String name) {
         Backend be = BackendsUnderTest.get(name);
         int n = 100_000;
@@ -49,7 +49,7 @@ class RandomConformanceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void randomNormal(String name) {
         Backend be = BackendsUnderTest.get(name);
         int n = 100_000;
@@ -76,7 +76,7 @@ class RandomConformanceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void randomBernoulli(String name) {
         Backend be = BackendsUnderTest.get(name);
         int n = 100_000;
@@ -105,7 +105,7 @@ class RandomConformanceTest {
      * float32 rounding.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void randomNumbersReproduceCounterRng(String name) {
         Backend be = BackendsUnderTest.get(name);
         int n = 10_000;

@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
 
 import static dev.bottleneck.testing.Asserts.assertClose;
 import static dev.bottleneck.testing.Asserts.assertWithin;
-import static dev.bottleneck.testing.Conformance.NAMES;
+import static dev.bottleneck.testing.Conformance.KERNEL_NAMES;
 import static dev.bottleneck.testing.Conformance.assertNear;
 import static dev.bottleneck.testing.Conformance.eval;
 import static dev.bottleneck.testing.Conformance.randn;
@@ -54,7 +54,7 @@ class ReduceConformanceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void sumTo(String name) {
         Backend be = BackendsUnderTest.get(name);
         int[][][] cases = {{{37, 29}, {29}}, {{37, 29}, {1, 29}}, {{37, 29}, {37, 1}}, {{37, 29}, {1}}, {{37, 29}, {37, 29}},
@@ -87,7 +87,7 @@ class ReduceConformanceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void sumAndSumSquares(String name) {
         Backend be = BackendsUnderTest.get(name);
         for (int n : new int[] {1, 37 * 29, 100_003}) {
@@ -117,7 +117,7 @@ class ReduceConformanceTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void nonFinite(String name) {
         Backend be = BackendsUnderTest.get(name);
         int n = 100_003;
@@ -147,7 +147,7 @@ class ReduceConformanceTest {
      * sums; sumTo of a [257, 33] matrix with beta 0.5 against the reference.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource(NAMES)
+    @MethodSource(KERNEL_NAMES)
     void reductionsAreDeterministicAndMatch(String name) {
         Backend be = BackendsUnderTest.get(name);
         Backend cpu = ref();   // the float64 CPU reference

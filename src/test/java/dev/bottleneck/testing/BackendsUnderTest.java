@@ -7,6 +7,9 @@ import dev.bottleneck.backend.BackendProvider;
 import dev.bottleneck.backend.Backends;
 import dev.bottleneck.backend.cpu.CpuBackend;
 import dev.bottleneck.tensor.DType;
+import dev.bottleneck.backend.cuda.EmulatedCudaBackend;
+import dev.bottleneck.backend.cuda.KernelEmulator;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
 import java.util.ArrayList;
@@ -80,10 +83,28 @@ public final class BackendsUnderTest {
     }
 
     /**
+     * {@link #names()} and {@value EmulatedCudaBackend#NAME}: the CUDA backend's own kernels run by the kernel
+     * emulator without a GPU ({@link EmulatedCudaBackend}). For the tests of op groups that use nothing but those
+     * kernels (element-wise, reductions, activations, losses, random numbers, optimizers, max pooling,
+     * up-sampling).
+     */
+    public static Stream<String> kernelNames() {
+        if ("off".equals(System.getenv(EMULATOR))) return names();
+        return Stream.concat(names(), Stream.of(EmulatedCudaBackend.NAME));
+    }
+
+    /** Set to {@code off} to leave the emulated backend out of {@link #kernelNames()} (scripts/gpu-check.sh does). */
+    public static final String EMULATOR = "BOTTLENECK_EMULATOR";
+
+    /** Set to 1 (as CI does) to make an emulator that cannot be built here a failure instead of a skip. */
+    public static final String REQUIRE_EMULATOR = "BOTTLENECK_REQUIRE_EMULATOR";
+
+    /**
      * The shared backend of that name in {@link #DTYPE}, or a skipped test ({@link Assumptions}) naming why it
      * cannot be used here.
      */
     public static synchronized Backend get(String name) {
+        if (name.equals(EmulatedCudaBackend.NAME)) return emulated();
         Candidate c = candidates().stream().filter(x -> x.name().equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("unknown backend under test: " + name));
         if (name.equals("cpu")) {
@@ -97,6 +118,23 @@ public final class BackendsUnderTest {
             System.out.println("backend under test: " + b.describe());
             return b;
         });
+    }
+
+    private static Backend emulated() {
+        Backend open = OPEN.get(EmulatedCudaBackend.NAME);
+        if (open != null) return open;
+        EmulatedCudaBackend b = EmulatedCudaBackend.createOrNull();
+        if (b == null) {
+            String why = "kernel emulator unavailable: " + KernelEmulator.unavailable();
+            if ("1".equals(System.getenv(REQUIRE_EMULATOR))) Assertions.fail(REQUIRE_EMULATOR + "=1 but " + why);
+            System.out.println("skipped (kernel emulator): " + why);
+            Assumptions.assumeTrue(false, why);
+        }
+        System.out.println("backend under test: " + b.describe());
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->   // which kernels this test JVM ran, in the build log
+                System.out.println("kernel emulator: launches per kernel " + b.launches())));
+        OPEN.put(EmulatedCudaBackend.NAME, b);
+        return b;
     }
 
     /** The float64 CPU backend every result is compared with. */

@@ -32,6 +32,12 @@ public final class Conformance {
     /** The {@code @MethodSource} of every test that runs once per backend under test (it takes the backend's name). */
     public static final String NAMES = "dev.bottleneck.testing.BackendsUnderTest#names";
 
+    /**
+     * {@link #NAMES} and the kernel emulator's CUDA backend, for tests of op groups that launch only our own
+     * kernels ({@link BackendsUnderTest#kernelNames()}).
+     */
+    public static final String KERNEL_NAMES = "dev.bottleneck.testing.BackendsUnderTest#kernelNames";
+
     /** Seed family of the element-wise, BLAS, reduction, activation, loss, random and optimizer inputs. */
     public static final long SEED = 0xC0FFEE;
 
@@ -152,8 +158,16 @@ public final class Conformance {
      * and every backend name of {@link BackendsUnderTest#names()}.
      */
     public static Stream<Object[]> onEveryBackend(List<Object[]> cases) {
+        return crossed(BackendsUnderTest.names().toList(), cases);
+    }
+
+    /** {@link #onEveryBackend(List)} with the kernel emulator's backend too ({@link #KERNEL_NAMES}). */
+    public static Stream<Object[]> onEveryKernelBackend(List<Object[]> cases) {
+        return crossed(BackendsUnderTest.kernelNames().toList(), cases);
+    }
+
+    private static Stream<Object[]> crossed(List<String> names, List<Object[]> cases) {
         List<Object[]> out = new ArrayList<>();
-        List<String> names = BackendsUnderTest.names().toList();
         for (Object[] c : cases) {
             for (String n : names) {
                 Object[] row = new Object[c.length + 1];

@@ -80,7 +80,9 @@ public final class CudaBackend implements Backend {
     long indexCapacity;
     float[] convert;   // host scratch for double[] <-> float conversions
 
-    private final CudaMemory memory = new CudaMemory(this);
+    private final MemoryOps memory;
+    /** The column-major SGEMM behind {@link CudaBlas}: cuBLAS, or the kernel emulator's reference. */
+    final CudaBlas.Sgemm sgemm;
     private final CudaBlas blas = new CudaBlas(this);
     private final CudaElementwise elementwise = new CudaElementwise(this);
     private final CudaReduce reduce = new CudaReduce(this);
@@ -93,6 +95,8 @@ public final class CudaBackend implements Backend {
         // one GPU per process: the local rank of a data-parallel job picks it (CudaDevices); probe describes that one
         CudaProbe.Result probe = probed.onDevice(CudaDevices.choose(System.getenv(), probed.deviceCount()));
         this.probe = probe;
+        this.memory = new CudaMemory(this);
+        this.sgemm = CudaBlas.cublas(this);
         this.tf32 = options.tf32();
         this.device = probe.device();
         this.context = new CudaContext(device, tf32);
@@ -115,6 +119,30 @@ public final class CudaBackend implements Backend {
         } finally {
             if (!ok) close();
         }
+    }
+
+    /**
+     * A backend with no GPU behind it, for the tests that run our own kernels in the kernel emulator
+     * ({@code native/emu}, docs/CUDA.md "Kernels without a GPU"): {@code sink} runs each launch on host memory that
+     * the test allocates, {@code partials} is a host block of {@link #MAX_PARTIALS} doubles. Only the op groups that
+     * launch nothing but our kernels work here (element-wise, reductions, activations, losses, random, optimizers,
+     * max pooling with its index ops, up-sampling), and GEMM with {@code sgemm} in cuBLAS's place; there is no
+     * context, stream, cuBLAS or cuDNN, and {@code memory} (the test's own, on host memory) stands in for
+     * {@link CudaMemory}.
+     */
+    CudaBackend(KernelSink sink, int maxGrid, long partials, MemoryOps memory, CudaBlas.Sgemm sgemm) {
+        this.memory = memory;
+        this.sgemm = sgemm;
+        this.probe = null;
+        this.tf32 = false;
+        this.device = -1;
+        this.maxGrid = maxGrid;
+        this.context = null;
+        this.stream = null;
+        this.cublas = null;
+        this.kernels = new Kernels(sink);
+        this.partials = partials;
+        this.pool = new CudaPool(this, null);
     }
 
     @Override public String name() { return "cuda"; }
@@ -172,6 +200,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void close() {
+        if (context == null) return;   // the kernel emulator's backend holds nothing
         if (context.closed()) return;
         try {
             if (collectives != null) collectives.closeAll(); // communicators use the stream and the context
@@ -217,7 +246,7 @@ public final class CudaBackend implements Backend {
 
     /** Checks the backend is open and the calling thread has this device's context current. */
     void enter() {
-        context.enter();
+        if (context != null) context.enter();
     }
 
     CudaBuffer buf(Tensor t) {

@@ -42,13 +42,30 @@ final class CudaBlas extends CudaOps implements BlasOps {
             return;
         }
         synchronized (be) {
-            be.alphaHost.put(0, (float) alpha);
-            be.betaHost.put(0, (float) beta);   // host pointer mode: read before cublasSgemm_v2 returns
-            CudaCheck.cublas(cublasSgemm_v2(be.cublas, transB ? CUBLAS_OP_T : CUBLAS_OP_N, transA ? CUBLAS_OP_T : CUBLAS_OP_N,
-                    n, m, k, be.alphaHost, DevicePointers.floats(be.addr(b)), ldb, DevicePointers.floats(be.addr(a)), lda,
-                    be.betaHost, DevicePointers.floats(be.addr(c)), ldc),
-                    "cublasSgemm_v2(m=" + m + ", n=" + n + ", k=" + k + ")");
-            if (be.syncEveryLaunch) CudaCheck.cuda(cudaStreamSynchronize(be.stream), "cublasSgemm_v2");
+            be.sgemm.sgemm(transB, transA, n, m, k, (float) alpha, be.addr(b), ldb, be.addr(a), lda, (float) beta, be.addr(c), ldc);
         }
+    }
+
+    /**
+     * Column-major C = alpha op(A) op(B) + beta C on device addresses, as {@code cublasSgemm_v2} defines it: what
+     * {@link #gemm} calls (through {@link CudaBackend#sgemm}, so that the kernel emulator's tests can put a
+     * reference SGEMM in its place and check the row-major mapping above). Under the backend lock.
+     */
+    interface Sgemm {
+        void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb,
+                   float beta, long c, int ldc);
+    }
+
+    /** {@link Sgemm} through cuBLAS on the backend's stream (host pointer mode for alpha and beta). */
+    static Sgemm cublas(CudaBackend be) {
+        return (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) -> {
+            be.alphaHost.put(0, alpha);
+            be.betaHost.put(0, beta);   // host pointer mode: read before cublasSgemm_v2 returns
+            CudaCheck.cublas(cublasSgemm_v2(be.cublas, transA ? CUBLAS_OP_T : CUBLAS_OP_N, transB ? CUBLAS_OP_T : CUBLAS_OP_N,
+                    m, n, k, be.alphaHost, DevicePointers.floats(a), lda, DevicePointers.floats(b), ldb,
+                    be.betaHost, DevicePointers.floats(c), ldc),
+                    "cublasSgemm_v2(m=" + n + ", n=" + m + ", k=" + k + ")");
+            if (be.syncEveryLaunch) CudaCheck.cuda(cudaStreamSynchronize(be.stream), "cublasSgemm_v2");
+        };
     }
 }

@@ -1,0 +1,124 @@
+package dev.bottleneck.backend.cuda;
+
+import dev.bottleneck.tensor.Tensor;
+import dev.bottleneck.testing.BackendsUnderTest;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The kernel emulator follows the CUDA rules the kernels rely on, and fails loudly where a GPU would fail
+ * quietly: warp shuffles ({@code __shfl_down_sync}), the block reduction's tree, {@code __syncthreads} ordering
+ * writes before reads, a race reported by the order check, a deadlock reported instead of hanging, a pointer
+ * outside every allocation and a wrong argument count refused. The kernels are those of
+ * {@code native/emu/selftest.cu}; the CUDA backend's own kernels are checked by the conformance suite on
+ * {@value EmulatedCudaBackend#NAME}.
+ */
+class KernelEmulatorTest {
+    private static EmulatedCudaBackend be;
+
+    @BeforeAll
+    static void open() {
+        be = (EmulatedCudaBackend) BackendsUnderTest.get(EmulatedCudaBackend.NAME);
+    }
+
+    private static float[] run(String kernel, int grid, int block, int outSize, int... ints) {
+        Tensor out = be.memory().allocate(outSize);
+        try {
+            KernelSink s = be.sink().begin().ptr(be.address(out));
+            for (int v : ints) s.i32(v);
+            s.launch(kernel, grid, block);
+            return be.memory().toFloatArray(out);
+        } finally {
+            be.memory().release(out);
+        }
+    }
+
+    @Test
+    void holdsExactlyTheKernelsWithEntryPoints() {
+        Set<String> entryPoints = Arrays.stream(Kernels.class.getDeclaredMethods())
+                .filter(m -> !Modifier.isPrivate(m.getModifiers()) && !m.isSynthetic())
+                .map(Method::getName).collect(Collectors.toCollection(TreeSet::new));
+        Set<String> emulated = Arrays.stream(EmulatedCudaBackend.kernels()).filter(k -> !k.startsWith("emu_"))
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(entryPoints, emulated, "kernels/*.cu as compiled into the emulator vs the entry points of Kernels");
+        assertTrue(emulated.size() >= 30, "kernels found: " + emulated);
+    }
+
+    @Test
+    void shuffleDownPassesTheValueOfLaneIPlusDelta() {
+        for (int delta : new int[] {1, 5, 16}) {
+            float[] got = run("emu_shuffle", 2, 64, 128, delta);
+            float[] want = new float[128];
+            for (int t = 0; t < 128; t++) want[t] = (t & 31) + delta < 32 ? t + delta : t;
+            assertArrayEquals(want, got, "__shfl_down_sync by " + delta);
+        }
+    }
+
+    @Test
+    void blockSumAddsEveryThreadOfTheBlock() {
+        for (int threads : new int[] {32, 96, 256, 1024}) {
+            Tensor out = be.memory().allocate(2 * 3);   // 3 doubles
+            try {
+                be.sink().begin().ptr(be.address(out)).launch("emu_block_sum", 3, threads);
+                float[] raw = be.memory().toFloatArray(out);
+                java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocate(24).order(java.nio.ByteOrder.nativeOrder());
+                for (float f : raw) bb.putFloat(f);
+                bb.flip();
+                for (int b = 0; b < 3; b++) {
+                    assertEquals(threads * (threads + 1) / 2.0, bb.getDouble(), "bn_block_sum of 1.." + threads + ", block " + b);
+                }
+            } finally {
+                be.memory().release(out);
+            }
+        }
+    }
+
+    @Test
+    void syncthreadsOrdersWritesBeforeReads() {
+        float[] got = run("emu_neighbour", 1, 128, 128);
+        for (int t = 0; t < 128; t++) assertEquals((t + 1) % 128, got[t], "thread " + t + " reads its neighbour's write");
+    }
+
+    @Test
+    void aRaceIsReportedByTheOrderCheck() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> run("emu_neighbour_race", 1, 64, 64));
+        assertTrue(e.getMessage().contains("emu_neighbour_race: results depend on the order its threads run in"), e.getMessage());
+    }
+
+    @Test
+    void aDeadlockIsReportedNotHung() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> run("emu_partial_warp", 1, 64, 64));
+        assertTrue(e.getMessage().contains("emu_partial_warp: deadlock in block 0"), e.getMessage());
+    }
+
+    @Test
+    void aPointerOutsideEveryAllocationIsRefused() {
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> be.sink().begin().ptr(4096).f32(1f).i64(10).launch("ew_fill", 1, 256));
+        assertTrue(e.getMessage().contains("ew_fill: pointer argument 0 = 0x1000 is not inside any allocation"), e.getMessage());
+    }
+
+    @Test
+    void aWrongArgumentCountIsRefused() {
+        Tensor t = be.memory().allocate(10);
+        try {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> be.sink().begin().ptr(be.address(t)).f32(1f).launch("ew_fill", 1, 256));
+            assertTrue(e.getMessage().contains("ew_fill: 2 arguments passed, the kernel has 3 parameters"), e.getMessage());
+        } finally {
+            be.memory().release(t);
+        }
+    }
+}

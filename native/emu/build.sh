@@ -36,6 +36,6 @@ objs+=("$out/src/emu_runtime.o")
 fail=0
 for job in $(jobs -p); do wait "$job" || fail=1; done
 [[ $fail == 0 ]] || { echo "native/emu/build.sh: compile failed" >&2; exit 1; }
-"$cxx" -shared -pthread -o "$out/libbnemu.so.tmp" "${objs[@]}"
+"$cxx" -shared -pthread -Wl,-z,now -o "$out/libbnemu.so.tmp" "${objs[@]}"
 mv -f "$out/libbnemu.so.tmp" "$out/libbnemu.so"
 echo "kernel emulator: $out/libbnemu.so ($(ls "$root"/kernels/*.cu | wc -l) kernel files)"

@@ -10,15 +10,28 @@
 // - Every launch runs twice from the same memory, threads and blocks in ascending and then in descending order;
 //   a kernel whose results differ has a race (a read of another thread's write without a barrier, or two blocks
 //   writing one element), which a GPU's scheduling would make a rare, irreproducible wrong answer.
-// - Every pointer argument must be null or point into memory registered with bn_emu_register (the test's
-//   device allocations), else the launch is refused before it runs: a wrong address from the Java side is an
-//   error message, not a corrupted heap.
+// - Device memory comes from KernelEmulator.alloc: pages of its own per block, the block placed so that it ends
+//   where a page that cannot be read or written begins; a freed block is unmapped. Every pointer argument must
+//   be null or point into a live block, else the launch is refused before it runs.
+// - Each launch runs in a child task that shares the address space (clone with CLONE_VM, so the kernel writes
+//   device memory directly and nothing is copied) but has signal handlers of its own: a kernel that reads or
+//   writes past the end of its block, or at any address that is not mapped, ends only the child, and the launch
+//   fails saying where; a kernel that never finishes is killed after the time limit. The parent prepares
+//   everything the child needs (fiber stacks, the order check's buffers), so the child allocates nothing while a
+//   kernel runs; nothing of the JVM runs in the child.
 //
 // The JNI functions at the end are the Java side's entry (dev.bottleneck.backend.cuda.KernelEmulator, a test
 // class). Built by native/emu/build.sh.
 #include <jni.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <ucontext.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -27,7 +40,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -42,7 +54,7 @@ dim3 block_dim;
 dim3 grid_dim;
 
 namespace {
-constexpr size_t STACK_BYTES = 256 * 1024;
+constexpr size_t STACK_BYTES = 64 * 1024;
 constexpr int MAX_THREADS = 1024;
 
 enum class State { READY, AT_BLOCK_BARRIER, AT_WARP_BARRIER, DONE };
@@ -87,7 +99,6 @@ void yield_as(State s) {
 bool run_block(Block& b) {
     for (int t = 0; t < b.threads; t++) {
         Fiber& f = b.fibers[t];
-        if (!f.stack) f.stack.reset(new char[STACK_BYTES]);
         getcontext(&f.ctx);
         f.ctx.uc_stack.ss_sp = f.stack.get();
         f.ctx.uc_stack.ss_size = STACK_BYTES;
@@ -170,7 +181,13 @@ std::map<std::string, KernelEntry>& registry() {
 Registrar::Registrar(const char* name, KernelEntry entry) { registry()[name] = entry; }
 
 namespace {
-std::map<uintptr_t, uintptr_t> regions;  // start -> end of memory the kernels may be given
+/** A block of emulated device memory: [start, end) usable, inside the mapping [base, base + span). */
+struct Region {
+    uintptr_t end;
+    void* base;
+    size_t span;
+};
+std::map<uintptr_t, Region> regions;  // by start address
 
 bool registered(const void* p, std::string& why) {
     if (p == nullptr || regions.empty()) return true;
@@ -178,7 +195,7 @@ bool registered(const void* p, std::string& why) {
     auto it = regions.upper_bound(a);
     if (it != regions.begin()) {
         --it;
-        if (a >= it->first && a < it->second) return true;
+        if (a >= it->first && a < it->second.end) return true;
     }
     char buf[64];
     std::snprintf(buf, sizeof buf, "0x%llx", (unsigned long long) a);
@@ -186,15 +203,9 @@ bool registered(const void* p, std::string& why) {
     return false;
 }
 
-std::vector<std::vector<char>> snapshot() {
-    std::vector<std::vector<char>> all;
-    for (auto& r : regions) all.emplace_back((const char*) r.first, (const char*) r.second);
-    return all;
-}
-
 void restore(const std::vector<std::vector<char>>& saved) {
     size_t i = 0;
-    for (auto& r : regions) std::memcpy((void*) r.first, saved[i++].data(), r.second - r.first);
+    for (auto& r : regions) std::memcpy((void*) r.first, saved[i++].data(), r.second.end - r.first);
 }
 
 /** Empty when every region holds what `saved` holds, else where the first difference is. */
@@ -210,6 +221,187 @@ std::string compare(const std::vector<std::vector<char>>& saved) {
         }
     }
     return "";
+}
+
+/** Error text the child leaves for the parent (shared page). */
+char* child_message = nullptr;
+constexpr size_t MESSAGE_BYTES = 4096;
+long timeout_ms = 60000;
+
+/** Appends text to the child's message from a signal handler (no allocation, no stdio). */
+void put_raw(size_t& at, const char* text) {
+    while (*text && at + 1 < MESSAGE_BYTES) child_message[at++] = *text++;
+    child_message[at] = 0;
+}
+
+void put_number(size_t& at, unsigned long long v, int base) {
+    char digits[32];
+    int n = 0;
+    do {
+        digits[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    char out[34];
+    int o = 0;
+    if (base == 16) { out[o++] = '0'; out[o++] = 'x'; }
+    while (n) out[o++] = digits[--n];
+    out[o] = 0;
+    put_raw(at, out);
+}
+
+const char* faulting_kernel = "";
+
+/** In the child: a fault names the address and, past the end of a block, by how much. */
+void on_fault(int sig, siginfo_t* info, void*) {
+    size_t at = 0;
+    const uintptr_t a = (uintptr_t) info->si_addr;
+    put_raw(at, faulting_kernel);
+    put_raw(at, sig == SIGSEGV ? ": invalid memory access at " : ": bus error at ");
+    put_number(at, a, 16);
+    for (auto& r : regions) {   // the map is not changed in the child: reading it here is safe
+        const uintptr_t guard = (r.second.end + 15) & ~(uintptr_t) 15;
+        if (a >= r.second.end && a < guard + 4096) {
+            put_raw(at, ", ");
+            put_number(at, a - r.second.end, 10);
+            put_raw(at, " bytes past the end of a ");
+            put_number(at, r.second.end - r.first, 10);
+            put_raw(at, "-byte allocation");
+            break;
+        }
+        if (a >= (uintptr_t) r.second.base && a < r.first) {
+            put_raw(at, ", ");
+            put_number(at, r.first - a, 10);
+            put_raw(at, " bytes before a ");
+            put_number(at, r.second.end - r.first, 10);
+            put_raw(at, "-byte allocation");
+            break;
+        }
+    }
+    put_raw(at, " (an index past the end of a tensor, or a wrong pointer)");
+    _exit(3);
+}
+
+/** What the child needs, all allocated by the parent: the child itself allocates nothing while a kernel runs. */
+struct Job {
+    const std::string* name;
+    const KernelEntry* kernel;
+    int grid, block;
+    void** params;
+    std::vector<std::vector<char>> before, forward;  // sized to the regions
+    Block* block_state;
+};
+
+void copy_regions(std::vector<std::vector<char>>& to) {
+    size_t i = 0;
+    for (auto& r : regions) std::memcpy(to[i++].data(), (const void*) r.first, r.second.end - r.first);
+}
+
+/** In the child: the launch, forward and with the order check. Empty, or what went wrong. */
+std::string run_launch(Job& j) {
+    Block* const b = j.block_state;
+    auto run = [&](bool reverse) {
+        std::string error;
+        block_state = b;
+        b->kernel = j.kernel;
+        b->params = j.params;
+        b->threads = j.block;
+        b->reverse = reverse;
+        block_dim = dim3{(unsigned) j.block, 1, 1};
+        grid_dim = dim3{(unsigned) j.grid, 1, 1};
+        for (int i = 0; i < j.grid && error.empty(); i++) {
+            block_idx = uint3{(unsigned) (reverse ? j.grid - 1 - i : i), 0, 0};
+            if (!run_block(*b)) error = *j.name + ": " + b->error;
+        }
+        block_state = nullptr;
+        return error;
+    };
+    // The order check: the launch runs twice from the same memory, threads and blocks in ascending and then in
+    // descending order. A correct kernel (every read of another thread's write behind a barrier, no two blocks
+    // writing one element) leaves the same bytes both times.
+    copy_regions(j.before);
+    std::string error = run(false);
+    if (!error.empty()) return error;
+    copy_regions(j.forward);
+    restore(j.before);
+    error = run(true);
+    if (!error.empty()) return error;
+    std::string diff = compare(j.forward);
+    restore(j.forward);
+    if (!diff.empty()) {
+        return *j.name + ": results depend on the order its threads run in (" + diff +
+               "): a read of another thread's write without __syncthreads, or blocks writing the same element";
+    }
+    return "";
+}
+
+char message[MESSAGE_BYTES];
+
+int child_main(void* arg) {
+    Job& j = *static_cast<Job*>(arg);
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    static char alt[64 * 1024];
+    stack_t ss;
+    ss.ss_sp = alt;
+    ss.ss_size = sizeof alt;
+    ss.ss_flags = 0;
+    sigaltstack(&ss, nullptr);
+    sigaction(SIGSEGV, &sa, nullptr);   // the child's own handler table (no CLONE_SIGHAND): the JVM's stays as it is
+    sigaction(SIGBUS, &sa, nullptr);
+    std::string error = run_launch(j);
+    size_t at = 0;
+    put_raw(at, error.c_str());
+    return 0;
+}
+
+/**
+ * Runs the launch in a child task that shares the address space (clone with CLONE_VM: nothing is copied, the
+ * kernel writes device memory directly) but has its own signal handlers, so that a fault ends the child with a
+ * message instead of the JVM, and a child that does not finish in time is killed.
+ */
+std::string in_child(const std::string& name, const KernelEntry& k, int grid, int block, void** params) {
+    constexpr size_t CHILD_STACK = 8 << 20;
+    static char* stack = nullptr;
+    if (stack == nullptr) {
+        void* m = mmap(nullptr, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) return name + ": cannot map the emulator's stack";
+        mprotect(m, 4096, PROT_NONE);   // an overflow faults instead of writing below the stack
+        stack = (char*) m;
+    }
+    static Block* const b = new Block();
+    for (int t = 0; t < block; t++) {
+        if (!b->fibers[t].stack) b->fibers[t].stack.reset(new char[STACK_BYTES]);
+    }
+    b->error.reserve(512);
+    Job j{&name, &k, grid, block, params, {}, {}, b};
+    for (auto& r : regions) {
+        j.before.emplace_back(r.second.end - r.first);
+        j.forward.emplace_back(r.second.end - r.first);
+    }
+    child_message = message;
+    message[0] = 0;
+    faulting_kernel = name.c_str();
+    const pid_t pid = clone(child_main, stack + CHILD_STACK, CLONE_VM | CLONE_FILES | SIGCHLD, &j);
+    if (pid < 0) return name + ": clone failed (" + std::strerror(errno) + ")";
+    int status = 0;
+    const long step_us = 20;
+    for (long waited_us = 0;; waited_us += step_us) {
+        const pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) break;
+        if (r < 0 && errno != EINTR) return name + ": waitpid failed (" + std::strerror(errno) + ")";
+        if (waited_us / 1000 > timeout_ms) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return name + ": did not finish in " + std::to_string(timeout_ms) + " ms (a loop that never ends?); grid " +
+                   std::to_string(grid) + ", block " + std::to_string(block);
+        }
+        struct timespec ts = {0, step_us * 1000};
+        nanosleep(&ts, nullptr);
+    }
+    if (WIFSIGNALED(status)) return name + ": the emulated launch died with signal " + std::to_string(WTERMSIG(status));
+    return std::string(message);
 }
 
 std::string launch(const std::string& name, int grid, int block, void** params, int count) {
@@ -233,44 +425,7 @@ std::string launch(const std::string& name, int grid, int block, void** params, 
                    " is not inside any allocation of the emulated device";
         }
     }
-    static Block* const b = new Block();  // kept: its fiber stacks are reused by every launch
-    auto run = [&](bool reverse) {
-        std::string error;
-        std::thread runner([&] {   // a thread of its own: fibers never run on a JVM thread's stack
-            block_state = b;
-            b->kernel = &k;
-            b->params = params;
-            b->threads = block;
-            b->reverse = reverse;
-            b->error.clear();
-            block_dim = dim3{(unsigned) block, 1, 1};
-            grid_dim = dim3{(unsigned) grid, 1, 1};
-            for (int i = 0; i < grid && error.empty(); i++) {
-                block_idx = uint3{(unsigned) (reverse ? grid - 1 - i : i), 0, 0};
-                if (!run_block(*b)) error = name + ": " + b->error;
-            }
-            block_state = nullptr;
-        });
-        runner.join();
-        return error;
-    };
-    // The order check: the launch runs twice from the same memory, threads and blocks in ascending and then in
-    // descending order. A correct kernel (every read of another thread's write behind a barrier, no two blocks
-    // writing one element) leaves the same bytes both times.
-    std::vector<std::vector<char>> before = snapshot();
-    std::string error = run(false);
-    if (!error.empty()) return error;
-    std::vector<std::vector<char>> forward = snapshot();
-    restore(before);
-    error = run(true);
-    if (!error.empty()) return error;
-    std::string diff = compare(forward);
-    restore(forward);
-    if (!diff.empty()) {
-        return name + ": results depend on the order its threads run in (" + diff +
-               "): a read of another thread's write without __syncthreads, or blocks writing the same element";
-    }
-    return "";
+    return in_child(name, k, grid, block, params);
 }
 }  // namespace
 }  // namespace bnemu
@@ -299,10 +454,37 @@ JNIEXPORT jstring JNICALL Java_dev_bottleneck_backend_cuda_KernelEmulator_kernel
     return env->NewStringUTF(all.c_str());
 }
 
-JNIEXPORT void JNICALL Java_dev_bottleneck_backend_cuda_KernelEmulator_register(JNIEnv*, jclass, jlong address,
-                                                                                 jlong bytes, jboolean add) {
+/** A block of `bytes` of emulated device memory, NaN-filled, ending where an inaccessible page begins; 0 if none. */
+JNIEXPORT jlong JNICALL Java_dev_bottleneck_backend_cuda_KernelEmulator_alloc(JNIEnv*, jclass, jlong bytes) {
     std::lock_guard<std::mutex> g(bnemu::launch_lock);
-    if (add) bnemu::regions[(uintptr_t) address] = (uintptr_t) (address + bytes);
-    else bnemu::regions.erase((uintptr_t) address);
+    const size_t page = (size_t) sysconf(_SC_PAGESIZE);
+    const size_t body = ((size_t) (bytes < 16 ? 16 : bytes) + 15) & ~(size_t) 15;
+    const size_t span = (body + page - 1) / page * page + page;
+    void* base = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) return 0;
+    char* guard = (char*) base + span - page;
+    if (mprotect(guard, page, PROT_NONE) != 0) {
+        munmap(base, span);
+        return 0;
+    }
+    char* p = guard - body;
+    std::memset(p, 0xFF, body);
+    bnemu::regions[(uintptr_t) p] = bnemu::Region{(uintptr_t) p + (uintptr_t) bytes, base, span};
+    return (jlong) (uintptr_t) p;
+}
+
+JNIEXPORT jboolean JNICALL Java_dev_bottleneck_backend_cuda_KernelEmulator_free(JNIEnv*, jclass, jlong address) {
+    std::lock_guard<std::mutex> g(bnemu::launch_lock);
+    auto it = bnemu::regions.find((uintptr_t) address);
+    if (it == bnemu::regions.end()) return JNI_FALSE;
+    munmap(it->second.base, it->second.span);
+    bnemu::regions.erase(it);
+    return JNI_TRUE;
+}
+
+/** The time a launch may take before it is killed, in milliseconds. */
+JNIEXPORT void JNICALL Java_dev_bottleneck_backend_cuda_KernelEmulator_timeout(JNIEnv*, jclass, jlong millis) {
+    std::lock_guard<std::mutex> g(bnemu::launch_lock);
+    bnemu::timeout_ms = (long) millis;
 }
 }

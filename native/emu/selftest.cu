@@ -37,3 +37,13 @@ extern "C" __global__ void emu_partial_warp(float* out) {
     __syncthreads();
     out[threadIdx.x] = v;
 }
+
+/** Writes out[n]: one element past the end of an n-element block, which must fail the launch. */
+extern "C" __global__ void emu_past_end(float* out, int n) {
+    if (threadIdx.x == 0) out[n] = 1.0f;
+}
+
+/** Spins while *flag is 0: a launch that never ends, which must be killed and reported. */
+extern "C" __global__ void emu_spin(int* flag) {
+    while (*(volatile int*) flag == 0) { }
+}

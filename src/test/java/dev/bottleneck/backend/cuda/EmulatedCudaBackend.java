@@ -35,7 +35,8 @@ import java.util.Map;
  * not here; a test that reaches them fails with a message that says so.
  *
  * <p>The grid is capped at {@link #MAX_GRID} blocks (a GPU allows thousands), so that every grid-stride loop
- * takes several turns; memory handed out is filled with NaN bytes, as uninitialised device memory may be.
+ * takes several turns; memory handed out is filled with NaN bytes, as uninitialised device memory may be, and ends
+ * where an inaccessible page begins, so that a kernel reading or writing past a tensor's end fails its launch.
  */
 public final class EmulatedCudaBackend implements Backend {
     public static final String NAME = "cuda-emulated";
@@ -149,14 +150,11 @@ public final class EmulatedCudaBackend implements Backend {
         private long inUse, peak;
         private long indexBlock, indexCapacity;
 
-        /** A registered host block of at least {@code bytes}, filled with 0xFF bytes (NaN floats). */
+        /** A block of emulated device memory of at least {@code bytes}, filled with 0xFF bytes (NaN floats). */
         synchronized long block(long bytes) {
             long b = Math.max(bytes, 4);
-            Pointer p = Pointer.malloc(b);
-            if (p == null || p.isNull()) throw new OutOfMemoryError("kernel emulator: malloc of " + b + " bytes");
-            Pointer.memset(p, 0xFF, b);
-            long a = p.address();
-            KernelEmulator.register(a, b, true);
+            long a = KernelEmulator.alloc(b);
+            if (a == 0) throw new OutOfMemoryError("kernel emulator: no memory for a block of " + b + " bytes");
             blocks.put(a, b);
             inUse += b;
             peak = Math.max(peak, inUse);
@@ -165,9 +163,7 @@ public final class EmulatedCudaBackend implements Backend {
 
         synchronized void free(long address) {
             Long b = blocks.remove(address);
-            if (b == null) throw new IllegalStateException("kernel emulator: free of an unknown block");
-            KernelEmulator.register(address, b, false);
-            Pointer.free(DevicePointers.at(address));
+            if (b == null || !KernelEmulator.free(address)) throw new IllegalStateException("kernel emulator: free of an unknown block");
             inUse -= b;
         }
 

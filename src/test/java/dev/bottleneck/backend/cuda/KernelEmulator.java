@@ -32,8 +32,18 @@ public final class KernelEmulator {
     /** The registered kernels, comma-separated, in name order. */
     static native String kernels();
 
-    /** Adds ({@code add}) or removes the memory the kernels may be given pointers into. */
-    static native void register(long address, long bytes, boolean add);
+    /**
+     * A block of {@code bytes} of emulated device memory on pages of its own, filled with 0xFF bytes (NaN floats)
+     * and ending where an inaccessible page begins, so that a kernel reading or writing past its end fails the
+     * launch (and one using it after {@link #free} too); 0 when the system has no memory for it.
+     */
+    static native long alloc(long bytes);
+
+    /** Frees a block of {@link #alloc}; false when it is not one. */
+    static native boolean free(long address);
+
+    /** The time a launch may run before it is killed and reported (default 60 s). */
+    static native void timeout(long millis);
 
     /** Null when the emulator is loaded, else why it cannot be used here (no compiler, no JDK headers). */
     public static synchronized String unavailable() {

@@ -20,8 +20,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The kernel emulator follows the CUDA rules the kernels rely on, and fails loudly where a GPU would fail
  * quietly: warp shuffles ({@code __shfl_down_sync}), the block reduction's tree, {@code __syncthreads} ordering
- * writes before reads, a race reported by the order check, a deadlock reported instead of hanging, a pointer
- * outside every allocation and a wrong argument count refused. The kernels are those of
+ * writes before reads, a race reported by the order check, a deadlock reported instead of hanging, an access past
+ * the end of a block and a launch that never ends reported (the JVM goes on), a pointer outside every allocation
+ * and a wrong argument count refused. The kernels are those of
  * {@code native/emu/selftest.cu}; the CUDA backend's own kernels are checked by the conformance suite on
  * {@value EmulatedCudaBackend#NAME}.
  */
@@ -101,6 +102,29 @@ class KernelEmulatorTest {
     void aDeadlockIsReportedNotHung() {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> run("emu_partial_warp", 1, 64, 64));
         assertTrue(e.getMessage().contains("emu_partial_warp: deadlock in block 0"), e.getMessage());
+    }
+
+    @Test
+    void anAccessPastTheEndOfABlockFailsTheLaunch() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> run("emu_past_end", 1, 32, 64, 64));
+        assertTrue(e.getMessage().contains("emu_past_end: invalid memory access at 0x")
+                && e.getMessage().contains(", 0 bytes past the end of a 256-byte allocation"), e.getMessage());
+        // the JVM and the emulator go on: the next launch works
+        assertEquals(1f, run("emu_shuffle", 1, 32, 32, 1)[0]);
+    }
+
+    @Test
+    void aLaunchThatNeverEndsIsKilled() {
+        Tensor flag = be.memory().zeros(1);
+        KernelEmulator.timeout(500);
+        try {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> be.sink().begin().ptr(be.address(flag)).launch("emu_spin", 1, 32));
+            assertTrue(e.getMessage().contains("emu_spin: did not finish in 500 ms"), e.getMessage());
+        } finally {
+            KernelEmulator.timeout(60_000);
+            be.memory().release(flag);
+        }
     }
 
     @Test

@@ -64,7 +64,7 @@ step "conformance suites and CUDA tests (BOTTLENECK_REQUIRE_CUDA=1)"
 rm -rf "$OUTDIR/junit"
 timeout 420 "$B/bin/run-tests" --scan-class-path "$B/test-classes" \
     --include-classname '^dev\.bottleneck\.backend\.[A-Za-z]+ConformanceTest$|^dev\.bottleneck\.backend\.cuda\..*Test$' \
-    --exclude-classname '^dev\.bottleneck\.backend\.cuda\.KernelEmulatorTest$' \
+    --exclude-classname '^dev\.bottleneck\.backend\.cuda\.(KernelEmulator|EmulatedRuntime)Test$' \
     --reports-dir "$OUTDIR/junit" 2>&1 | tail -150
 TESTS_RC=${PIPESTATUS[0]}
 echo "tests exit: $TESTS_RC"

@@ -1,19 +1,11 @@
 package dev.bottleneck.backend.cuda;
 
 import dev.bottleneck.BottleneckException;
-import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.SizeTPointer;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 
-import static org.bytedeco.cuda.global.cudart.cudaErrorMemoryAllocation;
-import static org.bytedeco.cuda.global.cudart.cudaFree;
-import static org.bytedeco.cuda.global.cudart.cudaGetLastError;
-import static org.bytedeco.cuda.global.cudart.cudaMalloc;
-import static org.bytedeco.cuda.global.cudart.cudaMemGetInfo;
-import static org.bytedeco.cuda.global.cudart.cudaSuccess;
 
 /**
  * A caching device allocator. Requests are rounded up to size classes of 2^k/4 steps (2^k, 1.25·2^k, 1.5·2^k,
@@ -34,6 +26,11 @@ final class CudaAllocator {
     private final Map<Long, Long> blocks = new HashMap<>();
     private long held, peak, cachedBytes;
     private long mallocCalls;
+    private final CudaRuntime rt;
+
+    CudaAllocator(CudaRuntime rt) {
+        this.rt = rt;
+    }
 
     /** The size class of a request: rounded up to a multiple of 2^(k-2) where 2^k <= bytes < 2^(k+1). */
     static long sizeClass(long bytes) {
@@ -51,21 +48,13 @@ final class CudaAllocator {
             cachedBytes -= cls;
             return q.pop();
         }
-        Pointer p = new Pointer();
-        int rc = cudaMalloc(p, cls);
-        if (rc == cudaErrorMemoryAllocation) {
-            cudaGetLastError();          // clear the recorded error, give the cache back, try once more
+        long address = rt.malloc(cls);
+        if (address == 0) {   // out of memory: give the cache back, try once more
             trim();
-            p = new Pointer();
-            rc = cudaMalloc(p, cls);
+            address = rt.malloc(cls);
         }
-        if (rc == cudaErrorMemoryAllocation) {
-            cudaGetLastError();
-            throw outOfMemory(bytes, what);
-        }
-        CudaCheck.cuda(rc, "cudaMalloc(" + cls + " bytes)");
+        if (address == 0) throw outOfMemory(bytes, what);
         mallocCalls++;
-        long address = p.address();
         blocks.put(address, cls);
         held += cls;
         peak = Math.max(peak, held);
@@ -84,7 +73,7 @@ final class CudaAllocator {
     synchronized void trim() {
         for (Map.Entry<Long, ArrayDeque<Long>> e : free.entrySet()) {
             for (long address : e.getValue()) {
-                cudaFree(DevicePointers.at(address));
+                rt.free(address);
                 blocks.remove(address);
                 held -= e.getKey();
             }
@@ -96,7 +85,7 @@ final class CudaAllocator {
     /** Frees every block, live or cached (backend close). */
     synchronized void freeAll() {
         for (long address : blocks.keySet()) {
-            cudaFree(DevicePointers.at(address));
+            rt.free(address);
         }
         blocks.clear();
         free.clear();
@@ -122,15 +111,8 @@ final class CudaAllocator {
     }
 
     private BottleneckException outOfMemory(long bytes, String what) {
-        String freeTotal;
-        SizeTPointer f = new SizeTPointer(1), t = new SizeTPointer(1);
-        try {
-            int rc = cudaMemGetInfo(f, t);
-            freeTotal = rc == cudaSuccess ? mib(f.get()) + " free of " + mib(t.get()) + " total" : "free/total unknown";
-        } finally {
-            f.deallocate();
-            t.deallocate();
-        }
+        long[] info = rt.memInfo();
+        String freeTotal = info != null ? mib(info[0]) + " free of " + mib(info[1]) + " total" : "free/total unknown";
         return new BottleneckException("GPU out of memory allocating " + what + " (" + mib(bytes) + "): " + freeTotal
                 + " on the device, " + mib(held) + " held by Bottleneck"
                 + "; reduce --batch (or the model size) or free the GPU from other processes");

@@ -24,10 +24,6 @@ import org.bytedeco.javacpp.FloatPointer;
 import java.util.Locale;
 
 import static org.bytedeco.cuda.global.cublas.cublasSetStream_v2;
-import static org.bytedeco.cuda.global.cudart.cudaFree;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
-import static org.bytedeco.cuda.global.cudart.cudaMemsetAsync;
-import static org.bytedeco.cuda.global.cudart.cudaStreamSynchronize;
 
 /**
  * The CUDA backend: float32 tensors in device memory, GEMM through cuBLAS, convolution, pooling and batch norm
@@ -64,7 +60,9 @@ public final class CudaBackend implements Backend {
     final CUstream_st stream;
     final cublasContext cublas;
     final FloatPointer alphaHost = new FloatPointer(1), betaHost = new FloatPointer(1);
-    final CudaAllocator allocator = new CudaAllocator();
+    /** The runtime behind memory, copies and synchronisation: {@link CudaRuntime#CUDART}, or the emulator's. */
+    final CudaRuntime rt;
+    final CudaAllocator allocator;
     PinnedStaging staging;
     private KernelLibrary library;
     private KernelLauncher launcher;
@@ -80,7 +78,7 @@ public final class CudaBackend implements Backend {
     long indexCapacity;
     float[] convert;   // host scratch for double[] <-> float conversions
 
-    private final MemoryOps memory;
+    private final CudaMemory memory;
     /** The column-major SGEMM behind {@link CudaBlas}: cuBLAS, or the kernel emulator's reference. */
     final CudaBlas.Sgemm sgemm;
     private final CudaBlas blas = new CudaBlas(this);
@@ -95,6 +93,8 @@ public final class CudaBackend implements Backend {
         // one GPU per process: the local rank of a data-parallel job picks it (CudaDevices); probe describes that one
         CudaProbe.Result probe = probed.onDevice(CudaDevices.choose(System.getenv(), probed.deviceCount()));
         this.probe = probe;
+        this.rt = CudaRuntime.CUDART;
+        this.allocator = new CudaAllocator(rt);
         this.memory = new CudaMemory(this);
         this.sgemm = CudaBlas.cublas(this);
         this.tf32 = options.tf32();
@@ -105,7 +105,7 @@ public final class CudaBackend implements Backend {
         this.cublas = context.cublas;
         boolean ok = false;
         try {
-            staging = new PinnedStaging(stream);
+            staging = new PinnedStaging(rt, stream);
             library = new KernelLibrary(probe.ccMajor() * 10 + probe.ccMinor(), probe.nvrtcVersion());
             launcher = new KernelLauncher(library, stream, syncEveryLaunch);
             kernels = new Kernels(launcher);
@@ -123,25 +123,27 @@ public final class CudaBackend implements Backend {
 
     /**
      * A backend with no GPU behind it, for the tests that run our own kernels in the kernel emulator
-     * ({@code native/emu}, docs/CUDA.md "Kernels without a GPU"): {@code sink} runs each launch on host memory that
-     * the test allocates, {@code partials} is a host block of {@link #MAX_PARTIALS} doubles. Only the op groups that
-     * launch nothing but our kernels work here (element-wise, reductions, activations, losses, random, optimizers,
-     * max pooling with its index ops, up-sampling), and GEMM with {@code sgemm} in cuBLAS's place; there is no
-     * context, stream, cuBLAS or cuDNN, and {@code memory} (the test's own, on host memory) stands in for
-     * {@link CudaMemory}.
+     * ({@code native/emu}, docs/CUDA.md "Kernels without a GPU"): {@code rt} is an emulated runtime (memory,
+     * copies, events, synchronisation), {@code sink} runs each launch, {@code sgemm} stands in for cuBLAS. Every op
+     * group that uses only those works here, with the same Java code as on a GPU: memory (CudaMemory, the
+     * allocator, pinned staging), element-wise ops, reductions, activations, losses, random numbers, optimizers,
+     * GEMM, max pooling with its index ops, up-sampling. There is no context, cuBLAS or cuDNN.
      */
-    CudaBackend(KernelSink sink, int maxGrid, long partials, MemoryOps memory, CudaBlas.Sgemm sgemm) {
-        this.memory = memory;
+    CudaBackend(CudaRuntime rt, KernelSink sink, int maxGrid, CudaBlas.Sgemm sgemm) {
+        this.rt = rt;
+        this.allocator = new CudaAllocator(rt);
+        this.memory = new CudaMemory(this);
         this.sgemm = sgemm;
         this.probe = null;
         this.tf32 = false;
         this.device = -1;
         this.maxGrid = maxGrid;
         this.context = null;
-        this.stream = null;
+        this.stream = null;   // the emulated runtime has one stream (and no JavaCPP CUDA class may load here)
         this.cublas = null;
+        this.staging = new PinnedStaging(rt, stream);
         this.kernels = new Kernels(sink);
-        this.partials = partials;
+        this.partials = allocator.allocate(8L * MAX_PARTIALS, "reduction scratch");
         this.pool = new CudaPool(this, null);
     }
 
@@ -195,12 +197,20 @@ public final class CudaBackend implements Backend {
     @Override
     public void synchronize() {
         enter();
-        CudaCheck.cuda(cudaStreamSynchronize(stream), "cudaStreamSynchronize (an earlier GPU operation failed)");
+        rt.streamSynchronize(stream, "cudaStreamSynchronize (an earlier GPU operation failed)");
     }
 
     @Override
     public synchronized void close() {
-        if (context == null) return;   // the kernel emulator's backend holds nothing
+        if (context == null) {   // the kernel emulator's backend
+            if (emulatorClosed) return;
+            emulatorClosed = true;
+            staging.close();
+            allocator.freeAll();
+            alphaHost.deallocate();
+            betaHost.deallocate();
+            return;
+        }
         if (context.closed()) return;
         try {
             if (collectives != null) collectives.closeAll(); // communicators use the stream and the context
@@ -247,7 +257,10 @@ public final class CudaBackend implements Backend {
     /** Checks the backend is open and the calling thread has this device's context current. */
     void enter() {
         if (context != null) context.enter();
+        else if (emulatorClosed) throw new IllegalStateException("the cuda backend is closed");
     }
+
+    private volatile boolean emulatorClosed;
 
     CudaBuffer buf(Tensor t) {
         if (!(t.buffer() instanceof CudaBuffer)) {
@@ -322,7 +335,7 @@ public final class CudaBackend implements Backend {
     }
 
     void memcpyAsync(long dst, long src, long bytes, int kind, String what) {
-        CudaCheck.cuda(cudaMemcpyAsync(DevicePointers.at(dst), DevicePointers.at(src), bytes, kind, stream), what);
+        rt.memcpyAsync(dst, src, bytes, kind, stream, what);
     }
 
 }

@@ -5,11 +5,9 @@ import dev.bottleneck.backend.Shapes;
 import dev.bottleneck.tensor.Tensor;
 import org.bytedeco.javacpp.IntPointer;
 import java.util.Arrays;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToDevice;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
-import static org.bytedeco.cuda.global.cudart.cudaMemsetAsync;
 
 /** {@link MemoryOps} of the {@link CudaBackend}. */
 final class CudaMemory extends CudaOps implements MemoryOps {
@@ -164,9 +162,8 @@ final class CudaMemory extends CudaOps implements MemoryOps {
         be.enter();
         long s = be.addr(src) + 4L * srcCol, d = be.addr(dst) + 4L * dstCol;
         synchronized (be) {
-            CudaCheck.cuda(org.bytedeco.cuda.global.cudart.cudaMemcpy2DAsync(DevicePointers.at(d), 4L * dst.cols(),
-                    DevicePointers.at(s), 4L * src.cols(), 4L * width, src.rows(), cudaMemcpyDeviceToDevice, be.stream),
-                    "cudaMemcpy2DAsync(device to device)");
+            be.rt.memcpy2DAsync(d, 4L * dst.cols(), s, 4L * src.cols(), 4L * width, src.rows(), cudaMemcpyDeviceToDevice,
+                    be.stream, "cudaMemcpy2DAsync(device to device)");
         }
     }
 
@@ -176,7 +173,7 @@ final class CudaMemory extends CudaOps implements MemoryOps {
         float v = (float) value;
         be.launch(n, grid -> {
             if (Float.floatToRawIntBits(v) == 0) {
-                CudaCheck.cuda(cudaMemsetAsync(DevicePointers.at(be.addr(t)), 0, 4L * n, be.stream), "cudaMemsetAsync");
+                be.rt.memsetAsync(be.addr(t), 0, 4L * n, be.stream, "cudaMemsetAsync");
             } else {
                 be.kernels().ew_fill(grid, CudaBackend.BLOCK, be.addr(t), v, n);
             }

@@ -58,6 +58,21 @@ final class LaunchArgs {
         return this;
     }
 
+    /**
+     * A copy with its own value block and pointer array: what {@code cuLaunchKernel} keeps of a launch that has not
+     * run yet (the kernel emulator's stream queues these). Close it when the launch has run.
+     */
+    LaunchArgs copy() {
+        LaunchArgs c = new LaunchArgs();
+        org.bytedeco.javacpp.Pointer.memcpy(c.values, values, Math.max(used, 1));
+        c.used = used;
+        c.count = count;
+        for (int i = 0; i < count; i++) {
+            c.params.put(i, DevicePointers.at(c.values.address() + (params.get(i).address() - values.address())));
+        }
+        return c;
+    }
+
     /** Host-side view for tests: the value bytes of argument slot at byte offset {@code off}. */
     long longAt(long off) {
         return values.getLong(off);

@@ -1,18 +1,9 @@
 package dev.bottleneck.backend.cuda;
 
-import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
-
-import static org.bytedeco.cuda.global.cudart.cudaEventCreateWithFlags;
-import static org.bytedeco.cuda.global.cudart.cudaEventDestroy;
-import static org.bytedeco.cuda.global.cudart.cudaEventDisableTiming;
-import static org.bytedeco.cuda.global.cudart.cudaEventRecord;
-import static org.bytedeco.cuda.global.cudart.cudaEventSynchronize;
-import static org.bytedeco.cuda.global.cudart.cudaFreeHost;
-import static org.bytedeco.cuda.global.cudart.cudaMallocHost;
 
 /**
  * Pinned (page-locked) host staging buffers for asynchronous transfers: a small ring of slots, each grown on
@@ -30,7 +21,7 @@ final class PinnedStaging {
     static final class Slot {
         BytePointer host;
         long bytes;
-        final CUevent_st event = new CUevent_st();
+        CudaRuntime.Event event;
         boolean pending;
 
         FloatPointer floats(long count) {
@@ -43,15 +34,17 @@ final class PinnedStaging {
     }
 
     private final Slot[] slots = new Slot[SLOTS];
+    private final CudaRuntime rt;
     private final CUstream_st stream;
     private int next;
 
-    PinnedStaging(CUstream_st stream) {
+    PinnedStaging(CudaRuntime rt, CUstream_st stream) {
+        this.rt = rt;
         this.stream = stream;
         for (int i = 0; i < SLOTS; i++) {
             Slot s = new Slot();
-            CudaCheck.cuda(cudaEventCreateWithFlags(s.event, cudaEventDisableTiming), "cudaEventCreateWithFlags");
             slots[i] = s;
+            s.event = rt.eventCreate();
         }
     }
 
@@ -61,12 +54,12 @@ final class PinnedStaging {
         next = (next + 1) % SLOTS;
         waitFor(s);
         if (s.bytes < bytes) {
-            if (s.host != null) CudaCheck.cuda(cudaFreeHost(s.host), "cudaFreeHost");
+            if (s.host != null) rt.freeHost(s.host.address());
+            s.host = null;
+            s.bytes = 0;
             long size = Math.max(bytes, 64L << 10);
-            BytePointer p = new BytePointer();   // empty: cudaMallocHost fills in the address
-            CudaCheck.cuda(cudaMallocHost(p, size), "cudaMallocHost(" + size + " bytes)");
-            p.capacity(size).limit(size);        // JavaCPP does not know the size of memory CUDA allocated
-            s.host = p;
+            // JavaCPP does not know the size of memory CUDA allocated: a view with it
+            s.host = new BytePointer(DevicePointers.at(rt.mallocHost(size))).capacity(size).limit(size);
             s.bytes = size;
         }
         return s;
@@ -74,25 +67,34 @@ final class PinnedStaging {
 
     /** Marks the slot busy until the work queued on the stream so far has run. */
     void recordUse(Slot s) {
-        CudaCheck.cuda(cudaEventRecord(s.event, stream), "cudaEventRecord");
+        s.event.record(stream);
         s.pending = true;
     }
 
     /** Blocks until the slot's last copy is done (needed before reading a device-to-host result). */
     void waitFor(Slot s) {
         if (s.pending) {
-            CudaCheck.cuda(cudaEventSynchronize(s.event), "cudaEventSynchronize (an earlier GPU operation failed)");
+            s.event.synchronize();
             s.pending = false;
         }
     }
 
+    /** Frees the pinned buffers and the events; errors are ignored (closing goes on after a failed kernel). */
     void close() {
         for (Slot s : slots) {
-            if (s == null) continue;
-            if (s.pending) cudaEventSynchronize(s.event);
-            if (s.host != null) cudaFreeHost(s.host);
+            if (s == null || s.event == null) continue;
+            try {
+                if (s.pending) s.event.synchronize();
+            } catch (RuntimeException ignored) {
+                // the stream failed earlier; the buffer is freed anyway
+            }
+            try {
+                if (s.host != null) rt.freeHost(s.host.address());
+            } catch (RuntimeException ignored) {
+                // as above
+            }
             s.host = null;
-            cudaEventDestroy(s.event);
+            s.event.destroy();
         }
     }
 }

@@ -14,16 +14,12 @@ import dev.bottleneck.backend.PoolOps;
 import dev.bottleneck.backend.RandomOps;
 import dev.bottleneck.backend.ReduceOps;
 import dev.bottleneck.backend.RnnOps;
-import dev.bottleneck.backend.Shapes;
 import dev.bottleneck.backend.Upsample;
 import dev.bottleneck.tensor.DType;
 import dev.bottleneck.tensor.Tensor;
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.IntPointer;
-import org.bytedeco.javacpp.Pointer;
 
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -35,17 +31,19 @@ import java.util.Map;
  * not here; a test that reaches them fails with a message that says so.
  *
  * <p>The grid is capped at {@link #MAX_GRID} blocks (a GPU allows thousands), so that every grid-stride loop
- * takes several turns; memory handed out is filled with NaN bytes, as uninitialised device memory may be, and ends
- * where an inaccessible page begins, so that a kernel reading or writing past a tensor's end fails its launch.
+ * takes several turns; device memory is handed out filled with NaN bytes, as uninitialised device memory may be,
+ * and ends where an inaccessible page begins, so that a kernel reading or writing past a block's end fails.
  */
 public final class EmulatedCudaBackend implements Backend {
     public static final String NAME = "cuda-emulated";
     static final int MAX_GRID = 5;
 
-    private final EmulatedKernelSink sink = new EmulatedKernelSink();
-    private final HostMemory memory = new HostMemory();
-    private final long partials = memory.block(8L * CudaBackend.MAX_PARTIALS);
-    private final CudaBackend core = new CudaBackend(sink, MAX_GRID, partials, memory, EmulatedCudaBackend::sgemm);
+    /** Device memory of the emulated GPU (cudaMalloc reports out-of-memory past it). */
+    static final long DEVICE_BYTES = 2L << 30;
+
+    private final EmulatedRuntime rt = new EmulatedRuntime(DEVICE_BYTES);
+    private final EmulatedKernelSink sink = new EmulatedKernelSink(rt);
+    private final CudaBackend core = new CudaBackend(rt, sink, MAX_GRID, this::sgemm);
     private final PoolOps pool = new EmulatedPool(core.pool());
     private boolean closed;
 
@@ -65,7 +63,7 @@ public final class EmulatedCudaBackend implements Backend {
                 + MAX_GRID + " blocks (no GPU; a float64 SGEMM in cuBLAS's place; no cuDNN)";
     }
 
-    @Override public MemoryOps memory() { return memory; }
+    @Override public MemoryOps memory() { return core.memory(); }
     @Override public ElementwiseOps elementwise() { return core.elementwise(); }
     @Override public ReduceOps reduce() { return core.reduce(); }
     @Override public ActivationOps activations() { return core.activations(); }
@@ -78,14 +76,29 @@ public final class EmulatedCudaBackend implements Backend {
     @Override public NormOps norm() { throw absent("batch norm runs in cuDNN"); }
     @Override public RnnOps rnn() { throw absent("RNNs run in cuDNN"); }
 
-    @Override public void synchronize() { }
+    @Override public void synchronize() { core.synchronize(); }
 
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        memory.freeAll();
+        core.close();
         sink.close();
+    }
+
+    /** cudaMalloc calls so far (the allocator's cache should make a steady state add none). */
+    long mallocCalls() {
+        return core.mallocCalls();
+    }
+
+    /** The emulated runtime (for its own tests). */
+    EmulatedRuntime runtime() {
+        return rt;
+    }
+
+    /** Operations the emulated stream has run (copies, fills, launches, GEMMs, event records). */
+    long operationsRun() {
+        return rt.operationsRun();
     }
 
     /** The device address of t's first element (a host address here). */
@@ -112,8 +125,14 @@ public final class EmulatedCudaBackend implements Backend {
      * {@code cublasSgemm_v2}'s definition, column-major: C = alpha op(A) op(B) + beta C, A m x k (k x m stored when
      * transposed) with leading dimension lda, likewise B and C; with beta == 0 the old C is not read.
      */
-    static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb,
-                      float beta, long c, int ldc) {
+    private void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb,
+                       float beta, long c, int ldc) {
+        rt.enqueue("cublasSgemm_v2", () -> referenceSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
+    }
+
+    /** The definition itself, run when the emulated stream reaches it. */
+    static void referenceSgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b,
+                               int ldb, float beta, long c, int ldc) {
         float[] av = new float[(transA ? m - 1 : k - 1) * lda + (transA ? k : m)];
         float[] bv = new float[(transB ? k - 1 : n - 1) * ldb + (transB ? n : k)];
         float[] cv = new float[(n - 1) * ldc + m];
@@ -141,135 +160,6 @@ public final class EmulatedCudaBackend implements Backend {
 
     private static FloatPointer floats(long address) {
         return new FloatPointer(DevicePointers.at(address));
-    }
-
-    /** Host memory standing in for device memory: what CudaMemory does, with memcpy for cudaMemcpyAsync. */
-    private final class HostMemory implements MemoryOps {
-        // core is created after this (it takes it): the methods below run only once it exists
-        private final Map<Long, Long> blocks = new HashMap<>();
-        private long inUse, peak;
-        private long indexBlock, indexCapacity;
-
-        /** A block of emulated device memory of at least {@code bytes}, filled with 0xFF bytes (NaN floats). */
-        synchronized long block(long bytes) {
-            long b = Math.max(bytes, 4);
-            long a = KernelEmulator.alloc(b);
-            if (a == 0) throw new OutOfMemoryError("kernel emulator: no memory for a block of " + b + " bytes");
-            blocks.put(a, b);
-            inUse += b;
-            peak = Math.max(peak, inUse);
-            return a;
-        }
-
-        synchronized void free(long address) {
-            Long b = blocks.remove(address);
-            if (b == null || !KernelEmulator.free(address)) throw new IllegalStateException("kernel emulator: free of an unknown block");
-            inUse -= b;
-        }
-
-        synchronized void freeAll() {
-            for (Long a : blocks.keySet().toArray(new Long[0])) free(a);
-        }
-
-        @Override
-        public Tensor allocate(int... shape) {
-            core.enter();
-            long n = Tensor.sizeOf(shape);
-            return new Tensor(new CudaBuffer(core, block(4L * Math.max(1, n)), n, 4L * Math.max(1, n)), 0, shape);
-        }
-
-        @Override
-        public void release(Tensor t) {
-            CudaBuffer b = core.buf(t);
-            if (t.offset() != 0 || t.size() != b.capacity) throw new IllegalArgumentException("release of a view: " + t);
-            synchronized (core) {
-                if (b.released) return;
-                b.released = true;
-                free(b.address);
-            }
-        }
-
-        @Override
-        public void upload(float[] src, int srcOffset, Tensor dst) {
-            check(src.length, srcOffset, dst);
-            floats(core.addr(dst)).put(src, srcOffset, (int) dst.size());
-        }
-
-        @Override
-        public void upload(double[] src, int srcOffset, Tensor dst) {
-            check(src.length, srcOffset, dst);
-            float[] f = new float[(int) dst.size()];
-            for (int i = 0; i < f.length; i++) f[i] = (float) src[srcOffset + i];
-            upload(f, 0, dst);
-        }
-
-        @Override
-        public void download(Tensor src, float[] dst, int dstOffset) {
-            check(dst.length, dstOffset, src);
-            floats(core.addr(src)).get(dst, dstOffset, (int) src.size());
-        }
-
-        @Override
-        public void download(Tensor src, double[] dst, int dstOffset) {
-            check(dst.length, dstOffset, src);
-            float[] f = new float[(int) src.size()];
-            download(src, f, 0);
-            for (int i = 0; i < f.length; i++) dst[dstOffset + i] = f[i];
-        }
-
-        private void check(int length, int offset, Tensor t) {
-            if (offset < 0 || offset + t.size() > length) {
-                throw new IllegalArgumentException("host array of " + (length - offset) + " elements for " + t.size());
-            }
-        }
-
-        @Override
-        public double readScalar(Tensor scalar) {
-            float[] one = new float[1];
-            floats(core.addr(scalar)).get(one, 0, 1);
-            return one[0];
-        }
-
-        @Override
-        public void copy(Tensor src, Tensor dst) {
-            Shapes.sameSize(src, dst, "copy");
-            if (src.size() == 0) return;
-            Pointer.memmove(DevicePointers.at(core.addr(dst)), DevicePointers.at(core.addr(src)), 4L * src.size());
-        }
-
-        @Override
-        public void fill(Tensor t, double value) {
-            long n = t.size();
-            float v = (float) value;
-            core.launch(n, grid -> {
-                if (Float.floatToRawIntBits(v) == 0) Pointer.memset(DevicePointers.at(core.addr(t)), 0, 4L * n);
-                else core.kernels().ew_fill(grid, CudaBackend.BLOCK, core.addr(t), v, n);
-            });
-        }
-
-        @Override
-        public void gatherRows(Tensor src, int[] rows, int from, Tensor dst) {
-            int cols = src.cols(), count = dst.rows();
-            if (dst.cols() != cols) throw new IllegalArgumentException("gatherRows: " + cols + " columns into " + dst.cols());
-            for (int i = 0; i < count; i++) {
-                int r = rows[from + i];
-                if (r < 0 || r >= src.rows()) throw new IndexOutOfBoundsException("gatherRows: row " + r + " of " + src.rows());
-            }
-            if (count == 0 || cols == 0) return;
-            synchronized (core) {
-                if (indexCapacity < count) {
-                    if (indexBlock != 0) free(indexBlock);
-                    indexCapacity = Math.max(count, 1024);
-                    indexBlock = block(4L * indexCapacity);
-                }
-                new IntPointer(DevicePointers.at(indexBlock)).put(rows, from, count);
-                long n = (long) count * cols;
-                core.kernels().gather_rows(core.gridFor(n), CudaBackend.BLOCK, core.addr(src), indexBlock, core.addr(dst), count, cols);
-            }
-        }
-
-        @Override public synchronized long bytesInUse() { return inUse; }
-        @Override public synchronized long peakBytes() { return peak; }
     }
 
     /** CudaPool without cuDNN: max pooling, its index ops and up-sampling; average pooling is absent. */

@@ -40,7 +40,7 @@ class KernelEmulatorTest {
             KernelSink s = be.sink().begin().ptr(be.address(out));
             for (int v : ints) s.i32(v);
             s.launch(kernel, grid, block);
-            return be.memory().toFloatArray(out);
+            return be.memory().toFloatArray(out);   // waits for the stream: the launch runs (and fails) here
         } finally {
             be.memory().release(out);
         }
@@ -118,8 +118,10 @@ class KernelEmulatorTest {
         Tensor flag = be.memory().zeros(1);
         KernelEmulator.timeout(500);
         try {
-            IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> be.sink().begin().ptr(be.address(flag)).launch("emu_spin", 1, 32));
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
+                be.sink().begin().ptr(be.address(flag)).launch("emu_spin", 1, 32);
+                be.synchronize();
+            });
             assertTrue(e.getMessage().contains("emu_spin: did not finish in 500 ms"), e.getMessage());
         } finally {
             KernelEmulator.timeout(60_000);
@@ -129,8 +131,10 @@ class KernelEmulatorTest {
 
     @Test
     void aPointerOutsideEveryAllocationIsRefused() {
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> be.sink().begin().ptr(4096).f32(1f).i64(10).launch("ew_fill", 1, 256));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
+            be.sink().begin().ptr(4096).f32(1f).i64(10).launch("ew_fill", 1, 256);
+            be.synchronize();
+        });
         assertTrue(e.getMessage().contains("ew_fill: pointer argument 0 = 0x1000 is not inside any allocation"), e.getMessage());
     }
 
@@ -138,8 +142,10 @@ class KernelEmulatorTest {
     void aWrongArgumentCountIsRefused() {
         Tensor t = be.memory().allocate(10);
         try {
-            IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> be.sink().begin().ptr(be.address(t)).f32(1f).launch("ew_fill", 1, 256));
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
+                be.sink().begin().ptr(be.address(t)).f32(1f).launch("ew_fill", 1, 256);
+                be.synchronize();
+            });
             assertTrue(e.getMessage().contains("ew_fill: 2 arguments passed, the kernel has 3 parameters"), e.getMessage());
         } finally {
             be.memory().release(t);

@@ -3,14 +3,18 @@ package dev.bottleneck.train;
 import dev.bottleneck.BottleneckException;
 import dev.bottleneck.backend.Backend;
 import dev.bottleneck.backend.cpu.CpuBackend;
+import dev.bottleneck.backend.cuda.EmulatedCudaBackend;
 import dev.bottleneck.data.Dataset;
 import dev.bottleneck.model.Autoencoder;
 import dev.bottleneck.model.ModelSpec;
 import dev.bottleneck.optim.OptimizerConfig;
 import dev.bottleneck.tensor.DType;
+import dev.bottleneck.testing.BackendsUnderTest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,12 +23,21 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Save/load round trips and exact resumption of training. */
+/**
+ * Save/load round trips and exact resumption of training, on the CPU backend and on the CUDA backend's code in the
+ * kernel emulator ({@value EmulatedCudaBackend#NAME}: its downloads, uploads and loss reads every 50 steps).
+ */
 class CheckpointResumeTest {
-    private final Backend be = new CpuBackend(DType.F32);
+    private final Backend cpu = new CpuBackend(DType.F32);
+    private Backend be = cpu;
 
     @AfterEach
-    void close() { be.close(); }
+    void close() { cpu.close(); }
+
+    /** Runs the test on the backend of that name (the CPU one of this test, or a shared one). */
+    private void on(String name) {
+        be = name.equals("cpu") ? cpu : BackendsUnderTest.get(name);
+    }
 
     /** Smooth synthetic images: sums of a few random bumps, in [0, 1]. */
     static Dataset synthetic(int n, int side, long seed) {
@@ -52,8 +65,10 @@ class CheckpointResumeTest {
                 .outDir(out).progress(false);
     }
 
-    @Test
-    void weightsAndOptimizerStateRoundTripBitExactly(@TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"cpu", EmulatedCudaBackend.NAME})
+    void weightsAndOptimizerStateRoundTripBitExactly(String backend, @TempDir Path dir) throws Exception {
+        on(backend);
         Dataset data = synthetic(200, 8, 1);
         Autoencoder a = new Autoencoder(spec()).bind(be, 3);
         try (Trainer t = new Trainer(a, config(dir, 2), s -> { })) {
@@ -86,8 +101,10 @@ class CheckpointResumeTest {
         }
     }
 
-    @Test
-    void resumedTrainingContinuesTheSameLossCurve(@TempDir Path dir) {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"cpu", EmulatedCudaBackend.NAME})
+    void resumedTrainingContinuesTheSameLossCurve(String backend, @TempDir Path dir) {
+        on(backend);
         Dataset data = synthetic(300, 8, 2);
         Path straight = dir.resolve("straight"), split = dir.resolve("split");
 
@@ -119,8 +136,10 @@ class CheckpointResumeTest {
         assertTrue(h1.get(4).trainLoss() < h1.get(0).trainLoss(), "the loss did not go down at all");
     }
 
-    @Test
-    void nonFiniteLossStopsWithEpochAndStep() {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"cpu", EmulatedCudaBackend.NAME})
+    void nonFiniteLossStopsWithEpochAndStep(String backend) {
+        on(backend);
         Dataset data = synthetic(100, 8, 3);
         float[] x = data.x().clone();
         x[64 * 40 + 5] = Float.NaN; // sample 40 lands in some batch of epoch 1
@@ -128,7 +147,9 @@ class CheckpointResumeTest {
         Autoencoder a = new Autoencoder(spec()).bind(be, 1);
         try (Trainer t = new Trainer(a, config(null, 3), s -> { })) {
             BottleneckException e = assertThrows(BottleneckException.class, () -> t.fit(bad, null, null));
-            assertTrue(e.getMessage().matches("(?s).*loss became NaN at epoch 1, step [1-4] of 4.*"), e.getMessage());
+            // the CPU reads the loss every step; a device every 50 steps and at the epoch's end, so it names the range
+            String where = be == cpu ? "step [1-4] of 4" : "steps 1-4 of 4";
+            assertTrue(e.getMessage().matches("(?s).*loss became NaN at epoch 1, " + where + ".*"), e.getMessage());
         }
     }
 

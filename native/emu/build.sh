@@ -17,6 +17,10 @@ java_home="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)
 mkdir -p "$out/src"
 flags=(-std=c++20 -O1 -g -fPIC -ffp-contract=off -fno-fast-math -Wall -Werror -Wno-unused-function
        -Wno-unused-variable -I"$here" -I"$root/kernels" -I"$java_home/include" -I"$java_home/include/linux")
+# The kernels (not the runtime) are compiled with the undefined-behaviour sanitizer: an integer overflow, a shift
+# past the width, an index past a fixed-size array (the shape structs), a float converted to an integer it does
+# not fit (NaN included) fails the launch instead of giving whatever the GPU happens to give.
+sanitize=(-fsanitize=undefined,float-cast-overflow -fno-sanitize-recover=all)
 objs=()
 for cu in "$root"/kernels/*.cu "$here/selftest.cu"; do
     base="$(basename "$cu" .cu)"
@@ -28,7 +32,7 @@ for cu in "$root"/kernels/*.cu "$here/selftest.cu"; do
         echo "#include \"$base.cu\""
         grep -oP 'extern "C" __global__ void \K[A-Za-z_][A-Za-z0-9_]*' "$cu" | sed 's/.*/BN_EMU_REGISTER(&);/'
     } > "$src"
-    "$cxx" "${flags[@]}" -c "$src" -o "$out/src/$base.o" &
+    "$cxx" "${flags[@]}" "${sanitize[@]}" -c "$src" -o "$out/src/$base.o" &
     objs+=("$out/src/$base.o")
 done
 "$cxx" "${flags[@]}" -c "$here/emu_runtime.cpp" -o "$out/src/emu_runtime.o" &
@@ -36,6 +40,6 @@ objs+=("$out/src/emu_runtime.o")
 fail=0
 for job in $(jobs -p); do wait "$job" || fail=1; done
 [[ $fail == 0 ]] || { echo "native/emu/build.sh: compile failed" >&2; exit 1; }
-"$cxx" -shared -pthread -Wl,-z,now -o "$out/libbnemu.so.tmp" "${objs[@]}"
+"$cxx" -shared -pthread -Wl,-z,now "${sanitize[@]}" -o "$out/libbnemu.so.tmp" "${objs[@]}"
 mv -f "$out/libbnemu.so.tmp" "$out/libbnemu.so"
 echo "kernel emulator: $out/libbnemu.so ($(ls "$root"/kernels/*.cu | wc -l) kernel files)"

@@ -401,6 +401,11 @@ std::string in_child(const std::string& name, const KernelEntry& k, int grid, in
         nanosleep(&ts, nullptr);
     }
     if (WIFSIGNALED(status)) return name + ": the emulated launch died with signal " + std::to_string(WTERMSIG(status));
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && message[0] == 0) {
+        return name + ": undefined behaviour in the kernel (the sanitizer's report is on the test's standard error): "
+               "an integer overflow, a shift past the width, an index past a fixed-size array or a float converted to "
+               "an integer it does not fit";
+    }
     return std::string(message);
 }
 

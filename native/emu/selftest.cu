@@ -47,3 +47,9 @@ extern "C" __global__ void emu_past_end(float* out, int n) {
 extern "C" __global__ void emu_spin(int* flag) {
     while (*(volatile int*) flag == 0) { }
 }
+
+/** Converts a NaN to an integer: undefined behaviour, which the sanitizer must turn into a failed launch. */
+extern "C" __global__ void emu_nan_to_int(float* out) {
+    const float nan = __int_as_float(0x7fc00000);
+    if (threadIdx.x == 0) out[0] = (float) (int) (nan + out[1]);
+}

@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The kernel emulator follows the CUDA rules the kernels rely on, and fails loudly where a GPU would fail
  * quietly: warp shuffles ({@code __shfl_down_sync}), the block reduction's tree, {@code __syncthreads} ordering
  * writes before reads, a race reported by the order check, a deadlock reported instead of hanging, an access past
- * the end of a block and a launch that never ends reported (the JVM goes on), a pointer outside every allocation
- * and a wrong argument count refused. The kernels are those of
+ * the end of a block, undefined behaviour (the sanitizer) and a launch that never ends reported (the JVM goes on),
+ * a pointer outside every allocation and a wrong argument count refused. The kernels are those of
  * {@code native/emu/selftest.cu}; the CUDA backend's own kernels are checked by the conformance suite on
  * {@value EmulatedCudaBackend#NAME}.
  */
@@ -111,6 +111,12 @@ class KernelEmulatorTest {
                 && e.getMessage().contains(", 0 bytes past the end of a 256-byte allocation"), e.getMessage());
         // the JVM and the emulator go on: the next launch works
         assertEquals(1f, run("emu_shuffle", 1, 32, 32, 1)[0]);
+    }
+
+    @Test
+    void undefinedBehaviourFailsTheLaunch() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> run("emu_nan_to_int", 1, 32, 4));
+        assertTrue(e.getMessage().contains("emu_nan_to_int: undefined behaviour in the kernel"), e.getMessage());
     }
 
     @Test

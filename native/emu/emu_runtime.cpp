@@ -2,12 +2,13 @@
 //
 // - A launch names a registered kernel and passes its arguments as cuLaunchKernel does: an array of pointers,
 //   element i pointing at the value of parameter i. The kernel's C++ type says how to read each value.
-// - Blocks run one after another on one dedicated host thread. Within a block every thread is a fiber
+// - Blocks run one after another in one child task (below). Within a block every thread is a fiber
 //   (ucontext) with its own stack; a fiber runs until it finishes or reaches __syncthreads() or a warp shuffle,
 //   then the next one runs. Threads resume in index order, so a run is deterministic.
 // - __syncthreads() releases when every live thread of the block has arrived; a warp shuffle when every live
 //   lane of the warp has. A block where some threads wait and none can go on is reported as a deadlock.
-// - Every launch runs twice from the same memory, threads and blocks in ascending and then in descending order;
+// - Every launch runs twice from the same memory, threads and blocks in ascending and then in descending order
+//   (the second run's memory is put back to what the first left);
 //   a kernel whose results differ has a race (a read of another thread's write without a barrier, or two blocks
 //   writing one element), which a GPU's scheduling would make a rare, irreproducible wrong answer.
 // - Device memory comes from KernelEmulator.alloc: pages of its own per block, the block placed so that it ends
@@ -19,6 +20,9 @@
 //   fails saying where; a kernel that never finishes is killed after the time limit. The parent prepares
 //   everything the child needs (fiber stacks, the order check's buffers), so the child allocates nothing while a
 //   kernel runs; nothing of the JVM runs in the child.
+//
+// - The kernels are compiled with the undefined-behaviour sanitizer (build.sh): its report ends the child with a
+//   non-zero status, and the launch fails.
 //
 // The JNI functions at the end are the Java side's entry (dev.bottleneck.backend.cuda.KernelEmulator, a test
 // class). Built by native/emu/build.sh.

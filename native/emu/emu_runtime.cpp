@@ -8,7 +8,7 @@
 // - __syncthreads() releases when every live thread of the block has arrived; a warp shuffle when every live
 //   lane of the warp has. A block where some threads wait and none can go on is reported as a deadlock.
 // - Every launch runs twice from the same memory, threads and blocks in ascending and then in descending order
-//   (the second run's memory is put back to what the first left);
+//   (the blocks its pointer arguments reach are saved before, compared after, and left as the first run left them);
 //   a kernel whose results differ has a race (a read of another thread's write without a barrier, or two blocks
 //   writing one element), which a GPU's scheduling would make a rare, irreproducible wrong answer.
 // - Device memory comes from KernelEmulator.alloc: pages of its own per block, the block placed so that it ends
@@ -194,7 +194,7 @@ struct Region {
 std::map<uintptr_t, Region> regions;  // by start address
 
 bool registered(const void* p, std::string& why) {
-    if (p == nullptr || regions.empty()) return true;
+    if (p == nullptr) return true;
     uintptr_t a = (uintptr_t) p;
     auto it = regions.upper_bound(a);
     if (it != regions.begin()) {
@@ -207,22 +207,41 @@ bool registered(const void* p, std::string& why) {
     return false;
 }
 
-void restore(const std::vector<std::vector<char>>& saved) {
-    size_t i = 0;
-    for (auto& r : regions) std::memcpy((void*) r.first, saved[i++].data(), r.second.end - r.first);
+/** A block a launch can reach (through one of its pointer arguments): [start, start + bytes). */
+struct Span {
+    char* start;
+    size_t bytes;
+};
+
+/** Copies the spans, one after another, into `to` (sized to their total). */
+void save(const std::vector<Span>& spans, std::vector<char>& to) {
+    size_t at = 0;
+    for (const Span& sp : spans) {
+        std::memcpy(to.data() + at, sp.start, sp.bytes);
+        at += sp.bytes;
+    }
 }
 
-/** Empty when every region holds what `saved` holds, else where the first difference is. */
-std::string compare(const std::vector<std::vector<char>>& saved) {
-    size_t i = 0;
-    for (auto& r : regions) {
-        const char* now = (const char*) r.first;
-        const std::vector<char>& then = saved[i++];
-        for (size_t j = 0; j < then.size(); j++) {
-            if (now[j] != then[j]) {
-                return "byte " + std::to_string(j) + " of a " + std::to_string(then.size()) + "-byte allocation";
+void restore(const std::vector<Span>& spans, const std::vector<char>& from) {
+    size_t at = 0;
+    for (const Span& sp : spans) {
+        std::memcpy(sp.start, from.data() + at, sp.bytes);
+        at += sp.bytes;
+    }
+}
+
+/** Empty when every span holds what `saved` holds, else where the first difference is. */
+std::string compare(const std::vector<Span>& spans, const std::vector<char>& saved) {
+    size_t at = 0;
+    for (const Span& sp : spans) {
+        if (std::memcmp(sp.start, saved.data() + at, sp.bytes) != 0) {
+            for (size_t j = 0; j < sp.bytes; j++) {
+                if (sp.start[j] != saved[at + j]) {
+                    return "byte " + std::to_string(j) + " of a " + std::to_string(sp.bytes) + "-byte allocation";
+                }
             }
         }
+        at += sp.bytes;
     }
     return "";
 }
@@ -291,14 +310,11 @@ struct Job {
     const KernelEntry* kernel;
     int grid, block;
     void** params;
-    std::vector<std::vector<char>> before, forward;  // sized to the regions
+    std::vector<Span> spans;             // the blocks its pointer arguments point into
+    std::vector<char>* before;           // sized to the spans' total
+    std::vector<char>* forward;
     Block* block_state;
 };
-
-void copy_regions(std::vector<std::vector<char>>& to) {
-    size_t i = 0;
-    for (auto& r : regions) std::memcpy(to[i++].data(), (const void*) r.first, r.second.end - r.first);
-}
 
 /** In the child: the launch, forward and with the order check. Empty, or what went wrong. */
 std::string run_launch(Job& j) {
@@ -322,15 +338,15 @@ std::string run_launch(Job& j) {
     // The order check: the launch runs twice from the same memory, threads and blocks in ascending and then in
     // descending order. A correct kernel (every read of another thread's write behind a barrier, no two blocks
     // writing one element) leaves the same bytes both times.
-    copy_regions(j.before);
+    save(j.spans, *j.before);
     std::string error = run(false);
     if (!error.empty()) return error;
-    copy_regions(j.forward);
-    restore(j.before);
+    save(j.spans, *j.forward);
+    restore(j.spans, *j.before);
     error = run(true);
     if (!error.empty()) return error;
-    std::string diff = compare(j.forward);
-    restore(j.forward);
+    std::string diff = compare(j.spans, *j.forward);
+    restore(j.spans, *j.forward);
     if (!diff.empty()) {
         return *j.name + ": results depend on the order its threads run in (" + diff +
                "): a read of another thread's write without __syncthreads, or blocks writing the same element";
@@ -379,10 +395,26 @@ std::string in_child(const std::string& name, const KernelEntry& k, int grid, in
         if (!b->fibers[t].stack) b->fibers[t].stack.reset(new char[STACK_BYTES]);
     }
     b->error.reserve(512);
-    Job j{&name, &k, grid, block, params, {}, {}, b};
-    for (auto& r : regions) {
-        j.before.emplace_back(r.second.end - r.first);
-        j.forward.emplace_back(r.second.end - r.first);
+    // the order check saves what the kernel can reach: the blocks its pointer arguments point into (it has no
+    // other way to memory; going past a block's end faults)
+    static std::vector<char> before, forward;   // kept, so that launches do not fault in fresh pages
+    Job j{&name, &k, grid, block, params, {}, &before, &forward, b};
+    size_t total = 0;
+    for (int i = 0; i < k.params; i++) {
+        if (!k.pointer[i]) continue;
+        const uintptr_t p = (uintptr_t) *static_cast<void* const*>(params[i]);
+        if (p == 0) continue;
+        auto it = regions.upper_bound(p);
+        --it;   // the pointer check above found it
+        bool seen = false;
+        for (const Span& sp : j.spans) seen |= sp.start == (char*) it->first;
+        if (seen) continue;
+        j.spans.push_back(Span{(char*) it->first, (size_t) (it->second.end - it->first)});
+        total += it->second.end - it->first;
+    }
+    if (before.size() < total) {
+        before.resize(total);
+        forward.resize(total);
     }
     child_message = message;
     message[0] = 0;

@@ -72,7 +72,9 @@ final class EmulatedRuntime implements CudaRuntime {
         while (!queue.isEmpty()) {
             Op op = queue.poll();
             try {
-                op.work().run();
+                synchronized (KernelEmulator.DEVICE) {
+                    op.work().run();
+                }
             } catch (RuntimeException e) {
                 queue.clear();   // a failed stream runs nothing more
                 throw e;

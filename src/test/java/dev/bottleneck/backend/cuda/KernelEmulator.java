@@ -21,6 +21,13 @@ import java.util.stream.Stream;
  * compile error in a kernel or in the emulator is a test failure, never a skip.
  */
 public final class KernelEmulator {
+    /**
+     * Held by every write to emulated device memory (a launch, a copy, a fill, a GEMM), by every backend: a launch's
+     * order check compares all device memory before and after, so no other backend (another rank of a job in the
+     * same JVM) may write any while it runs.
+     */
+    static final Object DEVICE = new Object();
+
     private static boolean loaded;
     private static String unavailable;
 

@@ -65,7 +65,7 @@ enum class State { READY, AT_BLOCK_BARRIER, AT_WARP_BARRIER, DONE };
 
 struct Fiber {
     ucontext_t ctx;
-    std::unique_ptr<char[]> stack;  // allocated on first use, kept for later launches
+    std::unique_ptr<char[]> stack;  // allocated by the parent before the first launch that needs it, then kept
     State state = State::DONE;
     int shuffles = 0;  // warp exchanges done so far: selects the exchange buffer
 };
@@ -246,15 +246,16 @@ std::string compare(const std::vector<Span>& spans, const std::vector<char>& sav
     return "";
 }
 
-/** Error text the child leaves for the parent (shared page). */
-char* child_message = nullptr;
+/** Error text the child leaves for the parent (the address space is shared). */
 constexpr size_t MESSAGE_BYTES = 4096;
+char message[MESSAGE_BYTES];
 long timeout_ms = 60000;
+size_t page_bytes = 4096;  // the guard page's size (set by alloc; the fault handler cannot ask the system)
 
 /** Appends text to the child's message from a signal handler (no allocation, no stdio). */
 void put_raw(size_t& at, const char* text) {
-    while (*text && at + 1 < MESSAGE_BYTES) child_message[at++] = *text++;
-    child_message[at] = 0;
+    while (*text && at + 1 < MESSAGE_BYTES) message[at++] = *text++;
+    message[at] = 0;
 }
 
 void put_number(size_t& at, unsigned long long v, int base) {
@@ -283,18 +284,10 @@ void on_fault(int sig, siginfo_t* info, void*) {
     put_number(at, a, 16);
     for (auto& r : regions) {   // the map is not changed in the child: reading it here is safe
         const uintptr_t guard = (r.second.end + 15) & ~(uintptr_t) 15;
-        if (a >= r.second.end && a < guard + 4096) {
+        if (a >= r.second.end && a < guard + page_bytes) {
             put_raw(at, ", ");
             put_number(at, a - r.second.end, 10);
             put_raw(at, " bytes past the end of a ");
-            put_number(at, r.second.end - r.first, 10);
-            put_raw(at, "-byte allocation");
-            break;
-        }
-        if (a >= (uintptr_t) r.second.base && a < r.first) {
-            put_raw(at, ", ");
-            put_number(at, r.first - a, 10);
-            put_raw(at, " bytes before a ");
             put_number(at, r.second.end - r.first, 10);
             put_raw(at, "-byte allocation");
             break;
@@ -353,8 +346,6 @@ std::string run_launch(Job& j) {
     }
     return "";
 }
-
-char message[MESSAGE_BYTES];
 
 int child_main(void* arg) {
     Job& j = *static_cast<Job*>(arg);
@@ -416,7 +407,6 @@ std::string in_child(const std::string& name, const KernelEntry& k, int grid, in
         before.resize(total);
         forward.resize(total);
     }
-    child_message = message;
     message[0] = 0;
     faulting_kernel = name.c_str();
     const pid_t pid = clone(child_main, stack + CHILD_STACK, CLONE_VM | CLONE_FILES | SIGCHLD, &j);
@@ -499,6 +489,7 @@ JNIEXPORT jstring JNICALL Java_dev_bottleneck_backend_cuda_KernelEmulator_kernel
 JNIEXPORT jlong JNICALL Java_dev_bottleneck_backend_cuda_KernelEmulator_alloc(JNIEnv*, jclass, jlong bytes) {
     std::lock_guard<std::mutex> g(bnemu::launch_lock);
     const size_t page = (size_t) sysconf(_SC_PAGESIZE);
+    bnemu::page_bytes = page;
     const size_t body = ((size_t) (bytes < 16 ? 16 : bytes) + 15) & ~(size_t) 15;
     const size_t span = (body + page - 1) / page * page + page;
     void* base = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -1,6 +1,7 @@
 package dev.bottleneck.backend.cuda;
 
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
 /**
@@ -64,7 +65,7 @@ final class LaunchArgs {
      */
     LaunchArgs copy() {
         LaunchArgs c = new LaunchArgs();
-        org.bytedeco.javacpp.Pointer.memcpy(c.values, values, Math.max(used, 1));
+        Pointer.memcpy(c.values, values, Math.max(used, 1));
         c.used = used;
         c.count = count;
         for (int i = 0; i < count; i++) {

@@ -19,7 +19,6 @@ import dev.bottleneck.tensor.DType;
 import dev.bottleneck.tensor.Tensor;
 import org.bytedeco.javacpp.FloatPointer;
 
-import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -174,10 +173,5 @@ public final class EmulatedCudaBackend implements Backend {
         @Override public void maxPoolIndicesBackward(Pool2dGeometry g, Tensor idx, Tensor dy, Tensor dx, boolean acc) { cuda.maxPoolIndicesBackward(g, idx, dy, dx, acc); }
         @Override public void maxUnpoolForward(Tensor x, Tensor idx, Tensor y) { cuda.maxUnpoolForward(x, idx, y); }
         @Override public void maxUnpoolBackward(Tensor idx, Tensor dy, Tensor dx, boolean acc) { cuda.maxUnpoolBackward(idx, dy, dx, acc); }
-    }
-
-    @Override
-    public String toString() {
-        return describe() + " " + Arrays.toString(kernels());
     }
 }

@@ -46,6 +46,14 @@ class KernelEmulatorTest {
         }
     }
 
+    /** The message of the error that {@code launch} ends in once the stream has run it. */
+    private static String failure(Runnable launch) {
+        return assertThrows(IllegalStateException.class, () -> {
+            launch.run();
+            be.synchronize();
+        }).getMessage();
+    }
+
     @Test
     void holdsExactlyTheKernelsWithEntryPoints() {
         Set<String> entryPoints = Arrays.stream(Kernels.class.getDeclaredMethods())
@@ -94,29 +102,28 @@ class KernelEmulatorTest {
 
     @Test
     void aRaceIsReportedByTheOrderCheck() {
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> run("emu_neighbour_race", 1, 64, 64));
-        assertTrue(e.getMessage().contains("emu_neighbour_race: results depend on the order its threads run in"), e.getMessage());
+        String m = failure(() -> run("emu_neighbour_race", 1, 64, 64));
+        assertTrue(m.contains("emu_neighbour_race: results depend on the order its threads run in"), m);
     }
 
     @Test
     void aDeadlockIsReportedNotHung() {
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> run("emu_partial_warp", 1, 64, 64));
-        assertTrue(e.getMessage().contains("emu_partial_warp: deadlock in block 0"), e.getMessage());
+        String m = failure(() -> run("emu_partial_warp", 1, 64, 64));
+        assertTrue(m.contains("emu_partial_warp: deadlock in block 0"), m);
     }
 
     @Test
     void anAccessPastTheEndOfABlockFailsTheLaunch() {
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> run("emu_past_end", 1, 32, 64, 64));
-        assertTrue(e.getMessage().contains("emu_past_end: invalid memory access at 0x")
-                && e.getMessage().contains(", 0 bytes past the end of a 256-byte allocation"), e.getMessage());
+        String m = failure(() -> run("emu_past_end", 1, 32, 64, 64));
+        assertTrue(m.contains("emu_past_end: invalid memory access at 0x") && m.contains(", 0 bytes past the end of a 256-byte allocation"), m);
         // the JVM and the emulator go on: the next launch works
         assertEquals(1f, run("emu_shuffle", 1, 32, 32, 1)[0]);
     }
 
     @Test
     void undefinedBehaviourFailsTheLaunch() {
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> run("emu_nan_to_int", 1, 32, 4));
-        assertTrue(e.getMessage().contains("emu_nan_to_int: undefined behaviour in the kernel"), e.getMessage());
+        String m = failure(() -> run("emu_nan_to_int", 1, 32, 4));
+        assertTrue(m.contains("emu_nan_to_int: undefined behaviour in the kernel"), m);
     }
 
     @Test
@@ -124,11 +131,8 @@ class KernelEmulatorTest {
         Tensor flag = be.memory().zeros(1);
         KernelEmulator.timeout(500);
         try {
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
-                be.sink().begin().ptr(be.address(flag)).launch("emu_spin", 1, 32);
-                be.synchronize();
-            });
-            assertTrue(e.getMessage().contains("emu_spin: did not finish in 500 ms"), e.getMessage());
+            String m = failure(() -> be.sink().begin().ptr(be.address(flag)).launch("emu_spin", 1, 32));
+            assertTrue(m.contains("emu_spin: did not finish in 500 ms"), m);
         } finally {
             KernelEmulator.timeout(60_000);
             be.memory().release(flag);
@@ -137,22 +141,16 @@ class KernelEmulatorTest {
 
     @Test
     void aPointerOutsideEveryAllocationIsRefused() {
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
-            be.sink().begin().ptr(4096).f32(1f).i64(10).launch("ew_fill", 1, 256);
-            be.synchronize();
-        });
-        assertTrue(e.getMessage().contains("ew_fill: pointer argument 0 = 0x1000 is not inside any allocation"), e.getMessage());
+        String m = failure(() -> be.sink().begin().ptr(4096).f32(1f).i64(10).launch("ew_fill", 1, 256));
+        assertTrue(m.contains("ew_fill: pointer argument 0 = 0x1000 is not inside any allocation"), m);
     }
 
     @Test
     void aWrongArgumentCountIsRefused() {
         Tensor t = be.memory().allocate(10);
         try {
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
-                be.sink().begin().ptr(be.address(t)).f32(1f).launch("ew_fill", 1, 256);
-                be.synchronize();
-            });
-            assertTrue(e.getMessage().contains("ew_fill: 2 arguments passed, the kernel has 3 parameters"), e.getMessage());
+            String m = failure(() -> be.sink().begin().ptr(be.address(t)).f32(1f).launch("ew_fill", 1, 256));
+            assertTrue(m.contains("ew_fill: 2 arguments passed, the kernel has 3 parameters"), m);
         } finally {
             be.memory().release(t);
         }
